@@ -1,0 +1,17 @@
+#pragma once
+
+/// The core of Sluice: the pipeline DSL, the runtime, the built-in operators, sources and sinks.
+
+#include "sluice/config.hpp"
+#include "sluice/context.hpp"
+#include "sluice/error.hpp"
+#include "sluice/operator.hpp"
+#include "sluice/operators/collect.hpp"
+#include "sluice/operators/file_sink.hpp"
+#include "sluice/operators/from_collection.hpp"
+#include "sluice/operators/generator.hpp"
+#include "sluice/operators/print.hpp"
+#include "sluice/operators/text_file.hpp"
+#include "sluice/pipeline.hpp"
+#include "sluice/runtime.hpp"
+#include "sluice/state.hpp"

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "sluice/detail/output_channels.hpp"
+#include "sluice/record.hpp"
+#include "sluice/state.hpp"
+
+namespace sluice {
+
+/// Who an operator instance is: the pipeline, the operator and the instance index.
+struct instance_info {
+  std::string pipeline;
+  std::string operator_name;
+  uint32_t index = 0;
+  uint32_t parallelism = 1;
+  uint32_t max_parallelism = 128;
+  /// True in batch execution mode: keyed aggregations emit final results at end of stream.
+  bool batch_mode = false;
+
+  /// "operator 'name' (instance i of n) in pipeline 'p'": how errors name an instance.
+  [[nodiscard]] std::string describe() const {
+    return "operator '" + operator_name + "' (instance " + std::to_string(index) + " of "
+           + std::to_string(parallelism) + ") in pipeline '" + pipeline + "'";
+  }
+};
+
+/// What an operator sees of its host: where to emit records, its keyed state, its identity.
+///
+/// A context belongs to one instance and is used only from that instance's hooks.
+template <class Out>
+class context {
+public:
+  context(detail::output_channels<Out>& out, const instance_info& info, state_store& state)
+    : out_(&out), info_(&info), state_(&state) {}
+
+  /// Emits a record with an explicit event timestamp.
+  void emit(Out value, timestamp time) { out_->emit(std::move(value), time); }
+
+  /// Emits a record stamped with the event time of the record being processed.
+  void emit(Out value) { out_->emit(std::move(value), current_time_); }
+
+  /// Event time of the record being processed.
+  [[nodiscard]] timestamp current_time() const noexcept { return current_time_; }
+
+  /// The instance's current watermark.
+  [[nodiscard]] timestamp watermark() const noexcept { return watermark_; }
+
+  [[nodiscard]] const instance_info& info() const noexcept { return *info_; }
+
+  /// The keyed state of this instance.
+  [[nodiscard]] state_store& state() noexcept { return *state_; }
+
+  void set_current_time(timestamp time) noexcept { current_time_ = time; }
+  void set_watermark(timestamp time) noexcept { watermark_ = time; }
+
+protected:
+  detail::output_channels<Out>* out_;
+
+private:
+  const instance_info* info_;
+  state_store* state_;
+  timestamp current_time_ = 0;
+  timestamp watermark_ = min_timestamp;
+};
+
+/// The context of a source: it may also emit watermarks and declare itself idle.
+template <class Out>
+class source_context : public context<Out> {
+public:
+  using context<Out>::context;
+
+  /// Promises that no record older than `time` follows.
+  void emit_watermark(timestamp time) {
+    if (time <= this->watermark())
+      return;
+    this->set_watermark(time);
+    this->out_->broadcast(watermark_msg{0, time});
+  }
+
+  /// Declares the source idle (excluded from downstream watermarks) or active again.
+  void mark_idle(bool idle) {
+    if (idle == idle_)
+      return;
+    idle_ = idle;
+    this->out_->broadcast(idle_msg{0, idle});
+  }
+
+private:
+  bool idle_ = false;
+};
+
+} // namespace sluice

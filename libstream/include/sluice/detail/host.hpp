@@ -1,0 +1,435 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "sluice/config.hpp"
+#include "sluice/context.hpp"
+#include "sluice/detail/output_channels.hpp"
+#include "sluice/error.hpp"
+#include "sluice/interfaces.hpp"
+#include "sluice/operator.hpp"
+#include "sluice/stats.hpp"
+#include "sluice/watermark_tracker.hpp"
+
+namespace sluice::detail {
+
+using clock = std::chrono::steady_clock;
+
+inline int64_t nanos_since(clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
+}
+
+/// What every host has, whatever its input: identity, output channels, state, counters.
+template <class Out>
+struct host_core {
+  host_core(instance_info info_arg, const runtime_config& config_arg)
+    : info(std::move(info_arg)), config(config_arg) {}
+
+  instance_info info;
+  runtime_config config;
+  output_channels<Out> out;
+  state_store state;
+  instance_stats stats;
+  clock::time_point started = clock::now();
+  clock::time_point blocked_since{};
+  bool blocked = false;
+  bool finishing = false;
+  bool failed = false;
+  bool flush_scheduled = false;
+
+  void note_blocked(bool now_blocked) {
+    if (now_blocked && !blocked)
+      blocked_since = clock::now();
+    else if (!now_blocked && blocked)
+      stats.backpressured_ns += nanos_since(blocked_since);
+    blocked = now_blocked;
+  }
+
+  instance_stats snapshot() {
+    auto s = stats;
+    s.pipeline = info.pipeline;
+    s.operator_name = info.operator_name;
+    s.instance = info.index;
+    s.parallelism = info.parallelism;
+    s.records_out = out.records_sent();
+    s.batches_out = out.batches_sent();
+    s.uptime_ns = nanos_since(started);
+    if (blocked)
+      s.backpressured_ns += nanos_since(blocked_since);
+    out.fill_stats(s.output_credit, s.output_buffered);
+    return s;
+  }
+
+  caf::error failure(const std::string& what) const {
+    return make_error(errc::operator_failed, info.describe() + " failed: " + what);
+  }
+};
+
+/// Calls `fn`, turning an exception into an error message; returns false if it threw.
+template <class F>
+bool guarded(F&& fn, std::string& what) {
+  try {
+    fn();
+    return true;
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  return false;
+}
+
+/// Hosts an operator (or a sink) as an actor: does the credit protocol, watermarks, end of
+/// stream and counters, and calls the operator's hooks.
+template <operator_type Op>
+class operator_host
+  : public host_actor<typename Op::input_type, typename Op::output_type>::base {
+public:
+  using in_type = typename Op::input_type;
+  using out_type = typename Op::output_type;
+  using handle_type = host_actor<in_type, out_type>;
+  using super = typename handle_type::base;
+  using behavior_type = typename handle_type::behavior_type;
+
+  operator_host(caf::actor_config& cfg, Op op, instance_info info, runtime_config config)
+    : super(cfg),
+      op_(std::move(op)),
+      core_(std::move(info), config),
+      ctx_(core_.out, core_.info, core_.state) {
+    core_.stats.input_credit_limit = static_cast<int64_t>(config.input_buffer);
+  }
+
+  const char* name() const override { return "sluice.operator_host"; }
+
+  behavior_type make_behavior() override {
+    return {
+      [this](batch<in_type>& b) { on_data(std::move(b)); },
+      [this](watermark_msg m) { on_marker(m); },
+      [this](idle_msg m) { on_marker(m); },
+      [this](end_of_stream_msg m) { on_marker(m); },
+      [this](credit_msg c) {
+        core_.out.add_credit(c.output, c.records);
+        if (core_.finishing)
+          try_finish();
+        else
+          drain();
+      },
+      [this](start_atom) { start(); },
+      [this](flush_atom) {
+        core_.flush_scheduled = false;
+        core_.out.flush();
+        drain();
+      },
+      [](produce_atom) {},
+      [this](inspect_atom) { return core_.snapshot(); },
+      [this](wiring<out_type>& w) {
+        core_.out.configure(std::move(w.outputs), core_.config.batch_size);
+        inputs_.clear();
+        for (auto& [upstream, output] : w.inputs)
+          inputs_.push_back(input_channel{std::move(upstream), output});
+        watermarks_.resize(inputs_.size());
+      },
+    };
+  }
+
+private:
+  using event = std::variant<batch<in_type>, watermark_msg, idle_msg, end_of_stream_msg>;
+
+  struct input_channel {
+    output_actor upstream;
+    uint32_t upstream_output = 0;
+    uint64_t queued = 0;
+    bool ended = false;
+  };
+
+  void start() {
+    std::string what;
+    if constexpr (requires { op_.open(ctx_); }) {
+      if (!guarded([&] { op_.open(ctx_); }, what))
+        return fail(what);
+    }
+    for (auto& in : inputs_)
+      caf::anon_send(in.upstream,
+                     credit_msg{in.upstream_output,
+                                static_cast<int64_t>(core_.config.input_buffer)});
+    if (inputs_.empty())
+      finish_inputs();
+  }
+
+  void on_data(batch<in_type>&& b) {
+    if (b.channel >= inputs_.size())
+      return fail("batch on unknown input channel " + std::to_string(b.channel));
+    auto& in = inputs_[b.channel];
+    in.queued += b.records.size();
+    queued_ += b.records.size();
+    core_.stats.peak_queued_per_channel =
+      std::max<uint64_t>(core_.stats.peak_queued_per_channel, in.queued);
+    events_.emplace_back(std::move(b));
+    drain();
+  }
+
+  template <class Marker>
+  void on_marker(Marker m) {
+    if (m.channel >= inputs_.size())
+      return fail("marker on unknown input channel " + std::to_string(m.channel));
+    events_.emplace_back(m);
+    drain();
+  }
+
+  /// Processes queued input while output credit allows; flushes when the input runs dry.
+  void drain() {
+    while (!events_.empty() && !core_.failed && !core_.finishing) {
+      if (core_.out.blocked()) {
+        core_.note_blocked(true);
+        return;
+      }
+      core_.note_blocked(false);
+      auto ev = std::move(events_.front());
+      events_.pop_front();
+      std::visit([this](auto& x) { handle(x); }, ev);
+    }
+    core_.note_blocked(false);
+    if (core_.failed || core_.finishing)
+      return;
+    core_.stats.queued_records = queued_;
+    if (events_.empty() && this->mailbox().empty())
+      core_.out.flush();
+    else if (core_.out.has_buffered_records() && !core_.flush_scheduled) {
+      core_.flush_scheduled = true;
+      this->delayed_send(control_actor{this}, core_.config.flush_delay, flush_atom::value);
+    }
+  }
+
+  void handle(batch<in_type>& b) {
+    auto n = b.records.size();
+    auto& in = inputs_[b.channel];
+    in.queued -= n;
+    queued_ -= n;
+    core_.stats.records_in += n;
+    ++core_.stats.batches_in;
+    auto t0 = clock::now();
+    std::string what;
+    if (!guarded([&] { op_.on_batch(b.records, ctx_); }, what))
+      return fail(what);
+    core_.stats.busy_ns += nanos_since(t0);
+    caf::anon_send(in.upstream, credit_msg{in.upstream_output, static_cast<int64_t>(n)});
+  }
+
+  void handle(watermark_msg& m) {
+    if (watermarks_.advance(m.channel, m.time))
+      on_watermark();
+  }
+
+  void handle(idle_msg& m) {
+    if (watermarks_.set_idle(m.channel, m.idle))
+      on_watermark();
+    update_idle();
+  }
+
+  void handle(end_of_stream_msg& m) {
+    auto& in = inputs_[m.channel];
+    if (in.ended)
+      return;
+    in.ended = true;
+    if (watermarks_.end(m.channel) && watermarks_.current() != max_timestamp)
+      on_watermark();
+    for (auto& i : inputs_)
+      if (!i.ended)
+        return update_idle();
+    finish_inputs();
+  }
+
+  void on_watermark() {
+    auto time = watermarks_.current();
+    ctx_.set_watermark(time);
+    core_.stats.watermark = time;
+    std::string what;
+    if constexpr (requires { op_.on_watermark(time, ctx_); }) {
+      if (!guarded([&] { op_.on_watermark(time, ctx_); }, what))
+        return fail(what);
+    }
+    core_.out.broadcast(watermark_msg{0, time});
+  }
+
+  void update_idle() {
+    bool idle = watermarks_.all_idle();
+    if (idle == idle_out_)
+      return;
+    idle_out_ = idle;
+    core_.out.broadcast(idle_msg{0, idle});
+  }
+
+  /// Every input has ended: run the end hook, then send end of stream behind the last records.
+  void finish_inputs() {
+    std::string what;
+    if constexpr (requires { op_.on_end(ctx_); }) {
+      if (!guarded([&] { op_.on_end(ctx_); }, what))
+        return fail(what);
+    }
+    if (!inputs_.empty()) {
+      ctx_.set_watermark(max_timestamp);
+      core_.out.broadcast(watermark_msg{0, max_timestamp});
+    }
+    core_.out.broadcast(end_of_stream_msg{0});
+    core_.finishing = true;
+    try_finish();
+  }
+
+  void try_finish() {
+    core_.out.flush();
+    if (core_.out.empty())
+      this->quit();
+  }
+
+  void fail(const std::string& what) {
+    core_.failed = true;
+    this->quit(core_.failure(what));
+  }
+
+  Op op_;
+  host_core<out_type> core_;
+  context<out_type> ctx_;
+  std::vector<input_channel> inputs_;
+  std::deque<event> events_;
+  uint64_t queued_ = 0;
+  watermark_tracker watermarks_;
+  bool idle_out_ = false;
+};
+
+/// Hosts a source as an actor: produces while output credit allows, yielding to its mailbox
+/// between slices so credit and control messages are never starved.
+template <source_type Src>
+class source_host : public host_actor<no_input, typename Src::output_type>::base {
+public:
+  using out_type = typename Src::output_type;
+  using handle_type = host_actor<no_input, out_type>;
+  using super = typename handle_type::base;
+  using behavior_type = typename handle_type::behavior_type;
+
+  /// Batches produced per mailbox visit: large enough to amortize, small enough to yield.
+  static constexpr int batches_per_slice = 8;
+
+  source_host(caf::actor_config& cfg, Src src, instance_info info, runtime_config config)
+    : super(cfg),
+      src_(std::move(src)),
+      core_(std::move(info), config),
+      ctx_(core_.out, core_.info, core_.state) {}
+
+  const char* name() const override { return "sluice.source_host"; }
+
+  behavior_type make_behavior() override {
+    return {
+      [](batch<no_input>&) {},
+      [](watermark_msg) {},
+      [](idle_msg) {},
+      [](end_of_stream_msg) {},
+      [this](credit_msg c) {
+        core_.out.add_credit(c.output, c.records);
+        if (core_.finishing)
+          try_finish();
+        else if (started_ && !produce_scheduled_)
+          produce();
+      },
+      [this](start_atom) {
+        started_ = true;
+        std::string what;
+        if constexpr (requires { src_.open(ctx_); }) {
+          if (!guarded([&] { src_.open(ctx_); }, what))
+            return fail(what);
+        }
+        produce();
+      },
+      [this](flush_atom) {
+        core_.flush_scheduled = false;
+        core_.out.flush();
+      },
+      [this](produce_atom) {
+        produce_scheduled_ = false;
+        produce();
+      },
+      [this](inspect_atom) { return core_.snapshot(); },
+      [this](wiring<out_type>& w) {
+        core_.out.configure(std::move(w.outputs), core_.config.batch_size);
+      },
+    };
+  }
+
+private:
+  void produce() {
+    if (core_.failed || core_.finishing)
+      return;
+    for (int i = 0; i < batches_per_slice; ++i) {
+      if (core_.out.blocked()) {
+        core_.note_blocked(true);
+        return; // credit resumes us
+      }
+      core_.note_blocked(false);
+      auto t0 = clock::now();
+      source_step step;
+      std::string what;
+      if (!guarded([&] { step = src_.produce(ctx_, core_.config.batch_size); }, what))
+        return fail(what);
+      core_.stats.busy_ns += nanos_since(t0);
+      switch (step.what) {
+        case source_step::kind::more:
+          continue;
+        case source_step::kind::wait:
+          core_.out.flush();
+          schedule_produce(step.delay);
+          return;
+        case source_step::kind::done:
+          return finish();
+      }
+    }
+    if (core_.out.has_buffered_records() && !core_.flush_scheduled) {
+      core_.flush_scheduled = true;
+      this->delayed_send(control_actor{this}, core_.config.flush_delay, flush_atom::value);
+    }
+    schedule_produce(std::chrono::microseconds{0});
+  }
+
+  void schedule_produce(std::chrono::microseconds delay) {
+    produce_scheduled_ = true;
+    if (delay.count() <= 0)
+      this->send(control_actor{this}, produce_atom::value);
+    else
+      this->delayed_send(control_actor{this}, delay, produce_atom::value);
+  }
+
+  void finish() {
+    ctx_.emit_watermark(max_timestamp);
+    core_.out.broadcast(end_of_stream_msg{0});
+    core_.finishing = true;
+    try_finish();
+  }
+
+  void try_finish() {
+    core_.out.flush();
+    if (core_.out.empty())
+      this->quit();
+  }
+
+  void fail(const std::string& what) {
+    core_.failed = true;
+    this->quit(core_.failure(what));
+  }
+
+  Src src_;
+  host_core<out_type> core_;
+  source_context<out_type> ctx_;
+  bool started_ = false;
+  bool produce_scheduled_ = false;
+};
+
+} // namespace sluice::detail

@@ -1,0 +1,376 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <ranges>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "sluice/detail/graph.hpp"
+#include "sluice/detail/host.hpp"
+#include "sluice/operator.hpp"
+#include "sluice/operators/aggregate.hpp"
+#include "sluice/operators/count.hpp"
+#include "sluice/operators/filter.hpp"
+#include "sluice/operators/flat_map.hpp"
+#include "sluice/operators/key_by.hpp"
+#include "sluice/operators/map.hpp"
+#include "sluice/operators/peek.hpp"
+#include "sluice/operators/process.hpp"
+#include "sluice/operators/reduce.hpp"
+
+namespace sluice {
+
+template <class T>
+class stream;
+
+template <class T, class KeyFn>
+class keyed_stream;
+
+class runtime;
+
+/// A pipeline under construction: a named graph of sources, operators and sinks.
+///
+/// Build it with `source(...)` and the methods of the streams it returns; run it with a
+/// `runtime`. Misuse that the type system cannot catch (parallelism 0, no sink, ...) is
+/// reported by `runtime::run` as an `errc::invalid_pipeline` error naming the operator.
+class pipeline {
+public:
+  explicit pipeline(std::string name) : name_(std::move(name)) {}
+
+  pipeline(const pipeline&) = delete;
+  pipeline& operator=(const pipeline&) = delete;
+
+  /// Adds a source; `src` is a source object such as `sluice::from_collection(v)`.
+  template <class Src>
+  stream<typename Src::output_type> source(Src src);
+
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+private:
+  template <class T>
+  friend class stream;
+  template <class T, class KeyFn>
+  friend class keyed_stream;
+  friend class runtime;
+
+  template <class Host, class In, class Out, class Op>
+  size_t add_node(Op op, std::string default_name) {
+    auto node = std::make_unique<detail::host_node<Host, In, Out, Op>>(std::move(op));
+    node->name = std::move(default_name) + "#" + std::to_string(graph_.nodes.size());
+    graph_.nodes.push_back(std::move(node));
+    return graph_.nodes.size() - 1;
+  }
+
+  std::string name_;
+  detail::graph graph_;
+};
+
+/// A stream of records of type T: the output of one or more operators (several after a union).
+template <class T>
+class stream {
+public:
+  using value_type = T;
+
+  /// Applies `fn(T) -> U` to every record.
+  template <class F>
+  auto map(F fn) {
+    static_assert(std::is_invocable_v<F&, T&&>,
+                  "map expects fn(T) -> U, fn(const T&) -> U or fn(T&&) -> U");
+    using op_type = op::map<T, F>;
+    static_assert(!std::is_void_v<typename op_type::output_type>,
+                  "map: fn must return a value; use peek for side effects");
+    return then<op_type>(op_type{std::move(fn)}, "map");
+  }
+
+  /// Keeps the records for which `fn(const T&)` is true.
+  template <class F>
+  stream<T> filter(F fn) {
+    static_assert(std::is_invocable_r_v<bool, F&, const T&>, "filter expects fn(const T&) -> bool");
+    return then<op::filter<T, F>>(op::filter<T, F>{std::move(fn)}, "filter");
+  }
+
+  /// Calls `fn(const T&)` on every record and passes it on.
+  template <class F>
+  stream<T> peek(F fn) {
+    static_assert(std::is_invocable_v<F&, const T&>, "peek expects fn(const T&)");
+    return then<op::peek<T, F>>(op::peek<T, F>{std::move(fn)}, "peek");
+  }
+
+  /// Turns each record into zero or more: `fn(const T&, sluice::emitter<Out>&)` (Out deduced
+  /// from the parameter, or given as `flat_map<Out>(fn)`), or `fn(const T&)` returning a range.
+  template <class Out = void, class F>
+  auto flat_map(F fn) {
+    using out_type = flat_map_output<Out, F>;
+    static_assert(!std::is_void_v<out_type>,
+                  "flat_map expects fn(const T&) -> range of Out, "
+                  "fn(const T&, sluice::emitter<Out>&), or flat_map<Out>(fn(const T&, auto& out))");
+    using op_type = op::flat_map<T, out_type, F>;
+    return then<op_type>(op_type{std::move(fn)}, "flat_map");
+  }
+
+  /// A low-level operator: `fn(const T&, sluice::context<Out>&)`, or an object with
+  /// `process(const T&, context<Out>&)` and optional `on_watermark`/`on_end`.
+  template <class Out, class F>
+  stream<Out> process(F fn) {
+    static_assert(std::is_invocable_v<F&, const T&, context<Out>&>
+                    || requires(F& f, const T& x, context<Out>& c) { f.process(x, c); },
+                  "process<Out> expects fn(const T&, sluice::context<Out>&) or an object with "
+                  "process(const T&, sluice::context<Out>&)");
+    return then<op::process<T, Out, F>>(op::process<T, Out, F>{std::move(fn)}, "process");
+  }
+
+  /// Partitions the stream by `key_fn(const T&) -> K`, for keyed operators.
+  template <class KeyFn>
+  keyed_stream<T, KeyFn> key_by(KeyFn key_fn) {
+    static_assert(std::is_invocable_v<const KeyFn&, const T&>,
+                  "key_by expects key_fn(const T&) -> K");
+    static_assert(hashable_key<key_type_of<KeyFn, T>>,
+                  "key_by: the key type needs a stable hash: integral, enum, std::string, "
+                  "std::pair of those, or a sluice::key_hash<K> specialization");
+    if (is_empty_key_function(key_fn))
+      problem("key_by on the output of " + describe_heads() + " has an empty key function");
+    return keyed_stream<T, KeyFn>{*this, std::move(key_fn)};
+  }
+
+  /// Merges streams of the same type: the next operator reads all of them.
+  template <class... Ts>
+  stream<T> union_with(const stream<Ts>&... others) {
+    static_assert((std::is_same_v<T, Ts> && ...), "union_with needs streams of the same type");
+    stream<T> result = *this;
+    (result.add_heads(others), ...);
+    return result;
+  }
+
+  /// Sends records to the next operator round robin.
+  stream<T> rebalance() { return with_partitioning(partitioning::rebalance); }
+  /// Sends every record to every instance of the next operator.
+  stream<T> broadcast() { return with_partitioning(partitioning::broadcast); }
+  /// Sends the records of instance i to instance i of the next operator (equal parallelism).
+  stream<T> forward() { return with_partitioning(partitioning::forward); }
+
+  /// Ends the stream in a sink such as `sluice::collect(v)` or `sluice::print()`.
+  template <class Sink>
+  stream<no_output> sink(Sink s) {
+    if constexpr (requires { s.template bind<T>(); })
+      return sink(s.template bind<T>());
+    else
+      return sink_impl(std::move(s));
+  }
+
+private:
+  template <class Sink>
+  stream<no_output> sink_impl(Sink s) {
+    static_assert(sink_type<Sink>, "sink expects a sink object such as sluice::collect(v), "
+                                   "sluice::print() or sluice::write_file(path)");
+    static_assert(std::is_same_v<typename Sink::input_type, T>,
+                  "sink: the sink's input type differs from the stream's record type");
+    auto s2 = then<Sink>(std::move(s), "sink");
+    p_->graph_.nodes[s2.heads_[0]]->is_sink = true;
+    return s2;
+  }
+
+public:
+  /// Sets the number of instances of the operator that produces this stream.
+  stream<T>& parallelism(uint32_t n) {
+    if (auto* node = single_head("parallelism"))
+      node->parallelism = n;
+    return *this;
+  }
+
+  /// Names the operator that produces this stream (for errors, metrics and the console).
+  stream<T>& name(std::string n) {
+    if (auto* node = single_head("name"))
+      node->name = std::move(n);
+    return *this;
+  }
+
+private:
+  friend class pipeline;
+  template <class U>
+  friend class stream;
+  template <class U, class KeyFn>
+  friend class keyed_stream;
+
+  stream(pipeline& p, std::vector<size_t> heads) : p_(&p), heads_(std::move(heads)) {}
+
+  template <class Out, class F>
+  static auto flat_map_output_impl() {
+    if constexpr (!std::is_void_v<Out>) {
+      return std::type_identity<Out>{};
+    } else if constexpr (std::is_invocable_v<F&, const T&>) {
+      using result = std::invoke_result_t<F&, const T&>;
+      if constexpr (std::ranges::range<result>)
+        return std::type_identity<std::ranges::range_value_t<result>>{};
+      else
+        return std::type_identity<void>{};
+    } else if constexpr (requires { &F::operator(); }) {
+      return emitter_arg(&F::operator());
+    } else {
+      return std::type_identity<void>{};
+    }
+  }
+
+  template <class C, class R, class A, class Out>
+  static auto emitter_arg(R (C::*)(A, emitter<Out>&) const) {
+    return std::type_identity<Out>{};
+  }
+
+  template <class C, class R, class A, class Out>
+  static auto emitter_arg(R (C::*)(A, emitter<Out>&)) {
+    return std::type_identity<Out>{};
+  }
+
+  template <class Out, class F>
+  using flat_map_output = typename decltype(flat_map_output_impl<Out, F>())::type;
+
+  /// Adds an operator node reading this stream; returns its output stream.
+  template <class Op>
+  stream<typename Op::output_type> then(Op op, std::string default_name) {
+    using host = detail::operator_host<Op>;
+    auto id = p_->add_node<host, T, typename Op::output_type>(std::move(op),
+                                                              std::move(default_name));
+    connect(id, nullptr);
+    return {*p_, {id}};
+  }
+
+  void connect(size_t to, std::shared_ptr<const void> key_hash) {
+    for (auto from : heads_) {
+      detail::edge e;
+      e.from = from;
+      e.to = to;
+      e.kind = key_hash ? partitioning::hash : kind_.value_or(partitioning::forward);
+      e.explicit_kind = kind_.has_value() && !key_hash;
+      e.key_hash = key_hash;
+      p_->graph_.edges.push_back(std::move(e));
+    }
+  }
+
+  stream<T> with_partitioning(partitioning kind) {
+    auto result = *this;
+    result.kind_ = kind;
+    return result;
+  }
+
+  template <class U>
+  void add_heads(const stream<U>& other) {
+    if (other.p_ != p_) {
+      problem("union_with of streams from different pipelines");
+      return;
+    }
+    heads_.insert(heads_.end(), other.heads_.begin(), other.heads_.end());
+  }
+
+  detail::node_base* single_head(const char* what) {
+    if (heads_.size() != 1) {
+      problem(std::string{what} + " applied to a union of " + describe_heads()
+              + ": set it on each input before the union");
+      return nullptr;
+    }
+    return p_->graph_.nodes[heads_[0]].get();
+  }
+
+  std::string describe_heads() const {
+    std::string result;
+    for (auto h : heads_)
+      result += (result.empty() ? "'" : ", '") + p_->graph_.nodes[h]->name + "'";
+    return result;
+  }
+
+  void problem(std::string text) { p_->graph_.problems.push_back(std::move(text)); }
+
+  pipeline* p_;
+  std::vector<size_t> heads_;
+  std::optional<partitioning> kind_;
+};
+
+/// A stream partitioned by key: keyed operators see all records of a key in one instance, in
+/// the order they were sent, and keep state per key.
+template <class T, class KeyFn>
+class keyed_stream {
+public:
+  using key_type = key_type_of<KeyFn, T>;
+
+  /// Counts records per key: a stream of `(key, count)`.
+  stream<std::pair<key_type, int64_t>> count() {
+    return aggregate_impl(count_function<T>{}, "count");
+  }
+
+  /// Folds the records of each key with `fn(T, T) -> T`: a stream of `(key, reduced)`.
+  template <class F>
+  stream<std::pair<key_type, T>> reduce(F fn) {
+    static_assert(std::is_invocable_r_v<T, F&, T, const T&>, "reduce expects fn(T, const T&) -> T");
+    return aggregate_impl(reduce_function<T, F>{std::move(fn)}, "reduce");
+  }
+
+  /// Aggregates each key with an aggregate function (create/add/result, as Flink's
+  /// AggregateFunction): a stream of `(key, result)`.
+  template <class Agg>
+  auto aggregate(Agg agg) {
+    static_assert(aggregate_function<Agg>,
+                  "aggregate expects an object with input_type, accumulator_type, result_type, "
+                  "create(), add(acc&, const input_type&) and result(const acc&)");
+    static_assert(std::is_same_v<typename Agg::input_type, T>,
+                  "aggregate: the function's input_type differs from the stream's record type");
+    return aggregate_impl(std::move(agg), "aggregate");
+  }
+
+  /// A keyed low-level operator: `fn(const T&, sluice::keyed_context<K, Out>&)` with keyed state.
+  template <class Out, class F>
+  stream<Out> process(F fn) {
+    static_assert(std::is_invocable_v<F&, const T&, keyed_context<key_type, Out>&>
+                    || requires(F& f, const T& x, keyed_context<key_type, Out>& c) {
+                         f.process(x, c);
+                       },
+                  "keyed process<Out> expects fn(const T&, sluice::keyed_context<K, Out>&) or an "
+                  "object with process(const T&, sluice::keyed_context<K, Out>&)");
+    using op_type = op::keyed_process<T, KeyFn, Out, F>;
+    return then<op_type>(op_type{key_fn_, std::move(fn)}, "process");
+  }
+
+private:
+  friend class stream<T>;
+
+  keyed_stream(stream<T> input, KeyFn key_fn)
+    : input_(std::move(input)), key_fn_(std::move(key_fn)) {}
+
+  template <class Agg>
+  stream<std::pair<key_type, typename Agg::result_type>> aggregate_impl(Agg agg,
+                                                                        std::string what) {
+    using op_type = op::aggregate<T, KeyFn, Agg>;
+    return then<op_type>(op_type{key_fn_, std::move(agg), what}, what);
+  }
+
+  template <class Op>
+  stream<typename Op::output_type> then(Op op, std::string default_name) {
+    using host = detail::operator_host<Op>;
+    auto& p = *input_.p_;
+    auto id = p.template add_node<host, T, typename Op::output_type>(std::move(op),
+                                                                     std::move(default_name));
+    auto hash = std::make_shared<const std::function<uint64_t(const T&)>>(
+      [fn = key_fn_](const T& x) { return key_hash<key_type>{}(std::invoke(fn, x)); });
+    input_.connect(id, hash);
+    return {p, {id}};
+  }
+
+  stream<T> input_;
+  KeyFn key_fn_;
+};
+
+template <class Src>
+stream<typename Src::output_type> pipeline::source(Src src) {
+  static_assert(source_type<Src>, "source expects a source object such as "
+                                  "sluice::from_collection(v), sluice::generate<T>(fn, options) "
+                                  "or sluice::text_file(path)");
+  using out = typename Src::output_type;
+  bool bounded = src.bounded();
+  auto id = add_node<detail::source_host<Src>, no_input, out>(std::move(src), "source");
+  graph_.nodes[id]->is_source = true;
+  graph_.nodes[id]->bounded = bounded;
+  return {*this, {id}};
+}
+
+} // namespace sluice

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "sluice/config.hpp"
+#include "sluice/interfaces.hpp"
+#include "sluice/stats.hpp"
+
+namespace caf {
+class actor_system;
+} // namespace caf
+
+namespace sluice {
+
+class pipeline;
+struct job_outcome;
+
+/// A running pipeline.
+class job {
+public:
+  /// Blocks until the pipeline has ended; returns its first error, or no error.
+  [[nodiscard]] caf::error wait();
+
+  /// Waits at most `timeout`; empty if the pipeline is still running.
+  [[nodiscard]] std::optional<caf::error> wait_for(std::chrono::milliseconds timeout);
+
+  /// Stops every instance; `wait` then returns an `errc::cancelled` error.
+  void cancel();
+
+  /// Samples the counters of every live instance.
+  [[nodiscard]] std::vector<instance_stats> inspect() const;
+
+private:
+  friend class runtime;
+
+  caf::actor_system* system_ = nullptr;
+  caf::actor monitor_;
+  std::vector<control_actor> instances_;
+  std::shared_ptr<job_outcome> outcome_;
+};
+
+/// Runs pipelines on an actor system it owns.
+class runtime {
+public:
+  runtime();
+  explicit runtime(runtime_config config);
+  ~runtime();
+
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Runs a bounded pipeline to its end; returns its first error, or no error. An unbounded
+  /// pipeline runs until an error: use `start` to keep a handle that can cancel it.
+  [[nodiscard]] caf::error run(pipeline& p);
+
+  /// Starts a pipeline; the job handle waits for, inspects or cancels it.
+  [[nodiscard]] caf::expected<job> start(pipeline& p);
+
+  [[nodiscard]] const runtime_config& config() const noexcept { return config_; }
+
+  [[nodiscard]] caf::actor_system& system() noexcept;
+
+private:
+  struct impl;
+  runtime_config config_;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace sluice

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "sluice/record.hpp"
+
+namespace sluice {
+
+/// Combines the watermarks of several input channels into the watermark of an operator.
+///
+/// The combined watermark is the minimum over the channels that are neither idle nor ended,
+/// and it never goes back. When every channel has ended it is `max_timestamp`; while every
+/// remaining channel is idle it holds still.
+class watermark_tracker {
+public:
+  explicit watermark_tracker(size_t channels = 0) : channels_(channels) {}
+
+  void resize(size_t channels) { channels_.resize(channels); }
+
+  /// Records a watermark of one channel; returns true if the combined watermark advanced.
+  bool advance(size_t channel, timestamp time);
+
+  /// Marks a channel idle or active; returns true if the combined watermark advanced.
+  bool set_idle(size_t channel, bool idle);
+
+  /// Marks a channel ended; returns true if the combined watermark advanced.
+  bool end(size_t channel);
+
+  [[nodiscard]] timestamp current() const noexcept { return current_; }
+
+  /// True when every channel that has not ended is idle (and at least one has not ended).
+  [[nodiscard]] bool all_idle() const noexcept;
+
+private:
+  struct channel_state {
+    timestamp time = min_timestamp;
+    bool idle = false;
+    bool ended = false;
+  };
+
+  bool recompute();
+
+  std::vector<channel_state> channels_;
+  timestamp current_ = min_timestamp;
+};
+
+} // namespace sluice

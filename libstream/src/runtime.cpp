@@ -1,0 +1,197 @@
+#include "sluice/runtime.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "sluice/actors/job_monitor.hpp"
+#include "sluice/error.hpp"
+#include "sluice/pipeline.hpp"
+
+namespace sluice {
+
+namespace {
+
+caf::error invalid(const pipeline& p, const std::string& what) {
+  return make_error(errc::invalid_pipeline, "pipeline '" + p.name() + "': " + what);
+}
+
+std::string operator_name(const detail::node_base& n) {
+  return "operator '" + n.name + "'";
+}
+
+/// Numbers the channels of every edge at both ends (see detail::channel_plan).
+std::vector<detail::channel_plan> plan_channels(const detail::graph& g) {
+  std::vector<detail::channel_plan> plan;
+  std::vector<std::vector<channel_index>> next_input(g.nodes.size());
+  std::vector<std::vector<uint32_t>> next_output(g.nodes.size());
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    next_input[n].assign(g.nodes[n]->effective_parallelism, 0);
+    next_output[n].assign(g.nodes[n]->effective_parallelism, 0);
+  }
+  // Output indices follow edge order at the upstream, then target instance order, matching
+  // how output_channels lays out its channels.
+  for (size_t e = 0; e < g.edges.size(); ++e) {
+    const auto& ed = g.edges[e];
+    auto up = g.nodes[ed.from]->effective_parallelism;
+    auto down = g.nodes[ed.to]->effective_parallelism;
+    for (uint32_t u = 0; u < up; ++u)
+      for (uint32_t d = 0; d < down; ++d) {
+        if (ed.kind == partitioning::forward && u != d)
+          continue;
+        detail::channel_plan c;
+        c.edge = e;
+        c.from_instance = u;
+        c.to_instance = d;
+        c.output_index = next_output[ed.from][u]++;
+        plan.push_back(c);
+      }
+  }
+  for (auto& c : plan) {
+    auto to = g.edges[c.edge].to;
+    c.input_index = next_input[to][c.to_instance]++;
+  }
+  return plan;
+}
+
+} // namespace
+
+caf::error job::wait() {
+  std::unique_lock<std::mutex> guard{outcome_->mutex};
+  outcome_->done.wait(guard, [&] { return outcome_->result.has_value(); });
+  return *outcome_->result;
+}
+
+std::optional<caf::error> job::wait_for(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> guard{outcome_->mutex};
+  if (!outcome_->done.wait_for(guard, timeout, [&] { return outcome_->result.has_value(); }))
+    return std::nullopt;
+  return *outcome_->result;
+}
+
+void job::cancel() {
+  caf::anon_send_exit(monitor_, caf::exit_reason::user_shutdown);
+}
+
+std::vector<instance_stats> job::inspect() const {
+  std::vector<instance_stats> result;
+  caf::scoped_actor self{*system_};
+  for (const auto& h : instances_) {
+    self->request(h, std::chrono::seconds(5), inspect_atom::value)
+      .receive([&](instance_stats& s) { result.push_back(std::move(s)); },
+               [](caf::error&) { /* the instance has already ended */ });
+  }
+  return result;
+}
+
+struct runtime::impl {
+  explicit impl(const runtime_config& config) : system(configure(actor_config, config)) {}
+
+  static caf::actor_system_config& configure(caf::actor_system_config& cfg,
+                                             const runtime_config& config) {
+    if (config.worker_threads > 0)
+      cfg.set("scheduler.max-threads", config.worker_threads);
+    return cfg;
+  }
+
+  // The actor system keeps a reference to its config: declared first, destroyed last.
+  caf::actor_system_config actor_config;
+  caf::actor_system system;
+};
+
+runtime::runtime() : runtime(runtime_config{}) {}
+
+runtime::runtime(runtime_config config)
+  : config_(config), impl_(std::make_unique<impl>(config_)) {}
+
+runtime::~runtime() = default;
+
+caf::actor_system& runtime::system() noexcept {
+  return impl_->system;
+}
+
+caf::error runtime::run(pipeline& p) {
+  auto j = start(p);
+  if (!j)
+    return std::move(j.error());
+  return j->wait();
+}
+
+caf::expected<job> runtime::start(pipeline& p) {
+  auto& g = p.graph_;
+  if (!g.problems.empty())
+    return invalid(p, g.problems.front());
+  if (config_.batch_size == 0)
+    return invalid(p, "batch_size must be at least 1");
+  if (config_.input_buffer == 0)
+    return invalid(p, "input_buffer must be at least 1");
+  if (config_.max_parallelism == 0)
+    return invalid(p, "max_parallelism must be at least 1");
+  auto is_source = [](const auto& n) { return n->is_source; };
+  auto is_sink = [](const auto& n) { return n->is_sink; };
+  if (std::none_of(g.nodes.begin(), g.nodes.end(), is_source))
+    return invalid(p, "it has no source: start it with p.source(...)");
+  if (std::none_of(g.nodes.begin(), g.nodes.end(), is_sink))
+    return invalid(p, "it has no sink: end each stream with .sink(...)");
+  bool all_bounded = true;
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    auto& node = *g.nodes[n];
+    auto par = node.parallelism.value_or(config_.default_parallelism);
+    if (par == 0)
+      return invalid(p, operator_name(node) + " has parallelism 0: it must be at least 1");
+    node.effective_parallelism = par;
+    if (node.is_source && !node.bounded)
+      all_bounded = false;
+    bool consumed = std::any_of(g.edges.begin(), g.edges.end(),
+                                [&](const auto& e) { return e.from == n; });
+    if (!node.is_sink && !consumed)
+      return invalid(p, operator_name(node) + " has no consumer: its output goes nowhere; end "
+                                              "the stream with .sink(...)");
+  }
+  for (auto& e : g.edges) {
+    auto up = g.nodes[e.from]->effective_parallelism;
+    auto down = g.nodes[e.to]->effective_parallelism;
+    if (e.kind == partitioning::hash && down > config_.max_parallelism)
+      return invalid(p, operator_name(*g.nodes[e.to]) + " has parallelism "
+                          + std::to_string(down) + ", more than max_parallelism "
+                          + std::to_string(config_.max_parallelism));
+    if (e.kind != partitioning::forward || up == down)
+      continue;
+    if (e.explicit_kind)
+      return invalid(p, "forward() from " + operator_name(*g.nodes[e.from]) + " (parallelism "
+                          + std::to_string(up) + ") to " + operator_name(*g.nodes[e.to])
+                          + " (parallelism " + std::to_string(down)
+                          + ") needs equal parallelism");
+    e.kind = partitioning::rebalance;
+  }
+  if (config_.mode == execution_mode::batch && !all_bounded)
+    return invalid(p, "batch execution mode needs bounded sources only");
+  bool batch_mode = config_.mode == execution_mode::batch
+                    || (config_.mode == execution_mode::automatic && all_bounded);
+
+  auto& sys = impl_->system;
+  for (auto& node : g.nodes)
+    node->spawn(sys, config_, p.name(), batch_mode);
+  job result;
+  result.system_ = &sys;
+  result.outcome_ = std::make_shared<job_outcome>();
+  std::vector<caf::actor> all;
+  for (auto& node : g.nodes) {
+    auto actors = node->actors();
+    all.insert(all.end(), actors.begin(), actors.end());
+    auto controls = node->control_handles();
+    result.instances_.insert(result.instances_.end(), controls.begin(), controls.end());
+  }
+  result.monitor_ = spawn_job_monitor(sys, std::move(all), result.outcome_);
+  auto plan = plan_channels(g);
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    g.nodes[n]->wire(g, plan, n);
+  for (auto& h : result.instances_)
+    caf::anon_send(h, start_atom::value);
+  return result;
+}
+
+} // namespace sluice

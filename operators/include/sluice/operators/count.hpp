@@ -1,0 +1,19 @@
+#pragma once
+
+#include <cstdint>
+
+namespace sluice {
+
+/// The aggregate function of `count()`: the number of records per key.
+template <class T>
+struct count_function {
+  using input_type = T;
+  using accumulator_type = int64_t;
+  using result_type = int64_t;
+
+  int64_t create() const { return 0; }
+  void add(int64_t& acc, const T&) const { ++acc; }
+  int64_t result(int64_t acc) const { return acc; }
+};
+
+} // namespace sluice

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <functional>
+#include <ranges>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "sluice/context.hpp"
+
+namespace sluice {
+
+/// Where a flat_map function puts its output records: `out(value)`.
+template <class Out>
+class emitter {
+public:
+  explicit emitter(context<Out>& ctx) : ctx_(&ctx) {}
+
+  void operator()(Out value) { ctx_->emit(std::move(value)); }
+
+private:
+  context<Out>* ctx_;
+};
+
+} // namespace sluice
+
+namespace sluice::op {
+
+/// Turns each record into zero or more records: `fn(const T&, emitter<Out>&)`, or
+/// `fn(const T&)` returning a range of Out. Every output keeps the input's event time.
+template <class In, class Out, class F>
+class flat_map {
+public:
+  using input_type = In;
+  using output_type = Out;
+
+  explicit flat_map(F fn) : fn_(std::move(fn)) {}
+
+  void on_batch(std::vector<record<In>>& records, context<Out>& ctx) {
+    emitter<Out> out{ctx};
+    for (auto& r : records) {
+      ctx.set_current_time(r.time);
+      if constexpr (std::is_invocable_v<F&, const In&, emitter<Out>&>) {
+        std::invoke(fn_, std::as_const(r.value), out);
+      } else {
+        for (auto&& x : std::invoke(fn_, std::as_const(r.value)))
+          out(Out(std::forward<decltype(x)>(x)));
+      }
+    }
+  }
+
+private:
+  F fn_;
+};
+
+} // namespace sluice::op

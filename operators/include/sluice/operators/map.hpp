@@ -1,0 +1,30 @@
+#pragma once
+
+#include <functional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "sluice/context.hpp"
+
+namespace sluice::op {
+
+/// Applies a function to every record: `fn(T) -> U`. The event time is kept.
+template <class In, class F>
+class map {
+public:
+  using input_type = In;
+  using output_type = std::decay_t<std::invoke_result_t<F&, In&&>>;
+
+  explicit map(F fn) : fn_(std::move(fn)) {}
+
+  void on_batch(std::vector<record<In>>& records, context<output_type>& ctx) {
+    for (auto& r : records)
+      ctx.emit(std::invoke(fn_, std::move(r.value)), r.time);
+  }
+
+private:
+  F fn_;
+};
+
+} // namespace sluice::op
