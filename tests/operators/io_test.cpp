@@ -1,0 +1,98 @@
+// text_file -> ... -> write_file / print, at several parallelisms
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "support/test_support.hpp"
+
+using namespace sluice;
+
+TEST_CASE("a text file is read exactly once whatever the parallelism") {
+  test::temp_dir dir;
+  auto path = dir.file("in.txt");
+  std::vector<std::string> lines;
+  {
+    std::ofstream file{path};
+    for (int i = 0; i < 2000; ++i) {
+      // Lines of varied length, some empty, so range boundaries fall everywhere.
+      lines.push_back(std::string(static_cast<size_t>(i % 13), 'x') + std::to_string(i));
+      if (i % 17 == 0)
+        lines.back().clear();
+      file << lines.back() << '\n';
+    }
+  }
+  std::sort(lines.begin(), lines.end());
+  for (uint32_t parallelism : {1u, 2u, 3u, 7u}) {
+    INFO("parallelism " << parallelism);
+    pipeline p{"read"};
+    std::vector<std::string> out;
+    p.source(text_file(path)).parallelism(parallelism).sink(collect(out));
+    runtime rt{test::small_batches()};
+    REQUIRE_FALSE(rt.run(p));
+    std::sort(out.begin(), out.end());
+    CHECK(out == lines);
+  }
+}
+
+TEST_CASE("a text file without a final newline and with CRLF line ends reads cleanly") {
+  test::temp_dir dir;
+  auto path = dir.file("crlf.txt");
+  std::ofstream{path} << "one\r\ntwo\r\nthree";
+  pipeline p{"crlf"};
+  std::vector<std::string> out;
+  p.source(text_file(path)).sink(collect(out));
+  runtime rt;
+  REQUIRE_FALSE(rt.run(p));
+  CHECK(out == std::vector<std::string>{"one", "two", "three"});
+}
+
+TEST_CASE("the file sink writes one line per record, one file per instance") {
+  test::temp_dir dir;
+  std::vector<std::pair<std::string, int>> items;
+  for (int i = 0; i < 100; ++i)
+    items.emplace_back("k" + std::to_string(i), i);
+  {
+    pipeline p{"write"};
+    p.source(from_collection(items)).sink(write_file(dir.file("single.txt")));
+    runtime rt{test::small_batches()};
+    REQUIRE_FALSE(rt.run(p));
+    auto lines = test::read_lines(dir.file("single.txt"));
+    REQUIRE(lines.size() == 100);
+    CHECK(lines[0] == "k0,0");
+    CHECK(lines[99] == "k99,99");
+  }
+  {
+    pipeline p{"write-parallel"};
+    p.source(from_collection(items))
+      .rebalance()
+      .sink(write_file(dir.file("multi.txt")))
+      .parallelism(2);
+    runtime rt{test::small_batches()};
+    REQUIRE_FALSE(rt.run(p));
+    auto a = test::read_lines(dir.file("multi.txt.part-0"));
+    auto b = test::read_lines(dir.file("multi.txt.part-1"));
+    CHECK(a.size() + b.size() == 100);
+    CHECK_FALSE(a.empty());
+    CHECK_FALSE(b.empty());
+  }
+}
+
+TEST_CASE("the print sink writes a line per record and prefixes instances when parallel") {
+  std::ostringstream os;
+  pipeline p{"print"};
+  p.source(from_collection(std::vector<int>{1, 2, 3})).sink(print(os));
+  runtime rt;
+  REQUIRE_FALSE(rt.run(p));
+  CHECK(os.str() == "1\n2\n3\n");
+
+  std::ostringstream parallel;
+  pipeline q{"print-parallel"};
+  q.source(from_collection(std::vector<int>{1, 2, 3, 4})).parallelism(2).sink(print(parallel))
+    .parallelism(2);
+  runtime rt2;
+  REQUIRE_FALSE(rt2.run(q));
+  auto text = parallel.str();
+  CHECK(std::count(text.begin(), text.end(), '\n') == 4);
+  CHECK_THAT(text, Catch::Contains("1> ") && Catch::Contains("2> "));
+}

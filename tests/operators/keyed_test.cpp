@@ -1,0 +1,219 @@
+// source -> key_by -> count / reduce / aggregate / process (keyed state) -> collect,
+// at parallelism 1, 2 and 4, in batch and streaming mode
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <random>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+#include "support/test_support.hpp"
+
+using namespace sluice;
+
+namespace {
+
+using event = std::pair<int, int>; // (key, sequence number within the key)
+
+std::vector<event> events(int keys, int per_key) {
+  std::vector<event> v;
+  for (int seq = 0; seq < per_key; ++seq)
+    for (int k = 0; k < keys; ++k)
+      v.emplace_back(k, seq);
+  return v;
+}
+
+struct average {
+  using input_type = event;
+  using accumulator_type = std::pair<int64_t, int64_t>;
+  using result_type = double;
+
+  accumulator_type create() const { return {0, 0}; }
+  void add(accumulator_type& acc, const event& e) const {
+    acc.first += e.second;
+    acc.second += 1;
+  }
+  double result(const accumulator_type& acc) const {
+    return static_cast<double>(acc.first) / static_cast<double>(acc.second);
+  }
+};
+
+} // namespace
+
+TEST_CASE("keyed count, reduce and aggregate give identical results at parallelism 1, 2 and 4") {
+  for (auto mode : {execution_mode::batch, execution_mode::streaming}) {
+    std::map<int, int64_t> reference_counts;
+    std::optional<std::map<int, int64_t>> first_counts;
+    std::optional<std::map<int, event>> first_reduced;
+    std::optional<std::map<int, double>> first_averages;
+    for (uint32_t parallelism : {1u, 2u, 4u}) {
+      INFO("parallelism " << parallelism << ", batch mode " << (mode == execution_mode::batch));
+      pipeline p{"keyed"};
+      std::vector<std::pair<int, int64_t>> counts;
+      std::vector<std::pair<int, event>> reduced;
+      std::vector<std::pair<int, double>> averages;
+      auto keyed = p.source(from_collection(events(37, 50)))
+                     .parallelism(parallelism)
+                     .key_by([](const event& e) { return e.first; });
+      keyed.count().parallelism(parallelism).sink(collect(counts));
+      keyed.reduce([](event a, const event& b) { return event{a.first, a.second + b.second}; })
+        .parallelism(parallelism)
+        .sink(collect(reduced));
+      keyed.aggregate(average{}).parallelism(parallelism).sink(collect(averages));
+      auto config = test::small_batches();
+      config.mode = mode;
+      runtime rt{config};
+      REQUIRE_FALSE(rt.run(p));
+      if (mode == execution_mode::batch) {
+        // Batch mode emits exactly one final result per key.
+        CHECK(counts.size() == 37);
+        CHECK(reduced.size() == 37);
+      } else {
+        // Streaming mode emits one update per input record.
+        CHECK(counts.size() == 37 * 50);
+      }
+      auto c = test::last_per_key(counts);
+      auto r = test::last_per_key(reduced);
+      auto a = test::last_per_key(averages);
+      REQUIRE(c.size() == 37);
+      for (const auto& [k, n] : c) {
+        CHECK(n == 50);
+        CHECK(r[k].second == 49 * 50 / 2);
+        CHECK(a[k] == Approx(24.5));
+      }
+      if (first_counts) {
+        CHECK(c == *first_counts);
+        CHECK(r == *first_reduced);
+        CHECK(a == *first_averages);
+      } else {
+        first_counts = c;
+        first_reduced = r;
+        first_averages = a;
+      }
+    }
+  }
+}
+
+TEST_CASE("records of a key reach a keyed operator in the order they were sent") {
+  for (uint32_t parallelism : {1u, 2u, 4u}) {
+    INFO("parallelism " << parallelism);
+    pipeline p{"order"};
+    std::vector<std::pair<int, std::vector<int>>> out;
+    p.source(from_collection(events(11, 300)))
+      .key_by([](const event& e) { return e.first; })
+      .process<std::pair<int, std::vector<int>>>(
+        [](const event& e, keyed_context<int, std::pair<int, std::vector<int>>>& ctx) {
+          auto seen = ctx.list<int>("seen");
+          seen.add(e.second);
+          if (e.second == 299)
+            ctx.emit({ctx.key(), seen.get()});
+        })
+      .parallelism(parallelism)
+      .sink(collect(out));
+    runtime rt{test::small_batches()};
+    REQUIRE_FALSE(rt.run(p));
+    REQUIRE(out.size() == 11);
+    std::vector<int> expected(300);
+    std::iota(expected.begin(), expected.end(), 0);
+    for (const auto& [key, seqs] : out)
+      CHECK(seqs == expected);
+  }
+}
+
+TEST_CASE("keyed state of every kind is scoped to the current key") {
+  struct stats_fn {
+    void process(const event& e, keyed_context<int, std::string>& ctx) {
+      auto last = ctx.value<int>("last");
+      auto sum = ctx.reducing<int64_t>("sum", [](int64_t a, int64_t b) { return a + b; });
+      auto parity = ctx.map<bool, int>("parity");
+      auto mean = ctx.aggregating("mean", average{});
+      // Assertions do not run on actor threads: a violation fails the pipeline instead.
+      if (last.value_or(-1) != e.second - 1)
+        throw std::logic_error("value state lost its previous value");
+      last.update(e.second);
+      sum.add(e.second);
+      bool even = e.second % 2 == 0;
+      parity.put(even, parity.get(even).value_or(0) + 1);
+      mean.add(e);
+      if (e.second == 9) {
+        std::ostringstream os;
+        os << ctx.key() << ":" << *sum.get() << ":" << *parity.get(true) << ":"
+           << *parity.get(false) << ":" << *mean.get();
+        ctx.emit(os.str());
+        last.clear();
+        if (last.value().has_value())
+          throw std::logic_error("cleared value state still has a value");
+      }
+    }
+  };
+  pipeline p{"state"};
+  std::vector<std::string> out;
+  p.source(from_collection(events(3, 10)))
+    .key_by([](const event& e) { return e.first; })
+    .process<std::string>(stats_fn{})
+    .parallelism(2)
+    .sink(collect(out));
+  runtime rt{test::small_batches()};
+  REQUIRE_FALSE(rt.run(p));
+  std::sort(out.begin(), out.end());
+  CHECK(out == std::vector<std::string>{"0:45:5:5:4.5", "1:45:5:5:4.5", "2:45:5:5:4.5"});
+}
+
+TEST_CASE("asking for keyed state under a used name with another type fails the operator") {
+  pipeline p{"state-type"};
+  std::vector<int> out;
+  p.source(from_collection(events(2, 2)))
+    .key_by([](const event& e) { return e.first; })
+    .process<int>([](const event& e, keyed_context<int, int>& ctx) {
+      ctx.value<int>("x").update(e.second);
+      ctx.value<std::string>("x").update("oops");
+    })
+    .name("mixed")
+    .sink(collect(out));
+  runtime rt;
+  auto err = rt.run(p);
+  REQUIRE(err);
+  CHECK_THAT(describe(err), Catch::Contains("'mixed'") && Catch::Contains("keyed state 'x'"));
+}
+
+TEST_CASE("word count equals an independent count at every parallelism") {
+  test::temp_dir dir;
+  auto path = dir.file("words.txt");
+  std::map<std::string, int64_t> reference;
+  {
+    std::mt19937 rng{42};
+    std::ofstream file{path};
+    for (int line = 0; line < 3000; ++line) {
+      int words = static_cast<int>(rng() % 12);
+      for (int w = 0; w < words; ++w) {
+        auto word = "w" + std::to_string(rng() % 500);
+        reference[word]++;
+        file << word << (w + 1 < words ? " " : "");
+      }
+      file << '\n';
+    }
+  }
+  for (auto mode : {execution_mode::batch, execution_mode::streaming}) {
+    for (uint32_t parallelism : {1u, 2u, 4u}) {
+      INFO("parallelism " << parallelism);
+      pipeline p{"wordcount"};
+      std::vector<std::pair<std::string, int64_t>> out;
+      p.source(text_file(path))
+        .flat_map([](const std::string& line, emitter<std::string>& emit) {
+          std::istringstream in{line};
+          for (std::string w; in >> w;)
+            emit(w);
+        })
+        .key_by([](const std::string& w) { return w; })
+        .count()
+        .sink(collect(out));
+      auto config = test::small_batches(parallelism);
+      config.mode = mode;
+      runtime rt{config};
+      REQUIRE_FALSE(rt.run(p));
+      CHECK(test::last_per_key(out) == reference);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sluice/all.hpp"
+
+namespace sluice::test {
+
+/// A runtime config with small batches, so even small inputs cross many batch boundaries.
+inline runtime_config small_batches(uint32_t default_parallelism = 1) {
+  runtime_config config;
+  config.batch_size = 16;
+  config.input_buffer = 64;
+  config.default_parallelism = default_parallelism;
+  return config;
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
+
+/// A fresh temporary directory, removed when the object goes out of scope.
+class temp_dir {
+public:
+  temp_dir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path()
+            / ("sluice-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::add, ec);
+    std::filesystem::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+  std::filesystem::path path_;
+};
+
+/// The lines of a text file.
+inline std::vector<std::string> read_lines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::ifstream in{path};
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  return lines;
+}
+
+/// The last value seen per key in a changelog of (key, value) pairs.
+template <class K, class V>
+std::map<K, V> last_per_key(const std::vector<std::pair<K, V>>& changelog) {
+  std::map<K, V> result;
+  for (const auto& [k, v] : changelog)
+    result[k] = v;
+  return result;
+}
+
+/// The resident set size of this process in bytes (from /proc/self/statm).
+inline uint64_t resident_bytes() {
+  std::ifstream statm{"/proc/self/statm"};
+  uint64_t size = 0;
+  uint64_t resident = 0;
+  statm >> size >> resident;
+  return resident * 4096;
+}
+
+} // namespace sluice::test
