@@ -1,0 +1,8 @@
+// A stream of int ending in a sink of std::string must not compile.
+#include "sluice/all.hpp"
+
+int main() {
+  sluice::pipeline p{"mismatch"};
+  std::vector<std::string> out;
+  p.source(sluice::from_collection(std::vector<int>{1, 2})).sink(sluice::collect(out));
+}

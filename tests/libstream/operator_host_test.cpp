@@ -1,0 +1,165 @@
+// fake upstream -> operator_host<map> -> fake downstream, stepped by CAF's test_coordinator
+
+#include <catch2/catch.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include <variant>
+
+#include "support/test_support.hpp"
+
+using namespace sluice;
+
+namespace {
+
+using event = std::variant<batch<int>, watermark_msg, idle_msg, end_of_stream_msg>;
+
+/// What the fake neighbours of the host under test received.
+struct recorded {
+  std::vector<credit_msg> credit;
+  std::vector<event> downstream;
+
+  /// Records sent downstream, in order.
+  std::vector<int> values() const {
+    std::vector<int> v;
+    for (const auto& e : downstream)
+      if (auto* b = std::get_if<batch<int>>(&e))
+        for (const auto& r : b->records)
+          v.push_back(r.value);
+    return v;
+  }
+};
+
+/// A deterministic actor system with one map host wired between two recording fakes.
+struct fixture {
+  fixture() : sys(configure(cfg)), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    auto rec = log;
+    upstream = sys.spawn([rec](output_actor::pointer) -> output_actor::behavior_type {
+      return {[rec](credit_msg c) { rec->credit.push_back(c); }};
+    });
+    downstream = sys.spawn([rec](input_actor<int>::pointer) -> input_actor<int>::behavior_type {
+      return {
+        [rec](batch<int>& b) { rec->downstream.emplace_back(std::move(b)); },
+        [rec](watermark_msg m) { rec->downstream.emplace_back(m); },
+        [rec](idle_msg m) { rec->downstream.emplace_back(m); },
+        [rec](end_of_stream_msg m) { rec->downstream.emplace_back(m); },
+      };
+    });
+    runtime_config config;
+    config.batch_size = 4;
+    config.input_buffer = 8;
+    auto doubler = [](int x) { return 2 * x; };
+    using host = detail::operator_host<op::map<int, decltype(doubler)>>;
+    instance_info info{"p", "double", 0, 1, 128, false};
+    node = sys.spawn<host>(op::map<int, decltype(doubler)>{doubler}, info, config);
+    wiring<int> w;
+    w.outputs.push_back(edge_wiring<int>{partitioning::forward, {}, 128, {{downstream, 3}}});
+    w.inputs.emplace_back(upstream, 7);
+    caf::anon_send(node, std::move(w));
+    caf::anon_send(node, start_atom::value);
+    sched.run();
+  }
+
+  ~fixture() {
+    for (auto a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(upstream),
+                   caf::actor_cast<caf::actor>(downstream)})
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    sched.run();
+  }
+
+  static caf::actor_system_config& configure(caf::actor_system_config& c) {
+    c.set("scheduler.policy", caf::atom("testing"));
+    return c;
+  }
+
+  void send_batch(uint64_t seq, std::vector<int> values) {
+    batch<int> b;
+    b.channel = 0;
+    b.seq = seq;
+    for (int v : values)
+      b.records.push_back({v, 0});
+    caf::anon_send(node, std::move(b));
+    sched.run();
+  }
+
+  void grant(int64_t records) {
+    caf::anon_send(node, credit_msg{0, records});
+    sched.run();
+  }
+
+  std::shared_ptr<recorded> log = std::make_shared<recorded>();
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  output_actor upstream;
+  input_actor<int> downstream;
+  host_actor<int, int> node;
+};
+
+} // namespace
+
+TEST_CASE("a host grants its input buffer as initial credit to each upstream") {
+  fixture f;
+  REQUIRE(f.log->credit.size() == 1);
+  CHECK(f.log->credit[0].output == 7);
+  CHECK(f.log->credit[0].records == 8);
+}
+
+TEST_CASE("a host sends no record downstream without credit and then no more than granted") {
+  fixture f;
+  f.send_batch(0, {1, 2, 3, 4, 5, 6});
+  CHECK(f.log->downstream.empty());
+  f.grant(5);
+  CHECK(f.log->values() == std::vector<int>{2, 4, 6, 8, 10});
+  auto& first = std::get<batch<int>>(f.log->downstream[0]);
+  CHECK(first.channel == 3);
+  CHECK(first.seq == 0);
+  f.grant(100);
+  CHECK(f.log->values() == std::vector<int>{2, 4, 6, 8, 10, 12});
+  CHECK(std::get<batch<int>>(f.log->downstream[1]).seq == 5);
+}
+
+TEST_CASE("a host returns credit upstream for each batch it processes") {
+  fixture f;
+  f.grant(100);
+  f.send_batch(0, {1, 2, 3});
+  f.send_batch(3, {4});
+  REQUIRE(f.log->credit.size() == 3);
+  CHECK(f.log->credit[1].records == 3);
+  CHECK(f.log->credit[2].records == 1);
+  CHECK(f.log->credit[2].output == 7);
+}
+
+TEST_CASE("a blocked host stops taking input and markers wait behind records lacking credit") {
+  fixture f;
+  f.send_batch(0, {1, 2, 3, 4, 5, 6, 7, 8}); // fills the output: the host is now blocked
+  caf::anon_send(f.node, watermark_msg{0, 42});
+  f.send_batch(8, {9});
+  f.sched.run();
+  // The second batch waits unprocessed: its credit is not returned.
+  CHECK(f.log->credit.size() == 2);
+  f.grant(6); // sends 6 records; 2 remain, so the host unblocks and takes the marker and batch
+  CHECK(f.log->values() == std::vector<int>{2, 4, 6, 8, 10, 12});
+  CHECK(f.log->credit.size() == 3);
+  f.grant(100);
+  REQUIRE(f.log->downstream.size() == 4);
+  CHECK(std::get<batch<int>>(f.log->downstream[1]).records.size() == 2);
+  CHECK(std::get<watermark_msg>(f.log->downstream[2]).time == 42);
+  CHECK(std::get<watermark_msg>(f.log->downstream[2]).channel == 3);
+  CHECK(std::get<batch<int>>(f.log->downstream[3]).records.at(0).value == 18);
+  CHECK(std::get<batch<int>>(f.log->downstream[3]).seq == 8);
+}
+
+TEST_CASE("a host forwards end of stream after its last record and then exits") {
+  fixture f;
+  f.grant(100);
+  f.send_batch(0, {1});
+  caf::anon_send(f.node, end_of_stream_msg{0});
+  f.sched.run();
+  REQUIRE(f.log->downstream.size() == 3);
+  CHECK(std::holds_alternative<batch<int>>(f.log->downstream[0]));
+  CHECK(std::get<watermark_msg>(f.log->downstream[1]).time == max_timestamp);
+  CHECK(std::holds_alternative<end_of_stream_msg>(f.log->downstream[2]));
+}
