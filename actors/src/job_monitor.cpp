@@ -35,8 +35,7 @@ void stop_all(caf::stateful_actor<monitor_state>* self) {
 }
 
 caf::behavior job_monitor(caf::stateful_actor<monitor_state>* self,
-                          std::vector<caf::actor> instances,
-                          std::shared_ptr<job_outcome> outcome) {
+                          std::vector<caf::actor> instances, std::shared_ptr<job_outcome> outcome) {
   auto& st = self->state;
   st.instances = std::move(instances);
   st.running = st.instances.size();

@@ -40,7 +40,7 @@ std::vector<detail::channel_plan> plan_channels(const detail::graph& g) {
     auto down = g.nodes[ed.to]->effective_parallelism;
     for (uint32_t u = 0; u < up; ++u)
       for (uint32_t d = 0; d < down; ++d) {
-        if (ed.kind == partitioning::forward && u != d)
+        if (ed.effective == partitioning::forward && u != d)
           continue;
         detail::channel_plan c;
         c.edge = e;
@@ -104,8 +104,7 @@ struct runtime::impl {
 
 runtime::runtime() : runtime(runtime_config{}) {}
 
-runtime::runtime(runtime_config config)
-  : config_(config), impl_(std::make_unique<impl>(config_)) {}
+runtime::runtime(runtime_config config) : config_(config), impl_(std::make_unique<impl>(config_)) {}
 
 runtime::~runtime() = default;
 
@@ -145,8 +144,8 @@ caf::expected<job> runtime::start(pipeline& p) {
     node.effective_parallelism = par;
     if (node.is_source && !node.bounded)
       all_bounded = false;
-    bool consumed = std::any_of(g.edges.begin(), g.edges.end(),
-                                [&](const auto& e) { return e.from == n; });
+    bool consumed =
+      std::any_of(g.edges.begin(), g.edges.end(), [&](const auto& e) { return e.from == n; });
     if (!node.is_sink && !consumed)
       return invalid(p, operator_name(node) + " has no consumer: its output goes nowhere; end "
                                               "the stream with .sink(...)");
@@ -154,18 +153,18 @@ caf::expected<job> runtime::start(pipeline& p) {
   for (auto& e : g.edges) {
     auto up = g.nodes[e.from]->effective_parallelism;
     auto down = g.nodes[e.to]->effective_parallelism;
+    e.effective = e.kind;
     if (e.kind == partitioning::hash && down > config_.max_parallelism)
-      return invalid(p, operator_name(*g.nodes[e.to]) + " has parallelism "
-                          + std::to_string(down) + ", more than max_parallelism "
+      return invalid(p, operator_name(*g.nodes[e.to]) + " has parallelism " + std::to_string(down)
+                          + ", more than max_parallelism "
                           + std::to_string(config_.max_parallelism));
     if (e.kind != partitioning::forward || up == down)
       continue;
     if (e.explicit_kind)
       return invalid(p, "forward() from " + operator_name(*g.nodes[e.from]) + " (parallelism "
                           + std::to_string(up) + ") to " + operator_name(*g.nodes[e.to])
-                          + " (parallelism " + std::to_string(down)
-                          + ") needs equal parallelism");
-    e.kind = partitioning::rebalance;
+                          + " (parallelism " + std::to_string(down) + ") needs equal parallelism");
+    e.effective = partitioning::rebalance;
   }
   if (config_.mode == execution_mode::batch && !all_bounded)
     return invalid(p, "batch execution mode needs bounded sources only");

@@ -1,4 +1,5 @@
 // A generic flat_map function gives no output type: flat_map<Out>(...) must name it.
+// expect: flat_map expects fn(const T&) -> range of Out
 #include "sluice/all.hpp"
 
 int main() {

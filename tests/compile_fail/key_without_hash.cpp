@@ -1,4 +1,5 @@
 // A key type without a stable hash cannot partition a stream.
+// expect: key_by: the key type needs a stable hash
 #include "sluice/all.hpp"
 
 struct opaque_key {

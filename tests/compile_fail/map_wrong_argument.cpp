@@ -1,4 +1,5 @@
 // A map function taking std::string cannot read a stream of int.
+// expect: map expects fn(T) -> U, fn(const T&) -> U or fn(T&&) -> U
 #include "sluice/all.hpp"
 
 int main() {

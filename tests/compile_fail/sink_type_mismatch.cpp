@@ -1,4 +1,5 @@
 // A stream of int ending in a sink of std::string must not compile.
+// expect: sink: the sink's input type differs from the stream's record type
 #include "sluice/all.hpp"
 
 int main() {

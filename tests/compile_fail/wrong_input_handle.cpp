@@ -1,5 +1,6 @@
 // An instance reading std::string cannot be wired as the downstream of a stream of int:
 // typed mailboxes turn a mis-wired channel into a compile error.
+// expect: Cannot assign incompatible handle
 #include "sluice/all.hpp"
 
 int main() {

@@ -2,11 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <variant>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
-
-#include <variant>
 
 #include "support/test_support.hpp"
 
@@ -34,19 +34,26 @@ struct recorded {
 
 /// A deterministic actor system with one map host wired between two recording fakes.
 struct fixture {
-  fixture() : sys(configure(cfg)), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
-    auto rec = log;
-    upstream = sys.spawn([rec](output_actor::pointer) -> output_actor::behavior_type {
-      return {[rec](credit_msg c) { rec->credit.push_back(c); }};
-    });
-    downstream = sys.spawn([rec](input_actor<int>::pointer) -> input_actor<int>::behavior_type {
-      return {
-        [rec](batch<int>& b) { rec->downstream.emplace_back(std::move(b)); },
-        [rec](watermark_msg m) { rec->downstream.emplace_back(m); },
-        [rec](idle_msg m) { rec->downstream.emplace_back(m); },
-        [rec](end_of_stream_msg m) { rec->downstream.emplace_back(m); },
-      };
-    });
+  fixture()
+    : sys(configure(cfg)), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    // The log goes in as a spawn argument: CAF 0.17 dereferences a null argument tuple for
+    // function actors spawned without arguments, which UBSan reports.
+    upstream = sys.spawn(
+      [](output_actor::pointer, std::shared_ptr<recorded> rec) -> output_actor::behavior_type {
+        return {[rec](credit_msg c) { rec->credit.push_back(c); }};
+      },
+      log);
+    downstream = sys.spawn(
+      [](input_actor<int>::pointer,
+         std::shared_ptr<recorded> rec) -> input_actor<int>::behavior_type {
+        return {
+          [rec](batch<int>& b) { rec->downstream.emplace_back(std::move(b)); },
+          [rec](watermark_msg m) { rec->downstream.emplace_back(m); },
+          [rec](idle_msg m) { rec->downstream.emplace_back(m); },
+          [rec](end_of_stream_msg m) { rec->downstream.emplace_back(m); },
+        };
+      },
+      log);
     runtime_config config;
     config.batch_size = 4;
     config.input_buffer = 8;
@@ -162,4 +169,20 @@ TEST_CASE("a host forwards end of stream after its last record and then exits") 
   CHECK(std::holds_alternative<batch<int>>(f.log->downstream[0]));
   CHECK(std::get<watermark_msg>(f.log->downstream[1]).time == max_timestamp);
   CHECK(std::holds_alternative<end_of_stream_msg>(f.log->downstream[2]));
+}
+
+TEST_CASE("an input that sends a watermark after going idle is active and may go idle again") {
+  fixture f;
+  auto send = [&](auto msg) {
+    caf::anon_send(f.node, msg);
+    f.sched.run();
+  };
+  send(idle_msg{0, true});
+  send(watermark_msg{0, 5});
+  send(idle_msg{0, true});
+  REQUIRE(f.log->downstream.size() == 4);
+  CHECK(std::get<idle_msg>(f.log->downstream[0]).idle);
+  CHECK(std::get<watermark_msg>(f.log->downstream[1]).time == 5);
+  CHECK_FALSE(std::get<idle_msg>(f.log->downstream[2]).idle);
+  CHECK(std::get<idle_msg>(f.log->downstream[3]).idle);
 }

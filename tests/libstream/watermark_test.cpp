@@ -75,9 +75,8 @@ TEST_CASE("an operator's watermark is the minimum over its inputs, excluding an 
     auto obs = std::make_shared<observations>();
     pipeline p{"watermarks"};
     std::vector<int> out;
-    auto timed = p.source(from_collection(numbers(1000), [](const int& x) {
-      return timestamp{x};
-    }));
+    auto timed =
+      p.source(from_collection(numbers(1000), [](const int& x) { return timestamp{x}; }));
     auto stalled = p.source(stalled_source{go_idle, obs});
     timed.union_with(stalled).process<int>(watermark_recorder{obs}).sink(collect(out));
     runtime rt{test::small_batches()};

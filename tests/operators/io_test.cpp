@@ -88,7 +88,9 @@ TEST_CASE("the print sink writes a line per record and prefixes instances when p
 
   std::ostringstream parallel;
   pipeline q{"print-parallel"};
-  q.source(from_collection(std::vector<int>{1, 2, 3, 4})).parallelism(2).sink(print(parallel))
+  q.source(from_collection(std::vector<int>{1, 2, 3, 4}))
+    .parallelism(2)
+    .sink(print(parallel))
     .parallelism(2);
   runtime rt2;
   REQUIRE_FALSE(rt2.run(q));

@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <map>
-#include <random>
 #include <numeric>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -58,7 +58,9 @@ TEST_CASE("keyed count, reduce and aggregate give identical results at paralleli
                      .parallelism(parallelism)
                      .key_by([](const event& e) { return e.first; });
       keyed.count().parallelism(parallelism).sink(collect(counts));
-      keyed.reduce([](event a, const event& b) { return event{a.first, a.second + b.second}; })
+      keyed.reduce([](event a, const event& b) {
+             return event{a.first, a.second + b.second};
+           })
         .parallelism(parallelism)
         .sink(collect(reduced));
       keyed.aggregate(average{}).parallelism(parallelism).sink(collect(averages));

@@ -24,7 +24,21 @@ std::vector<T> sorted(std::vector<T> v) {
   return v;
 }
 
+void split_digits(const int& x, emitter<int>& emit) {
+  for (char c : std::to_string(x))
+    emit(c - '0');
+}
+
 } // namespace
+
+TEST_CASE("flat_map takes a plain function and deduces its output from the emitter") {
+  pipeline p{"function"};
+  std::vector<int> out;
+  p.source(from_collection(std::vector<int>{12, 305})).flat_map(split_digits).sink(collect(out));
+  runtime rt;
+  REQUIRE_FALSE(rt.run(p));
+  CHECK(out == std::vector<int>{1, 2, 3, 0, 5});
+}
 
 TEST_CASE("map, filter and flat_map give the same results at parallelism 1, 2 and 4") {
   std::vector<std::string> reference;
@@ -103,9 +117,8 @@ TEST_CASE("union merges streams and ends when every input has ended") {
   pipeline p{"union"};
   std::vector<int> out;
   auto a = p.source(from_collection(numbers(1000)));
-  auto b = p.source(from_collection(numbers(500))).parallelism(3).map([](int x) {
-    return x + 1000;
-  });
+  auto b =
+    p.source(from_collection(numbers(500))).parallelism(3).map([](int x) { return x + 1000; });
   auto c = p.source(from_collection(std::vector<int>{}));
   a.union_with(b, c).map([](int x) { return x; }).parallelism(2).sink(collect(out));
   runtime rt{test::small_batches()};

@@ -76,6 +76,8 @@ public:
   void emit_watermark(timestamp time) {
     if (time <= this->watermark())
       return;
+    // Downstream takes a watermark as a sign of activity, so an idle source is active again.
+    idle_ = false;
     this->set_watermark(time);
     this->out_->broadcast(watermark_msg{0, time});
   }

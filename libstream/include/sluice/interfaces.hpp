@@ -17,18 +17,16 @@ struct no_output {};
 
 /// What an upstream instance sends to a downstream instance of element type T.
 template <class T>
-using input_actor =
-  caf::typed_actor<caf::reacts_to<batch<T>>, caf::reacts_to<watermark_msg>,
-                   caf::reacts_to<idle_msg>, caf::reacts_to<end_of_stream_msg>>;
+using input_actor = caf::typed_actor<caf::reacts_to<batch<T>>, caf::reacts_to<watermark_msg>,
+                                     caf::reacts_to<idle_msg>, caf::reacts_to<end_of_stream_msg>>;
 
 /// What a downstream instance sends back to an upstream instance.
 using output_actor = caf::typed_actor<caf::reacts_to<credit_msg>>;
 
 /// What the runtime (and later the console) sends to every instance.
-using control_actor =
-  caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<flush_atom>,
-                   caf::reacts_to<produce_atom>,
-                   caf::replies_to<inspect_atom>::with<instance_stats>>;
+using control_actor = caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<flush_atom>,
+                                       caf::reacts_to<produce_atom>,
+                                       caf::replies_to<inspect_atom>::with<instance_stats>>;
 
 template <class Out>
 struct wiring;
@@ -38,8 +36,8 @@ struct wiring;
 /// A host for `In` only accepts `batch<In>`: wiring a stream of another type to it does not
 /// compile, since the upstream holds an `input_actor<Out>` handle.
 template <class In, class Out>
-using host_actor = typename input_actor<In>::template extend_with<output_actor, control_actor>::
-  template extend<caf::reacts_to<wiring<Out>>>;
+using host_actor = typename input_actor<In>::template extend_with<
+  output_actor, control_actor>::template extend<caf::reacts_to<wiring<Out>>>;
 
 } // namespace sluice
 

@@ -116,10 +116,12 @@ public:
   /// `process(const T&, context<Out>&)` and optional `on_watermark`/`on_end`.
   template <class Out, class F>
   stream<Out> process(F fn) {
-    static_assert(std::is_invocable_v<F&, const T&, context<Out>&>
-                    || requires(F& f, const T& x, context<Out>& c) { f.process(x, c); },
-                  "process<Out> expects fn(const T&, sluice::context<Out>&) or an object with "
-                  "process(const T&, sluice::context<Out>&)");
+    static_assert(
+      std::is_invocable_v<
+        F&, const T&,
+        context<Out>&> || requires(F & f, const T& x, context<Out>& c) { f.process(x, c); },
+      "process<Out> expects fn(const T&, sluice::context<Out>&) or an object with "
+      "process(const T&, sluice::context<Out>&)");
     return then<op::process<T, Out, F>>(op::process<T, Out, F>{std::move(fn)}, "process");
   }
 
@@ -164,8 +166,9 @@ public:
 private:
   template <class Sink>
   stream<no_output> sink_impl(Sink s) {
-    static_assert(sink_type<Sink>, "sink expects a sink object such as sluice::collect(v), "
-                                   "sluice::print() or sluice::write_file(path)");
+    static_assert(sink_type<Sink>,
+                  "sink expects a sink object such as sluice::collect(v), "
+                  "sluice::print() or sluice::write_file(path)");
     static_assert(std::is_same_v<typename Sink::input_type, T>,
                   "sink: the sink's input type differs from the stream's record type");
     auto s2 = then<Sink>(std::move(s), "sink");
@@ -207,11 +210,18 @@ private:
         return std::type_identity<std::ranges::range_value_t<result>>{};
       else
         return std::type_identity<void>{};
+    } else if constexpr (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>) {
+      return emitter_arg(F{});
     } else if constexpr (requires { &F::operator(); }) {
       return emitter_arg(&F::operator());
     } else {
       return std::type_identity<void>{};
     }
+  }
+
+  template <class R, class A, class Out>
+  static auto emitter_arg(R (*)(A, emitter<Out>&)) {
+    return std::type_identity<Out>{};
   }
 
   template <class C, class R, class A, class Out>
@@ -231,8 +241,8 @@ private:
   template <class Op>
   stream<typename Op::output_type> then(Op op, std::string default_name) {
     using host = detail::operator_host<Op>;
-    auto id = p_->add_node<host, T, typename Op::output_type>(std::move(op),
-                                                              std::move(default_name));
+    auto id =
+      p_->add_node<host, T, typename Op::output_type>(std::move(op), std::move(default_name));
     connect(id, nullptr);
     return {*p_, {id}};
   }
@@ -321,12 +331,14 @@ public:
   /// A keyed low-level operator: `fn(const T&, sluice::keyed_context<K, Out>&)` with keyed state.
   template <class Out, class F>
   stream<Out> process(F fn) {
-    static_assert(std::is_invocable_v<F&, const T&, keyed_context<key_type, Out>&>
-                    || requires(F& f, const T& x, keyed_context<key_type, Out>& c) {
-                         f.process(x, c);
-                       },
-                  "keyed process<Out> expects fn(const T&, sluice::keyed_context<K, Out>&) or an "
-                  "object with process(const T&, sluice::keyed_context<K, Out>&)");
+    static_assert(
+      std::is_invocable_v<
+        F&, const T&,
+        keyed_context<
+          key_type,
+          Out>&> || requires(F & f, const T& x, keyed_context<key_type, Out>& c) { f.process(x, c); },
+      "keyed process<Out> expects fn(const T&, sluice::keyed_context<K, Out>&) or an "
+      "object with process(const T&, sluice::keyed_context<K, Out>&)");
     using op_type = op::keyed_process<T, KeyFn, Out, F>;
     return then<op_type>(op_type{key_fn_, std::move(fn)}, "process");
   }
@@ -338,8 +350,7 @@ private:
     : input_(std::move(input)), key_fn_(std::move(key_fn)) {}
 
   template <class Agg>
-  stream<std::pair<key_type, typename Agg::result_type>> aggregate_impl(Agg agg,
-                                                                        std::string what) {
+  stream<std::pair<key_type, typename Agg::result_type>> aggregate_impl(Agg agg, std::string what) {
     using op_type = op::aggregate<T, KeyFn, Agg>;
     return then<op_type>(op_type{key_fn_, std::move(agg), what}, what);
   }
@@ -362,9 +373,10 @@ private:
 
 template <class Src>
 stream<typename Src::output_type> pipeline::source(Src src) {
-  static_assert(source_type<Src>, "source expects a source object such as "
-                                  "sluice::from_collection(v), sluice::generate<T>(fn, options) "
-                                  "or sluice::text_file(path)");
+  static_assert(source_type<Src>,
+                "source expects a source object such as "
+                "sluice::from_collection(v), sluice::generate<T>(fn, options) "
+                "or sluice::text_file(path)");
   using out = typename Src::output_type;
   bool bounded = src.bounded();
   auto id = add_node<detail::source_host<Src>, no_input, out>(std::move(src), "source");

@@ -42,14 +42,16 @@ struct batch {
   std::vector<record<T>> records;
 };
 
-template <class Inspector, class T>
-  requires caf::detail::is_serializable<T>::value
+/// Types CAF can serialize: records of them can cross a node boundary.
+template <class T>
+concept serializable = caf::detail::is_serializable<T>::value;
+
+template <class Inspector, serializable T>
 typename Inspector::result_type inspect(Inspector& f, record<T>& x) {
   return f(caf::meta::type_name("sluice.record"), x.value, x.time);
 }
 
-template <class Inspector, class T>
-  requires caf::detail::is_serializable<T>::value
+template <class Inspector, serializable T>
 typename Inspector::result_type inspect(Inspector& f, batch<T>& x) {
   return f(caf::meta::type_name("sluice.batch"), x.channel, x.seq, x.records);
 }
@@ -61,7 +63,7 @@ namespace caf {
 // Records of a type without an `inspect` overload still travel between local actors; only
 // crossing a node boundary needs serialization.
 template <class T>
-  requires(!caf::detail::is_serializable<T>::value)
-struct allowed_unsafe_message_type<sluice::batch<T>> : std::true_type {};
+struct allowed_unsafe_message_type<sluice::batch<T>>
+  : std::bool_constant<!sluice::serializable<T>> {};
 
 } // namespace caf

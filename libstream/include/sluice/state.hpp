@@ -239,7 +239,7 @@ concept aggregate_function = requires(const Agg& agg) {
   typename Agg::accumulator_type;
   typename Agg::result_type;
   { agg.create() } -> std::convertible_to<typename Agg::accumulator_type>;
-  requires requires(typename Agg::accumulator_type& acc, const typename Agg::input_type& in) {
+  requires requires(typename Agg::accumulator_type & acc, const typename Agg::input_type& in) {
     agg.add(acc, in);
     { agg.result(acc) } -> std::convertible_to<typename Agg::result_type>;
   };

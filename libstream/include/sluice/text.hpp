@@ -22,11 +22,15 @@ std::string to_text(const T& value) {
     return value ? "true" : "false";
   } else if constexpr (std::is_arithmetic_v<T>) {
     return std::to_string(value);
-  } else if constexpr (requires { value.first; value.second; }) {
+  } else if constexpr (requires {
+                         value.first;
+                         value.second;
+                       }) {
     return to_text(value.first) + "," + to_text(value.second);
   } else {
-    static_assert(requires(std::ostream& os) { os << value; },
-                  "sluice::to_text: the record type needs operator<< (or pass a formatter)");
+    static_assert(
+      requires(std::ostream & os) { os << value; },
+      "sluice::to_text: the record type needs operator<< (or pass a formatter)");
     std::ostringstream os;
     os << value;
     return os.str();

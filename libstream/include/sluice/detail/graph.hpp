@@ -22,6 +22,9 @@ struct edge {
   size_t from = 0;
   size_t to = 0;
   partitioning kind = partitioning::forward;
+  /// The partitioning used when running: `kind`, or rebalance for an implicit forward between
+  /// operators of different parallelism. Resolved anew at each start.
+  partitioning effective = partitioning::forward;
   /// True when the user chose the partitioning (forward then requires equal parallelism).
   bool explicit_kind = false;
   /// For hash edges: a `std::function<uint64_t(const T&)>` hashing the key of a record.
@@ -92,8 +95,8 @@ public:
     instances_.clear();
     max_parallelism_ = config.max_parallelism;
     for (uint32_t i = 0; i < effective_parallelism; ++i) {
-      instance_info info{pipeline,         name,        i, effective_parallelism,
-                         config.max_parallelism, batch_mode};
+      instance_info info{pipeline,  name, i, effective_parallelism, config.max_parallelism,
+                         batch_mode};
       instances_.push_back(sys.spawn<Host>(prototype_, std::move(info), config));
     }
   }
@@ -108,10 +111,11 @@ public:
           if (ed.from != self_id)
             continue;
           edge_wiring<Out> ew;
-          ew.kind = ed.kind;
+          ew.kind = ed.effective;
           ew.max_parallelism = max_parallelism_;
           if (ed.key_hash)
-            ew.key_hash = *static_cast<const std::function<uint64_t(const Out&)>*>(ed.key_hash.get());
+            ew.key_hash =
+              *static_cast<const std::function<uint64_t(const Out&)>*>(ed.key_hash.get());
           auto* down = dynamic_cast<node_input<Out>*>(g.nodes[ed.to].get());
           auto handles = down->input_handles();
           for (const auto& c : plan)

@@ -93,8 +93,7 @@ bool guarded(F&& fn, std::string& what) {
 /// Hosts an operator (or a sink) as an actor: does the credit protocol, watermarks, end of
 /// stream and counters, and calls the operator's hooks.
 template <operator_type Op>
-class operator_host
-  : public host_actor<typename Op::input_type, typename Op::output_type>::base {
+class operator_host : public host_actor<typename Op::input_type, typename Op::output_type>::base {
 public:
   using in_type = typename Op::input_type;
   using out_type = typename Op::output_type;
@@ -111,6 +110,13 @@ public:
   }
 
   const char* name() const override { return "sluice.operator_host"; }
+
+  // Upstream and downstream instances hold handles to each other: drop ours at exit so the
+  // cycle does not keep finished instances alive.
+  void on_exit() override {
+    core_.out.clear();
+    inputs_.clear();
+  }
 
   behavior_type make_behavior() override {
     return {
@@ -160,9 +166,8 @@ private:
         return fail(what);
     }
     for (auto& in : inputs_)
-      caf::anon_send(in.upstream,
-                     credit_msg{in.upstream_output,
-                                static_cast<int64_t>(core_.config.input_buffer)});
+      caf::anon_send(in.upstream, credit_msg{in.upstream_output,
+                                             static_cast<int64_t>(core_.config.input_buffer)});
     if (inputs_.empty())
       finish_inputs();
   }
@@ -229,6 +234,7 @@ private:
   void handle(watermark_msg& m) {
     if (watermarks_.advance(m.channel, m.time))
       on_watermark();
+    update_idle(); // a watermark makes an idle channel active again
   }
 
   void handle(idle_msg& m) {
@@ -327,6 +333,8 @@ public:
       ctx_(core_.out, core_.info, core_.state) {}
 
   const char* name() const override { return "sluice.source_host"; }
+
+  void on_exit() override { core_.out.clear(); }
 
   behavior_type make_behavior() override {
     return {

@@ -167,6 +167,12 @@ public:
     return false;
   }
 
+  /// Drops every channel and with it the handles of downstream instances.
+  void clear() {
+    channels_.clear();
+    edges_.clear();
+  }
+
   [[nodiscard]] size_t channel_count() const noexcept { return channels_.size(); }
   [[nodiscard]] uint64_t records_sent() const noexcept { return records_sent_; }
   [[nodiscard]] uint64_t batches_sent() const noexcept { return batches_sent_; }

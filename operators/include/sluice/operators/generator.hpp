@@ -57,8 +57,8 @@ public:
       auto due = static_cast<uint64_t>(elapsed.count() * rate_per_instance_);
       if (due <= produced_) {
         auto wait = (static_cast<double>(produced_ + 1) / rate_per_instance_) - elapsed.count();
-        return source_step::wait(std::chrono::microseconds{
-          std::max<int64_t>(50, static_cast<int64_t>(wait * 1e6))});
+        return source_step::wait(
+          std::chrono::microseconds{std::max<int64_t>(50, static_cast<int64_t>(wait * 1e6))});
       }
       budget = std::min<uint64_t>(budget, due - produced_);
     }
