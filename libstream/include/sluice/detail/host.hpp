@@ -140,7 +140,7 @@ public:
       [](produce_atom) {},
       [this](inspect_atom) { return core_.snapshot(); },
       [this](wiring<out_type>& w) {
-        core_.out.configure(std::move(w.outputs), core_.config.batch_size);
+        core_.out.configure(this, std::move(w.outputs), core_.config.batch_size);
         inputs_.clear();
         for (auto& [upstream, output] : w.inputs)
           inputs_.push_back(input_channel{std::move(upstream), output});
@@ -166,7 +166,7 @@ private:
         return fail(what);
     }
     for (auto& in : inputs_)
-      caf::anon_send(in.upstream, credit_msg{in.upstream_output,
+      send_from(this, in.upstream, credit_msg{in.upstream_output,
                                              static_cast<int64_t>(core_.config.input_buffer)});
     if (inputs_.empty())
       finish_inputs();
@@ -228,7 +228,7 @@ private:
     if (!guarded([&] { op_.on_batch(b.records, ctx_); }, what))
       return fail(what);
     core_.stats.busy_ns += nanos_since(t0);
-    caf::anon_send(in.upstream, credit_msg{in.upstream_output, static_cast<int64_t>(n)});
+    send_from(this, in.upstream, credit_msg{in.upstream_output, static_cast<int64_t>(n)});
   }
 
   void handle(watermark_msg& m) {
@@ -368,7 +368,7 @@ public:
       },
       [this](inspect_atom) { return core_.snapshot(); },
       [this](wiring<out_type>& w) {
-        core_.out.configure(std::move(w.outputs), core_.config.batch_size);
+        core_.out.configure(this, std::move(w.outputs), core_.config.batch_size);
       },
     };
   }

@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+#include <caf/local_actor.hpp>
+#include <caf/message_id.hpp>
 #include <caf/send.hpp>
 
 #include "sluice/interfaces.hpp"
@@ -59,6 +61,18 @@ struct allowed_unsafe_message_type<sluice::wiring<Out>> : std::true_type {};
 
 namespace sluice::detail {
 
+/// Sends a message from inside actor `self` without a sender address.
+///
+/// Unlike `caf::anon_send`, this hands CAF the sender's execution unit, so a receiver that becomes
+/// ready is scheduled on the sender's worker (its local queue) instead of through the scheduler's
+/// shared queue: a chain of stages then runs like a pipeline of function calls on one worker.
+template <class Dest, class Message>
+void send_from(caf::local_actor* self, const Dest& dest, Message&& msg) {
+  if (dest)
+    dest->eq_impl(caf::make_message_id(), nullptr, self->context(),
+                  std::forward<Message>(msg));
+}
+
 /// The sending half of an instance: buffers records per channel and sends them within credit.
 ///
 /// Records are cut into batches of `batch_size`. A channel sends only as many records as its
@@ -70,7 +84,8 @@ class output_channels {
 public:
   using marker = std::variant<watermark_msg, idle_msg, end_of_stream_msg>;
 
-  void configure(std::vector<edge_wiring<T>> edges, size_t batch_size) {
+  void configure(caf::local_actor* self, std::vector<edge_wiring<T>> edges, size_t batch_size) {
+    self_ = self;
     batch_size_ = batch_size;
     channels_.clear();
     edges_.clear();
@@ -90,6 +105,9 @@ public:
       }
       edges_.push_back(std::move(ed));
     }
+    only_channel_ = edges_.size() == 1 && edges_[0].kind == partitioning::forward
+                      ? &channels_[0]
+                      : nullptr;
   }
 
   /// Routes one record to the channels of every edge.
@@ -103,6 +121,22 @@ public:
       route(edges_[i], T{value}, time);
     if (n > 0)
       route(edges_[n - 1], std::move(value), time);
+  }
+
+  /// Emits a whole batch of records. With a single forward channel and nothing waiting on it,
+  /// the vector itself becomes the channel's buffer: no record is copied or moved.
+  void emit_batch(std::vector<record<T>>&& records) {
+    if (only_channel_ && only_channel_->buffer.empty() && only_channel_->backlog.empty()) {
+      only_channel_->buffered = records.size();
+      only_channel_->buffer.swap(records);
+      records.clear();
+      if (only_channel_->buffered >= batch_size_)
+        send(*only_channel_, false);
+      return;
+    }
+    for (auto& r : records)
+      emit(std::move(r.value), r.time);
+    records.clear();
   }
 
   /// Adds credit granted by a downstream instance and sends what it allows.
@@ -169,6 +203,7 @@ public:
 
   /// Drops every channel and with it the handles of downstream instances.
   void clear() {
+    only_channel_ = nullptr;
     channels_.clear();
     edges_.clear();
   }
@@ -247,7 +282,7 @@ private:
   }
 
   void send_marker(channel& ch, const marker& m) {
-    std::visit([&](const auto& x) { caf::anon_send(ch.target, x); }, m);
+    std::visit([&](const auto& x) { send_from(self_, ch.target, x); }, m);
   }
 
   /// Sends records up to credit: the backlog first, then the buffer if it holds a full batch
@@ -292,11 +327,14 @@ private:
     ch.buffered -= static_cast<size_t>(n);
     records_sent_ += static_cast<uint64_t>(n);
     ++batches_sent_;
-    caf::anon_send(ch.target, std::move(b));
+    send_from(self_, ch.target, std::move(b));
   }
 
+  caf::local_actor* self_ = nullptr;
   size_t batch_size_ = 1024;
   std::vector<channel> channels_;
+  /// The channel of an instance with one forward edge (the common chain), else null.
+  channel* only_channel_ = nullptr;
   std::vector<edge> edges_;
   uint64_t records_sent_ = 0;
   uint64_t batches_sent_ = 0;

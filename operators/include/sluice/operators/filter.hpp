@@ -18,9 +18,16 @@ public:
   explicit filter(F fn) : fn_(std::move(fn)) {}
 
   void on_batch(std::vector<record<T>>& records, context<T>& ctx) {
+    // Keep the passing records in place, in order, and pass the vector on.
+    auto kept = records.begin();
     for (auto& r : records)
-      if (std::invoke(fn_, std::as_const(r.value)))
-        ctx.emit(std::move(r.value), r.time);
+      if (std::invoke(fn_, std::as_const(r.value))) {
+        if (&*kept != &r)
+          *kept = std::move(r);
+        ++kept;
+      }
+    records.erase(kept, records.end());
+    ctx.emit_batch(std::move(records));
   }
 
 private:

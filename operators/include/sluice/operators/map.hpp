@@ -19,8 +19,15 @@ public:
   explicit map(F fn) : fn_(std::move(fn)) {}
 
   void on_batch(std::vector<record<In>>& records, context<output_type>& ctx) {
-    for (auto& r : records)
-      ctx.emit(std::invoke(fn_, std::move(r.value)), r.time);
+    if constexpr (std::is_same_v<In, output_type>) {
+      // Same type in and out: rewrite the batch in place and pass the vector on.
+      for (auto& r : records)
+        r.value = std::invoke(fn_, std::move(r.value));
+      ctx.emit_batch(std::move(records));
+    } else {
+      for (auto& r : records)
+        ctx.emit(std::invoke(fn_, std::move(r.value)), r.time);
+    }
   }
 
 private:

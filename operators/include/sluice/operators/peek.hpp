@@ -18,10 +18,9 @@ public:
   explicit peek(F fn) : fn_(std::move(fn)) {}
 
   void on_batch(std::vector<record<T>>& records, context<T>& ctx) {
-    for (auto& r : records) {
-      std::invoke(fn_, std::as_const(r.value));
-      ctx.emit(std::move(r.value), r.time);
-    }
+    for (const auto& r : records)
+      std::invoke(fn_, r.value);
+    ctx.emit_batch(std::move(records));
   }
 
 private:
