@@ -1,0 +1,244 @@
+// Workload "wordcount": lines -> flat_map(tokenize) -> key_by(word) -> count (batch mode: one
+// final count per word) -> sink, at parallelism 1 and 2; beside a bare loop that tokenizes the
+// same lines and counts words in a std::unordered_map.
+//
+// The text is generated once per run, deterministically: 65536 distinct lines of 6 to 14 words
+// from a 10000-word vocabulary with a skewed (Zipf-like) word frequency. Sources cycle through
+// the lines by reference (`line_ref`), so the measured work is tokenizing and counting, not
+// producing. (Not std::string_view: CAF 0.17 deems it serializable, but batch<std::string_view>
+// then fails to compile in CAF's deserializer.)
+
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "sluice/all.hpp"
+#include "sluice/key_group.hpp"
+
+#include "bench.hpp"
+
+namespace bench {
+
+namespace {
+
+constexpr size_t corpus_lines = 65536;
+constexpr size_t vocabulary = 10000;
+
+struct corpus {
+  std::vector<std::string> lines;
+  std::vector<uint64_t> words_per_line;
+  uint64_t words = 0; ///< words in all lines
+};
+
+std::shared_ptr<const corpus> make_corpus() {
+  auto c = std::make_shared<corpus>();
+  std::vector<std::string> vocab;
+  vocab.reserve(vocabulary);
+  for (size_t v = 0; v < vocabulary; ++v) {
+    auto h = mix64(v + 0x5eed);
+    auto len = 2 + h % 10;
+    std::string w;
+    for (size_t j = 0; j < len; ++j)
+      w += static_cast<char>('a' + mix64(h + j) % 26);
+    vocab.push_back(std::move(w));
+  }
+  c->lines.reserve(corpus_lines);
+  for (size_t l = 0; l < corpus_lines; ++l) {
+    auto h = mix64(l * 7919 + 1);
+    auto n = 6 + h % 9;
+    std::string line;
+    for (size_t j = 0; j < n; ++j) {
+      auto u = static_cast<double>(mix64(h + j + 1) >> 11) / 9007199254740992.0; // [0, 1)
+      auto idx = static_cast<size_t>(u * u * u * vocabulary); // skewed towards small indices
+      if (j > 0)
+        line += ' ';
+      line += vocab[idx];
+    }
+    c->lines.push_back(std::move(line));
+    c->words_per_line.push_back(n);
+    c->words += n;
+  }
+  return c;
+}
+
+/// A line of the corpus, by reference: the corpus outlives the run.
+struct line_ref {
+  std::string_view text;
+};
+
+/// Calls `fn(word)` for every space-separated word of `line`.
+template <class F>
+void for_each_word(std::string_view line, F&& fn) {
+  size_t i = 0;
+  const auto n = line.size();
+  while (i < n) {
+    while (i < n && line[i] == ' ')
+      ++i;
+    auto start = i;
+    while (i < n && line[i] != ' ')
+      ++i;
+    if (i > start)
+      fn(line.substr(start, i - start));
+  }
+}
+
+/// Order-independent checksum of a set of (word, count) results.
+uint64_t result_hash(std::string_view word, int64_t count) {
+  return mix64(sluice::hash_bytes(word.data(), word.size()) ^ static_cast<uint64_t>(count));
+}
+
+/// Lines to read so that about `target` words are counted; returns the lines and exact words.
+std::pair<uint64_t, uint64_t> plan(const corpus& c, uint64_t target) {
+  uint64_t lines = 0;
+  uint64_t words = 0;
+  auto full_passes = target / c.words;
+  lines = full_passes * c.lines.size();
+  words = full_passes * c.words;
+  for (size_t l = 0; words < target && l < c.lines.size(); ++l, ++lines)
+    words += c.words_per_line[l];
+  return {lines, words};
+}
+
+uint64_t target_words(const options& opt) {
+  return sized(opt, 50'000'000, 1'000'000);
+}
+
+/// The final counts: (word, count), or (word, (word, count)) from a reduce.
+template <class T>
+struct result_sink {
+  using input_type = T;
+  using output_type = sluice::no_output;
+
+  std::shared_ptr<std::atomic<uint64_t>> acc = std::make_shared<std::atomic<uint64_t>>(0);
+
+  void on_batch(std::vector<sluice::record<T>>& records, sluice::context<sluice::no_output>&) {
+    uint64_t s = 0;
+    for (const auto& r : records) {
+      if constexpr (std::is_same_v<T, std::pair<std::string, int64_t>>)
+        s += result_hash(r.value.first, r.value.second);
+      else
+        s += result_hash(r.value.first, r.value.second.second);
+    }
+    acc->fetch_add(s, std::memory_order_relaxed);
+  }
+};
+
+using word_count = std::pair<std::string, int64_t>;
+
+/// A hand-written combiner: counts the words of all lines an instance reads in a local hash
+/// map and emits (word, partial count) at end of stream, so only distinct words cross the
+/// shuffle. What the runtime could do itself for count/reduce/aggregate in batch mode.
+struct local_count {
+  std::unordered_map<std::string, int64_t> counts;
+
+  void process(const line_ref& line, sluice::context<word_count>&) {
+    for_each_word(line.text, [&](std::string_view w) { ++counts[std::string{w}]; });
+  }
+
+  void on_end(sluice::context<word_count>& ctx) {
+    for (auto& [w, n] : counts)
+      ctx.emit(word_count{w, n});
+  }
+};
+
+measurement run_sluice_wordcount(const options& opt, uint32_t par) {
+  auto text = make_corpus();
+  auto [lines, words] = plan(*text, target_words(opt));
+  sluice::runtime rt{runtime_config(opt)};
+  sluice::pipeline p{"wordcount"};
+  result_sink<word_count> sink;
+  auto acc = sink.acc;
+  p
+    .source(sluice::generate<line_ref>(
+      [text](uint64_t i) { return line_ref{text->lines[i % corpus_lines]}; }, {.count = lines}))
+    .parallelism(par)
+    .flat_map([](const line_ref& line, sluice::emitter<std::string>& out) {
+      for_each_word(line.text, [&](std::string_view w) { out(std::string{w}); });
+    })
+    .parallelism(par)
+    .key_by([](const std::string& w) { return w; })
+    .count()
+    .parallelism(par)
+    .sink(sink);
+  std::string error;
+  auto m = timed(words, [&] {
+    if (auto err = rt.run(p))
+      error = sluice::describe(err);
+    return acc->load();
+  });
+  if (!error.empty())
+    return failed(error);
+  return m;
+}
+
+measurement run_sluice_wordcount_combiner(const options& opt, uint32_t par) {
+  auto text = make_corpus();
+  auto [lines, words] = plan(*text, target_words(opt));
+  sluice::runtime rt{runtime_config(opt)};
+  sluice::pipeline p{"wordcount-combiner"};
+  result_sink<std::pair<std::string, word_count>> sink;
+  auto acc = sink.acc;
+  p
+    .source(sluice::generate<line_ref>(
+      [text](uint64_t i) { return line_ref{text->lines[i % corpus_lines]}; }, {.count = lines}))
+    .parallelism(par)
+    .process<word_count>(local_count{})
+    .parallelism(par)
+    .key_by([](const word_count& wc) { return wc.first; })
+    .reduce([](word_count a, const word_count& b) {
+      a.second += b.second;
+      return a;
+    })
+    .parallelism(par)
+    .sink(sink);
+  std::string error;
+  auto m = timed(words, [&] {
+    if (auto err = rt.run(p))
+      error = sluice::describe(err);
+    return acc->load();
+  });
+  if (!error.empty())
+    return failed(error);
+  return m;
+}
+
+measurement run_bare_wordcount(const options& opt) {
+  auto text = make_corpus();
+  auto [lines, words] = plan(*text, target_words(opt));
+  return timed(words, [&, lines = lines] {
+    std::unordered_map<std::string, int64_t> counts;
+    for (uint64_t i = 0; i < lines; ++i)
+      for_each_word(text->lines[i % corpus_lines],
+                    [&](std::string_view w) { ++counts[std::string{w}]; });
+    uint64_t s = 0;
+    for (const auto& [w, n] : counts)
+      s += result_hash(w, n);
+    return s;
+  });
+}
+
+} // namespace
+
+workload wordcount_workload() {
+  return {"wordcount",
+          "lines -> flat_map(tokenize) -> key_by(word) -> count (batch mode) -> sink",
+          {
+            {"sluice_p2", "Sluice, source/flat_map/count at parallelism 2", false,
+             [](const options& opt) { return run_sluice_wordcount(opt, 2); }},
+            {"sluice_p1", "Sluice, everything at parallelism 1", false,
+             [](const options& opt) { return run_sluice_wordcount(opt, 1); }},
+            {"combiner", "Sluice p=2 with a hand-written combiner: local counts, shuffle at end",
+             false, [](const options& opt) { return run_sluice_wordcount_combiner(opt, 2); }},
+            {"bare_loop", "one thread: tokenize + std::unordered_map<std::string, int64_t>", true,
+             run_bare_wordcount},
+          }};
+}
+
+} // namespace bench
