@@ -166,8 +166,8 @@ private:
         return fail(what);
     }
     for (auto& in : inputs_)
-      send_from(this, in.upstream, credit_msg{in.upstream_output,
-                                             static_cast<int64_t>(core_.config.input_buffer)});
+      send_from(this, in.upstream,
+                credit_msg{in.upstream_output, static_cast<int64_t>(core_.config.input_buffer)});
     if (inputs_.empty())
       finish_inputs();
   }

@@ -69,8 +69,7 @@ namespace sluice::detail {
 template <class Dest, class Message>
 void send_from(caf::local_actor* self, const Dest& dest, Message&& msg) {
   if (dest)
-    dest->eq_impl(caf::make_message_id(), nullptr, self->context(),
-                  std::forward<Message>(msg));
+    dest->eq_impl(caf::make_message_id(), nullptr, self->context(), std::forward<Message>(msg));
 }
 
 /// The sending half of an instance: buffers records per channel and sends them within credit.
@@ -105,9 +104,8 @@ public:
       }
       edges_.push_back(std::move(ed));
     }
-    only_channel_ = edges_.size() == 1 && edges_[0].kind == partitioning::forward
-                      ? &channels_[0]
-                      : nullptr;
+    only_channel_ =
+      edges_.size() == 1 && edges_[0].kind == partitioning::forward ? &channels_[0] : nullptr;
   }
 
   /// Routes one record to the channels of every edge.
