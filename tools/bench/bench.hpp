@@ -1,17 +1,18 @@
 #pragma once
 
-/// Shared pieces of sluice-bench: options, the result of one measurement, the workload registry
-/// and the helpers that time a run and read its CPU time and memory.
+/// Shared pieces of sluice-bench: options, the result of one measurement, the workloads and the
+/// helpers that time a run and read its CPU time, memory and clocks.
 
 #include <chrono>
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 namespace bench {
 
@@ -178,20 +179,22 @@ inline uint64_t mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-/// A log-linear latency histogram (HdrHistogram-like: 64 linear sub-buckets per power of two,
-/// so a reported quantile is within 1/64 of the true value). Records nanoseconds.
+/// A log-linear latency histogram (HdrHistogram-like: 2^sub_bits linear sub-buckets per power
+/// of two, so a reported quantile is within 1/64 of the true value). Records non-negative values
+/// in any unit (the latency runs record clock ticks).
 class histogram {
 public:
+  static constexpr int sub_bits = 6;
+
   histogram();
-  void record(int64_t ns);
+  void record(int64_t value);
   void merge(const histogram& other);
   [[nodiscard]] uint64_t count() const { return count_; }
-  /// The value at quantile q (0..1), in nanoseconds (the upper bound of its bucket).
+  /// The value at quantile q (0..1): the upper bound of its bucket, at most the maximum.
   [[nodiscard]] double quantile(double q) const;
   [[nodiscard]] int64_t max() const { return max_; }
 
 private:
-  static constexpr int sub_bits = 6;
   std::vector<uint64_t> buckets_;
   uint64_t count_ = 0;
   int64_t max_ = 0;

@@ -117,7 +117,7 @@ histogram::histogram() : buckets_((64 - sub_bits + 1) << sub_bits, 0) {}
 
 namespace {
 
-constexpr int sub_bits = 6;
+constexpr int sub_bits = histogram::sub_bits;
 
 size_t bucket_of(uint64_t v) {
   if (v < (1u << sub_bits))
@@ -138,11 +138,11 @@ double bucket_upper(size_t b) {
 
 } // namespace
 
-void histogram::record(int64_t ns) {
-  auto v = static_cast<uint64_t>(std::max<int64_t>(ns, 0));
+void histogram::record(int64_t value) {
+  auto v = static_cast<uint64_t>(std::max<int64_t>(value, 0));
   ++buckets_[bucket_of(v)];
   ++count_;
-  max_ = std::max(max_, ns);
+  max_ = std::max(max_, value);
 }
 
 void histogram::merge(const histogram& other) {

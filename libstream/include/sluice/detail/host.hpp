@@ -71,8 +71,24 @@ struct host_core {
     return s;
   }
 
-  caf::error failure(const std::string& what) const {
-    return make_error(errc::operator_failed, info.describe() + " failed: " + what);
+  /// Sends end of stream behind the last records; the instance exits once all is sent.
+  void end_stream(caf::scheduled_actor* self) {
+    out.broadcast(end_of_stream_msg{0});
+    finishing = true;
+    try_finish(self);
+  }
+
+  /// Sends what credit allows; exits when nothing is left to send.
+  void try_finish(caf::scheduled_actor* self) {
+    out.flush();
+    if (out.empty())
+      self->quit();
+  }
+
+  /// Exits with an error naming the instance.
+  void fail(caf::scheduled_actor* self, const std::string& what) {
+    failed = true;
+    self->quit(make_error(errc::operator_failed, info.describe() + " failed: " + what));
   }
 };
 
@@ -287,21 +303,12 @@ private:
       ctx_.set_watermark(max_timestamp);
       core_.out.broadcast(watermark_msg{0, max_timestamp});
     }
-    core_.out.broadcast(end_of_stream_msg{0});
-    core_.finishing = true;
-    try_finish();
+    core_.end_stream(this);
   }
 
-  void try_finish() {
-    core_.out.flush();
-    if (core_.out.empty())
-      this->quit();
-  }
+  void try_finish() { core_.try_finish(this); }
 
-  void fail(const std::string& what) {
-    core_.failed = true;
-    this->quit(core_.failure(what));
-  }
+  void fail(const std::string& what) { core_.fail(this, what); }
 
   Op op_;
   host_core<out_type> core_;
@@ -417,21 +424,12 @@ private:
 
   void finish() {
     ctx_.emit_watermark(max_timestamp);
-    core_.out.broadcast(end_of_stream_msg{0});
-    core_.finishing = true;
-    try_finish();
+    core_.end_stream(this);
   }
 
-  void try_finish() {
-    core_.out.flush();
-    if (core_.out.empty())
-      this->quit();
-  }
+  void try_finish() { core_.try_finish(this); }
 
-  void fail(const std::string& what) {
-    core_.failed = true;
-    this->quit(core_.failure(what));
-  }
+  void fail(const std::string& what) { core_.fail(this, what); }
 
   Src src_;
   host_core<out_type> core_;
