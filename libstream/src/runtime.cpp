@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -92,8 +93,19 @@ struct runtime::impl {
 
   static caf::actor_system_config& configure(caf::actor_system_config& cfg,
                                              const runtime_config& config) {
-    if (config.worker_threads > 0)
-      cfg.set("scheduler.max-threads", config.worker_threads);
+    auto workers = config.worker_threads > 0
+                     ? config.worker_threads
+                     : std::max<size_t>(std::thread::hardware_concurrency(), 1);
+    cfg.set("scheduler.max-threads", workers);
+    if (config.scheduler == scheduler_policy::sharing) {
+      cfg.set("scheduler.policy", caf::atom("sharing"));
+    } else {
+      cfg.set("scheduler.policy", caf::atom("stealing"));
+      // CAF polls 100 times before its idle workers sleep in 50 us steps; between two stages
+      // that hand batches to each other that is too short, and parked workers wake late
+      // (docs/benchmarks.md).
+      cfg.set("work-stealing.aggressive-poll-attempts", 10'000);
+    }
     return cfg;
   }
 
@@ -138,7 +150,10 @@ caf::expected<job> runtime::start(pipeline& p) {
   bool all_bounded = true;
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     auto& node = *g.nodes[n];
-    auto par = node.parallelism.value_or(config_.default_parallelism);
+    if (node.added)
+      node.name = g.nodes[node.added->owner]->name + "/" + node.added->role;
+    auto par = node.added ? g.nodes[node.added->input]->effective_parallelism
+                          : node.parallelism.value_or(config_.default_parallelism);
     if (par == 0)
       return invalid(p, operator_name(node) + " has parallelism 0: it must be at least 1");
     node.effective_parallelism = par;

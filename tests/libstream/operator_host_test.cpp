@@ -125,18 +125,21 @@ TEST_CASE("a host sends no record downstream without credit and then no more tha
   CHECK(first.seq == 0);
   f.grant(100);
   CHECK(f.log->values() == std::vector<int>{2, 4, 6, 8, 10, 12});
-  CHECK(std::get<batch<int>>(f.log->downstream[1]).seq == 5);
+  CHECK(std::get<batch<int>>(f.log->downstream.back()).seq == 5);
 }
 
-TEST_CASE("a host returns credit upstream for each batch it processes") {
-  fixture f;
+TEST_CASE("a host returns credit upstream in lumps of half its input buffer") {
+  fixture f; // input buffer 8
   f.grant(100);
   f.send_batch(0, {1, 2, 3});
+  CHECK(f.log->credit.size() == 1); // 3 processed: not yet half the buffer
   f.send_batch(3, {4});
+  REQUIRE(f.log->credit.size() == 2);
+  CHECK(f.log->credit[1].records == 4);
+  CHECK(f.log->credit[1].output == 7);
+  f.send_batch(4, {5, 6, 7, 8, 9});
   REQUIRE(f.log->credit.size() == 3);
-  CHECK(f.log->credit[1].records == 3);
-  CHECK(f.log->credit[2].records == 1);
-  CHECK(f.log->credit[2].output == 7);
+  CHECK(f.log->credit[2].records == 5);
 }
 
 TEST_CASE("a blocked host stops taking input and markers wait behind records lacking credit") {
@@ -145,18 +148,22 @@ TEST_CASE("a blocked host stops taking input and markers wait behind records lac
   caf::anon_send(f.node, watermark_msg{0, 42});
   f.send_batch(8, {9});
   f.sched.run();
-  // The second batch waits unprocessed: its credit is not returned.
+  // The first batch was processed and its credit returned; the second waits unprocessed.
   CHECK(f.log->credit.size() == 2);
+  CHECK(f.log->credit[1].records == 8);
   f.grant(6); // sends 6 records; 2 remain, so the host unblocks and takes the marker and batch
   CHECK(f.log->values() == std::vector<int>{2, 4, 6, 8, 10, 12});
-  CHECK(f.log->credit.size() == 3);
+  CHECK(f.log->credit.size() == 2); // one more record processed: below half the buffer
   f.grant(100);
-  REQUIRE(f.log->downstream.size() == 4);
+  // The 8 records waited as two full batches of 4, so none of the batches sent is longer.
+  REQUIRE(f.log->downstream.size() == 5);
+  CHECK(std::get<batch<int>>(f.log->downstream[0]).records.size() == 4);
   CHECK(std::get<batch<int>>(f.log->downstream[1]).records.size() == 2);
-  CHECK(std::get<watermark_msg>(f.log->downstream[2]).time == 42);
-  CHECK(std::get<watermark_msg>(f.log->downstream[2]).channel == 3);
-  CHECK(std::get<batch<int>>(f.log->downstream[3]).records.at(0).value == 18);
-  CHECK(std::get<batch<int>>(f.log->downstream[3]).seq == 8);
+  CHECK(std::get<batch<int>>(f.log->downstream[2]).records.size() == 2);
+  CHECK(std::get<watermark_msg>(f.log->downstream[3]).time == 42);
+  CHECK(std::get<watermark_msg>(f.log->downstream[3]).channel == 3);
+  CHECK(std::get<batch<int>>(f.log->downstream[4]).records.at(0).value == 18);
+  CHECK(std::get<batch<int>>(f.log->downstream[4]).seq == 8);
 }
 
 TEST_CASE("a host forwards end of stream after its last record and then exits") {

@@ -3,7 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -40,7 +43,85 @@ struct average {
   }
 };
 
+/// Sums the sequence numbers of a key; counts its own add and merge calls.
+struct counted_sum {
+  using input_type = event;
+  using accumulator_type = int64_t;
+  using result_type = int64_t;
+
+  std::shared_ptr<std::atomic<int64_t>> adds = std::make_shared<std::atomic<int64_t>>(0);
+  std::shared_ptr<std::atomic<int64_t>> merges = std::make_shared<std::atomic<int64_t>>(0);
+
+  int64_t create() const { return 0; }
+  void add(int64_t& acc, const event& e) const {
+    ++*adds;
+    acc += e.second;
+  }
+  void merge(int64_t& acc, int64_t other) const {
+    ++*merges;
+    acc += other;
+  }
+  int64_t result(int64_t acc) const { return acc; }
+};
+
 } // namespace
+
+TEST_CASE("a mergeable aggregation combines before the shuffle in batch mode only") {
+  constexpr int keys = 37;
+  constexpr int per_key = 200;
+  for (auto mode : {execution_mode::batch, execution_mode::streaming}) {
+    for (uint32_t parallelism : {1u, 3u}) {
+      INFO("parallelism " << parallelism << ", batch mode " << (mode == execution_mode::batch));
+      pipeline p{"combined"};
+      std::vector<std::pair<int, int64_t>> sums;
+      counted_sum sum;
+      p.source(from_collection(events(keys, per_key)))
+        .parallelism(parallelism)
+        .key_by([](const event& e) { return e.first; })
+        .aggregate(sum)
+        .parallelism(2)
+        .sink(collect(sums));
+      auto config = test::small_batches();
+      config.mode = mode;
+      runtime rt{config};
+      REQUIRE_FALSE(rt.run(p));
+      for (const auto& [k, total] : test::last_per_key(sums))
+        CHECK(total == per_key * (per_key - 1) / 2);
+      CHECK(test::last_per_key(sums).size() == keys);
+      CHECK(*sum.adds == keys * per_key);
+      if (mode == execution_mode::batch) {
+        // One partial per key from each source instance crosses the shuffle.
+        CHECK(*sum.merges >= keys);
+        CHECK(*sum.merges <= keys * static_cast<int64_t>(parallelism));
+        CHECK(sums.size() == keys);
+      } else {
+        // Streaming mode still emits one update per record.
+        CHECK(*sum.merges == keys * per_key);
+        CHECK(sums.size() == keys * per_key);
+      }
+    }
+  }
+}
+
+TEST_CASE("a combiner holding more keys than its bound sends them early and stays exact") {
+  // More distinct keys than op::combine's bound, each seen twice.
+  constexpr int keys = 70'000;
+  std::vector<int> input;
+  for (int round = 0; round < 2; ++round)
+    for (int k = 0; k < keys; ++k)
+      input.push_back(k);
+  pipeline p{"many-keys"};
+  std::vector<std::pair<int, int64_t>> counts;
+  p.source(from_collection(input)).key_by([](int k) { return k; }).count().sink(collect(counts));
+  auto config = test::small_batches();
+  config.mode = execution_mode::batch;
+  runtime rt{config};
+  REQUIRE_FALSE(rt.run(p));
+  REQUIRE(counts.size() == keys);
+  auto wrong =
+    std::count_if(counts.begin(), counts.end(), [](const auto& c) { return c.second != 2; });
+  CHECK(wrong == 0);
+}
 
 TEST_CASE("keyed count, reduce and aggregate give identical results at parallelism 1, 2 and 4") {
   for (auto mode : {execution_mode::batch, execution_mode::streaming}) {

@@ -32,6 +32,7 @@ struct options {
   long batch_size = -1;
   long input_buffer = -1;
   long workers = -1;
+  std::string scheduler; ///< "sharing" or "work_stealing" (empty: the runtime's choice)
   /// Rates of the latency runs, as fractions of the chain's measured maximum rate.
   std::vector<double> latency_fractions{0.5, 0.01};
 };

@@ -41,6 +41,7 @@ void usage(std::ostream& os) {
         "  --flush-delay US  runtime flush delay in microseconds (default: the runtime's, 1000)\n"
         "  --batch-size N    runtime batch size in records (default: the runtime's, 1024)\n"
         "  --input-buffer N  runtime credit per input channel (default: the runtime's, 4096)\n"
+        "  --scheduler P     sharing or work_stealing (default: the runtime's, work_stealing)\n"
         "  --latency-rates F,...  latency runs at these fractions of the chain's max rate\n"
         "                    (default 0.5,0.01; 0.5 is the issue's target)\n"
         "  --workers N       runtime worker threads (default: the runtime's, one per core)\n"
@@ -121,6 +122,15 @@ bool parse(int argc, char** argv, options& opt) {
          : a == "--batch-size"   ? opt.batch_size
          : a == "--input-buffer" ? opt.input_buffer
                                  : opt.workers) = n;
+      } else if (a == "--scheduler") {
+        auto v = value("sharing or work_stealing");
+        if (!v)
+          return false;
+        opt.scheduler = v;
+        if (opt.scheduler != "sharing" && opt.scheduler != "work_stealing") {
+          std::cerr << "sluice-bench: --scheduler takes sharing or work_stealing\n";
+          return false;
+        }
       } else if (a == "--latency-rates") {
         auto v = value("fractions");
         if (!v)

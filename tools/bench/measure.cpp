@@ -96,6 +96,10 @@ sluice::runtime_config runtime_config(const options& opt) {
     cfg.input_buffer = static_cast<size_t>(opt.input_buffer);
   if (opt.workers > 0)
     cfg.worker_threads = static_cast<size_t>(opt.workers);
+  if (opt.scheduler == "sharing")
+    cfg.scheduler = sluice::scheduler_policy::sharing;
+  else if (opt.scheduler == "work_stealing")
+    cfg.scheduler = sluice::scheduler_policy::work_stealing;
   return cfg;
 }
 

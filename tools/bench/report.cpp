@@ -130,7 +130,8 @@ std::string si(double x) {
 }
 
 bool defaults(const options& opt) {
-  return opt.flush_delay_us < 0 && opt.batch_size < 0 && opt.input_buffer < 0 && opt.workers < 0;
+  return opt.flush_delay_us < 0 && opt.batch_size < 0 && opt.input_buffer < 0 && opt.workers < 0
+         && opt.scheduler.empty();
 }
 
 json::object machine_json(const machine_info& m) {
@@ -152,11 +153,13 @@ std::string to_json(const machine_info& machine, const options& opt,
                                 {"repeat", opt.repeat}};
   {
     auto cfg = runtime_config(opt);
-    doc["runtime_config"] = json::object{{"batch_size", cfg.batch_size},
-                                         {"input_buffer", cfg.input_buffer},
-                                         {"flush_delay_us", cfg.flush_delay.count()},
-                                         {"worker_threads", cfg.worker_threads},
-                                         {"defaults", defaults(opt)}};
+    doc["runtime_config"] =
+      json::object{{"batch_size", cfg.batch_size},
+                   {"input_buffer", cfg.input_buffer},
+                   {"flush_delay_us", cfg.flush_delay.count()},
+                   {"worker_threads", cfg.worker_threads},
+                   {"scheduler", opt.scheduler.empty() ? "work_stealing" : opt.scheduler},
+                   {"defaults", defaults(opt)}};
   }
   json::array workloads;
   for (const auto& w : results) {
@@ -249,7 +252,8 @@ std::string to_table(const machine_info& machine, const options& opt,
     auto cfg = runtime_config(opt);
     os << "runtime: batch_size " << cfg.batch_size << ", input_buffer " << cfg.input_buffer
        << ", flush_delay " << cfg.flush_delay.count() << " us, worker_threads "
-       << cfg.worker_threads << (cfg.worker_threads == 0 ? " (one per core)" : "")
+       << cfg.worker_threads << (cfg.worker_threads == 0 ? " (one per core)" : "") << ", scheduler "
+       << (opt.scheduler.empty() ? "work_stealing" : opt.scheduler)
        << (defaults(opt) ? " (defaults)" : " (NOT the defaults)") << "\n\n";
   }
   std::snprintf(line, sizeof line, "%-10s %-10s %9s %10s %15s %8s %6s %5s %9s %9s  %s\n",

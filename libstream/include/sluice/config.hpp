@@ -13,6 +13,18 @@ enum class execution_mode {
   batch,     ///< keyed aggregations emit one final result per key at end of stream
 };
 
+/// How the actor system's worker threads share the ready actors.
+enum class scheduler_policy {
+  /// A queue per worker (CAF's default): an actor a stage sends to runs next on the same worker,
+  /// so a batch stays in that core's cache; idle workers steal from busy ones. Sluice lets an
+  /// idle worker poll longer than CAF does (about half a millisecond) before it backs off to
+  /// sleeping, so a pipeline of stages keeps both workers busy.
+  work_stealing,
+  /// One shared queue; an idle worker sleeps until work arrives. Uses the least CPU under light
+  /// load, but batches move between cores at every hop.
+  sharing,
+};
+
 /// Settings of a runtime; every field has a default that suits a laptop.
 struct runtime_config {
   /// Records per batch: a batch is cut when it holds this many records.
@@ -27,6 +39,7 @@ struct runtime_config {
   uint32_t default_parallelism = 1;
   /// Worker threads of the actor system (0: one per core).
   size_t worker_threads = 0;
+  scheduler_policy scheduler = scheduler_policy::work_stealing;
   execution_mode mode = execution_mode::automatic;
 };
 

@@ -13,11 +13,13 @@
 #include "sluice/detail/host.hpp"
 #include "sluice/operator.hpp"
 #include "sluice/operators/aggregate.hpp"
+#include "sluice/operators/combine.hpp"
 #include "sluice/operators/count.hpp"
 #include "sluice/operators/filter.hpp"
 #include "sluice/operators/flat_map.hpp"
 #include "sluice/operators/key_by.hpp"
 #include "sluice/operators/map.hpp"
+#include "sluice/operators/merge_aggregate.hpp"
 #include "sluice/operators/peek.hpp"
 #include "sluice/operators/process.hpp"
 #include "sluice/operators/reduce.hpp"
@@ -309,7 +311,9 @@ public:
     return aggregate_impl(count_function<T>{}, "count");
   }
 
-  /// Folds the records of each key with `fn(T, T) -> T`: a stream of `(key, reduced)`.
+  /// Folds the records of each key with `fn(T, T) -> T`: a stream of `(key, reduced)`. `fn` must
+  /// be associative: in batch mode each input instance pre-reduces its records before the
+  /// shuffle (see op::combine).
   template <class F>
   stream<std::pair<key_type, T>> reduce(F fn) {
     static_assert(std::is_invocable_r_v<T, F&, T, const T&>, "reduce expects fn(T, const T&) -> T");
@@ -317,7 +321,8 @@ public:
   }
 
   /// Aggregates each key with an aggregate function (create/add/result, as Flink's
-  /// AggregateFunction): a stream of `(key, result)`.
+  /// AggregateFunction): a stream of `(key, result)`. With `merge(acc&, acc&&)` as well, it
+  /// pre-aggregates before the shuffle like count and reduce.
   template <class Agg>
   auto aggregate(Agg agg) {
     static_assert(aggregate_function<Agg>,
@@ -349,10 +354,33 @@ private:
   keyed_stream(stream<T> input, KeyFn key_fn)
     : input_(std::move(input)), key_fn_(std::move(key_fn)) {}
 
+  /// A keyed aggregation: one stage after the shuffle, or, when the aggregate function can
+  /// merge accumulators, a combine stage behind each input and a merge stage after the shuffle.
   template <class Agg>
   stream<std::pair<key_type, typename Agg::result_type>> aggregate_impl(Agg agg, std::string what) {
-    using op_type = op::aggregate<T, KeyFn, Agg>;
-    return then<op_type>(op_type{key_fn_, std::move(agg), what}, what);
+    if constexpr (mergeable_aggregate<Agg>) {
+      using combine_type = op::combine<T, KeyFn, Agg>;
+      using partial = typename combine_type::output_type;
+      using merge_type = op::merge_aggregate<key_type, Agg>;
+      auto& p = *input_.p_;
+      auto merge_id =
+        p.template add_node<detail::operator_host<merge_type>, partial,
+                            typename merge_type::output_type>(merge_type{agg, what}, what);
+      auto hash = std::make_shared<const std::function<uint64_t(const partial&)>>(
+        [](const partial& x) { return key_hash<key_type>{}(x.first); });
+      for (auto head : input_.heads_) {
+        auto combine_id = p.template add_node<detail::operator_host<combine_type>, T, partial>(
+          combine_type{key_fn_, agg}, what + "/combine");
+        p.graph_.nodes[combine_id]->added =
+          detail::node_base::added_stage{head, merge_id, "combine"};
+        stream<T>{p, {head}}.connect(combine_id, nullptr);
+        stream<partial>{p, {combine_id}}.connect(merge_id, hash);
+      }
+      return {p, {merge_id}};
+    } else {
+      using op_type = op::aggregate<T, KeyFn, Agg>;
+      return then<op_type>(op_type{key_fn_, std::move(agg), what}, what);
+    }
   }
 
   template <class Op>

@@ -245,6 +245,15 @@ concept aggregate_function = requires(const Agg& agg) {
   };
 };
 
+/// An aggregate function that can also merge two accumulators (Flink's `merge`). Keyed
+/// aggregations with one pre-aggregate before the shuffle and merge the partial results after
+/// it, so in batch mode only one partial per key and upstream instance crosses the network.
+template <class Agg>
+concept mergeable_aggregate = aggregate_function<Agg> && requires(
+  const Agg& agg, typename Agg::accumulator_type& acc, typename Agg::accumulator_type&& other) {
+  agg.merge(acc, std::move(other));
+};
+
 /// A per-key accumulator fed by an aggregate function.
 template <class K, aggregate_function Agg>
 class aggregating_state {

@@ -55,6 +55,15 @@ public:
   /// Resolved when the pipeline starts.
   uint32_t effective_parallelism = 1;
 
+  /// A stage the pipeline added in front of an operator (its combiner): it runs at the
+  /// parallelism of its input node and is named `<operator name>/<role>`.
+  struct added_stage {
+    size_t input = 0;
+    size_t owner = 0;
+    std::string role;
+  };
+  std::optional<added_stage> added;
+
   /// Spawns one actor per instance.
   virtual void spawn(caf::actor_system& sys, const runtime_config& config,
                      const std::string& pipeline, bool batch_mode) = 0;

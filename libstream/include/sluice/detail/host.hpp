@@ -48,6 +48,24 @@ struct host_core {
   bool failed = false;
   bool flush_scheduled = false;
 
+  /// Runs `fn` and adds its duration to the busy time. Only every `busy_sample_every`-th call
+  /// reads the clock (counting for all calls in between): two clock reads per batch would cost
+  /// as much as a cheap operator's work on the batch.
+  template <class F>
+  decltype(auto) timed(F&& fn) {
+    if (++busy_calls % busy_sample_every != 0)
+      return fn();
+    struct account {
+      host_core& core;
+      clock::time_point start = clock::now();
+      ~account() { core.stats.busy_ns += busy_sample_every * nanos_since(start); }
+    } busy{*this};
+    return fn();
+  }
+
+  static constexpr uint64_t busy_sample_every = 8;
+  uint64_t busy_calls = 0;
+
   void note_blocked(bool now_blocked) {
     if (now_blocked && !blocked)
       blocked_since = clock::now();
@@ -69,6 +87,15 @@ struct host_core {
       s.backpressured_ns += nanos_since(blocked_since);
     out.fill_stats(s.output_credit, s.output_buffered);
     return s;
+  }
+
+  /// Arms the flush timer when records could be sent but wait for a fuller batch.
+  template <class Self>
+  void arm_flush(Self* self) {
+    if (flush_scheduled || !out.has_flushable_records())
+      return;
+    flush_scheduled = true;
+    self->delayed_send(control_actor{self}, config.flush_delay, flush_atom::value);
   }
 
   /// Sends end of stream behind the last records; the instance exits once all is sent.
@@ -121,7 +148,8 @@ public:
     : super(cfg),
       op_(std::move(op)),
       core_(std::move(info), config),
-      ctx_(core_.out, core_.info, core_.state) {
+      ctx_(core_.out, core_.info, core_.state),
+      grant_threshold_(std::max<uint64_t>(1, config.input_buffer / 2)) {
     core_.stats.input_credit_limit = static_cast<int64_t>(config.input_buffer);
   }
 
@@ -137,9 +165,6 @@ public:
   behavior_type make_behavior() override {
     return {
       [this](batch<in_type>& b) { on_data(std::move(b)); },
-      [this](watermark_msg m) { on_marker(m); },
-      [this](idle_msg m) { on_marker(m); },
-      [this](end_of_stream_msg m) { on_marker(m); },
       [this](credit_msg c) {
         core_.out.add_credit(c.output, c.records);
         if (core_.finishing)
@@ -147,6 +172,9 @@ public:
         else
           drain();
       },
+      [this](watermark_msg m) { on_marker(m); },
+      [this](idle_msg m) { on_marker(m); },
+      [this](end_of_stream_msg m) { on_marker(m); },
       [this](start_atom) { start(); },
       [this](flush_atom) {
         core_.flush_scheduled = false;
@@ -172,6 +200,8 @@ private:
     output_actor upstream;
     uint32_t upstream_output = 0;
     uint64_t queued = 0;
+    /// Records processed but not yet granted back as credit.
+    uint64_t ungranted = 0;
     bool ended = false;
   };
 
@@ -196,7 +226,13 @@ private:
     queued_ += b.records.size();
     core_.stats.peak_queued_per_channel =
       std::max<uint64_t>(core_.stats.peak_queued_per_channel, in.queued);
-    events_.emplace_back(std::move(b));
+    if (events_.empty() && !core_.failed && !core_.out.blocked()) {
+      // The common case: nothing waits ahead of this batch, so it skips the queue.
+      core_.note_blocked(false);
+      handle(b);
+    } else {
+      events_.emplace_back(std::move(b));
+    }
     drain();
   }
 
@@ -216,9 +252,8 @@ private:
         return;
       }
       core_.note_blocked(false);
-      auto ev = std::move(events_.front());
+      std::visit([this](auto& x) { handle(x); }, events_.front());
       events_.pop_front();
-      std::visit([this](auto& x) { handle(x); }, ev);
     }
     core_.note_blocked(false);
     if (core_.failed || core_.finishing)
@@ -226,10 +261,8 @@ private:
     core_.stats.queued_records = queued_;
     if (events_.empty() && this->mailbox().empty())
       core_.out.flush();
-    else if (core_.out.has_buffered_records() && !core_.flush_scheduled) {
-      core_.flush_scheduled = true;
-      this->delayed_send(control_actor{this}, core_.config.flush_delay, flush_atom::value);
-    }
+    else
+      core_.arm_flush(this);
   }
 
   void handle(batch<in_type>& b) {
@@ -239,12 +272,22 @@ private:
     queued_ -= n;
     core_.stats.records_in += n;
     ++core_.stats.batches_in;
-    auto t0 = clock::now();
     std::string what;
-    if (!guarded([&] { op_.on_batch(b.records, ctx_); }, what))
+    if (!core_.timed([&] { return guarded([&] { op_.on_batch(b.records, ctx_); }, what); }))
       return fail(what);
-    core_.stats.busy_ns += nanos_since(t0);
-    send_from(this, in.upstream, credit_msg{in.upstream_output, static_cast<int64_t>(n)});
+    grant(in, n);
+  }
+
+  /// Returns credit for `n` processed records to the channel's upstream, in lumps of half the
+  /// input buffer: half the credit messages of granting per batch, and the upstream never
+  /// stalls, since at most half its window is ever held back here.
+  void grant(input_channel& in, uint64_t n) {
+    in.ungranted += n;
+    if (in.ungranted < grant_threshold_)
+      return;
+    send_from(this, in.upstream,
+              credit_msg{in.upstream_output, static_cast<int64_t>(in.ungranted)});
+    in.ungranted = 0;
   }
 
   void handle(watermark_msg& m) {
@@ -316,6 +359,7 @@ private:
   std::vector<input_channel> inputs_;
   std::deque<event> events_;
   uint64_t queued_ = 0;
+  uint64_t grant_threshold_;
   watermark_tracker watermarks_;
   bool idle_out_ = false;
 };
@@ -355,6 +399,8 @@ public:
           try_finish();
         else if (started_ && !produce_scheduled_)
           produce();
+        else
+          core_.arm_flush(this);
       },
       [this](start_atom) {
         started_ = true;
@@ -390,12 +436,12 @@ private:
         return; // credit resumes us
       }
       core_.note_blocked(false);
-      auto t0 = clock::now();
       source_step step;
       std::string what;
-      if (!guarded([&] { step = src_.produce(ctx_, core_.config.batch_size); }, what))
+      if (!core_.timed([&] {
+            return guarded([&] { step = src_.produce(ctx_, core_.config.batch_size); }, what);
+          }))
         return fail(what);
-      core_.stats.busy_ns += nanos_since(t0);
       switch (step.what) {
         case source_step::kind::more:
           continue;
@@ -407,10 +453,7 @@ private:
           return finish();
       }
     }
-    if (core_.out.has_buffered_records() && !core_.flush_scheduled) {
-      core_.flush_scheduled = true;
-      this->delayed_send(control_actor{this}, core_.config.flush_delay, flush_atom::value);
-    }
+    core_.arm_flush(this);
     schedule_produce(std::chrono::microseconds{0});
   }
 

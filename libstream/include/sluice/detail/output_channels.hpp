@@ -99,7 +99,6 @@ public:
         channel ch;
         ch.target = std::move(t.actor);
         ch.index = t.channel;
-        ch.buffer.reserve(batch_size_);
         channels_.push_back(std::move(ch));
       }
       edges_.push_back(std::move(ed));
@@ -110,6 +109,10 @@ public:
 
   /// Routes one record to the channels of every edge.
   void emit(T&& value, timestamp time) {
+    if (only_channel_) [[likely]] {
+      push(*only_channel_, std::move(value), time);
+      return;
+    }
     const auto n = edges_.size();
     if (n == 1) [[likely]] {
       route(edges_[0], std::move(value), time);
@@ -122,9 +125,10 @@ public:
   }
 
   /// Emits a whole batch of records. With a single forward channel and nothing waiting on it,
-  /// the vector itself becomes the channel's buffer: no record is copied or moved.
+  /// a vector of at most one batch becomes the channel's buffer: no record is copied or moved.
   void emit_batch(std::vector<record<T>>&& records) {
-    if (only_channel_ && only_channel_->buffer.empty() && only_channel_->backlog.empty()) {
+    if (only_channel_ && only_channel_->buffer.empty() && only_channel_->backlog.empty()
+        && records.size() <= batch_size_) {
       only_channel_->buffered = records.size();
       only_channel_->buffer.swap(records);
       records.clear();
@@ -156,7 +160,6 @@ public:
       if (!ch.buffer.empty()) {
         ch.backlog.emplace_back(std::move(ch.buffer));
         ch.buffer = {};
-        ch.buffer.reserve(batch_size_);
       } else if (!ch.backlog.empty() && std::holds_alternative<watermark_msg>(msg)
                  && std::holds_alternative<marker>(ch.backlog.back())
                  && std::holds_alternative<watermark_msg>(std::get<marker>(ch.backlog.back()))) {
@@ -192,9 +195,11 @@ public:
     return true;
   }
 
-  [[nodiscard]] bool has_buffered_records() const noexcept {
+  /// True when some channel holds records that a flush could send now. Records waiting for
+  /// credit need no flush timer: the credit that frees them sends them.
+  [[nodiscard]] bool has_flushable_records() const noexcept {
     for (const auto& ch : channels_)
-      if (ch.buffered > 0)
+      if (ch.buffered > 0 && ch.credit > 0)
         return true;
     return false;
   }
@@ -271,11 +276,19 @@ private:
 
   /// Appends a record; returns true when that filled a batch.
   bool push(channel& ch, T&& value, timestamp time) {
+    if (ch.buffer.capacity() == 0)
+      ch.buffer.reserve(batch_size_);
     ch.buffer.push_back(record<T>{std::move(value), time});
     ++ch.buffered;
     if (ch.buffer.size() < batch_size_)
       return false;
     send(ch, false);
+    if (!ch.buffer.empty()) {
+      // No credit for it: park the full batch so the buffer never grows past one batch and a
+      // later partial send never shifts a long vector.
+      ch.backlog.emplace_back(std::move(ch.buffer));
+      ch.buffer = {};
+    }
     return true;
   }
 
@@ -314,7 +327,6 @@ private:
     if (static_cast<size_t>(n) == records.size()) {
       b.records = std::move(records);
       records = {};
-      records.reserve(batch_size_);
     } else {
       b.records.reserve(static_cast<size_t>(n));
       std::move(records.begin(), records.begin() + n, std::back_inserter(b.records));

@@ -1,23 +1,20 @@
 #pragma once
 
 #include <functional>
-#include <memory>
-#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "sluice/context.hpp"
 #include "sluice/operators/key_by.hpp"
+#include "sluice/operators/keyed_results.hpp"
 #include "sluice/state.hpp"
 
 namespace sluice::op {
 
-/// A keyed aggregation: folds each record into its key's accumulator with an aggregate function
-/// and emits `(key, result)`.
-///
-/// In streaming mode every record emits its key's updated result (a changelog, as Flink's
-/// rolling aggregations). In batch mode each key emits once, at end of stream, with the largest
-/// event time folded into it.
+/// A keyed aggregation in one stage: folds each record into its key's accumulator with an
+/// aggregate function and emits `(key, result)` (see keyed_results for when). Used for aggregate
+/// functions that cannot merge accumulators; the others run as combine + merge_aggregate.
 template <class T, class KeyFn, aggregate_function Agg>
 class aggregate {
 public:
@@ -26,45 +23,24 @@ public:
   using output_type = std::pair<key_type, typename Agg::result_type>;
 
   aggregate(KeyFn key, Agg agg, std::string state_name)
-    : key_(std::move(key)), agg_(std::move(agg)), state_name_(std::move(state_name)) {}
+    : key_(std::move(key)), results_(std::move(agg), std::move(state_name)) {}
 
-  void open(context<output_type>& ctx) {
-    table_ = ctx.state().template table<key_type, entry>(state_name_);
-    batch_mode_ = ctx.info().batch_mode;
-  }
+  void open(context<output_type>& ctx) { results_.open(ctx); }
 
   void on_batch(std::vector<record<T>>& records, context<output_type>& ctx) {
     for (auto& r : records) {
-      auto key = std::invoke(key_, std::as_const(r.value));
-      auto& e = table_->upsert(key);
-      if (!e.acc)
-        e.acc = agg_.create();
-      agg_.add(*e.acc, std::as_const(r.value));
-      e.time = std::max(e.time, r.time);
-      if (!batch_mode_)
-        ctx.emit(output_type{std::move(key), agg_.result(*e.acc)}, r.time);
+      decltype(auto) key = std::invoke(key_, std::as_const(r.value));
+      auto& acc = results_.accumulator(key, r.time);
+      results_.function().add(acc, std::as_const(r.value));
+      results_.updated(key, acc, r.time, ctx);
     }
   }
 
-  void on_end(context<output_type>& ctx) {
-    if (!batch_mode_)
-      return;
-    table_->for_each([&](const key_type& key, const entry& e) {
-      ctx.emit(output_type{key, agg_.result(*e.acc)}, e.time);
-    });
-  }
+  void on_end(context<output_type>& ctx) { results_.on_end(ctx); }
 
 private:
-  struct entry {
-    std::optional<typename Agg::accumulator_type> acc;
-    timestamp time = min_timestamp;
-  };
-
   KeyFn key_;
-  Agg agg_;
-  std::string state_name_;
-  std::shared_ptr<keyed_table<key_type, entry>> table_;
-  bool batch_mode_ = false;
+  keyed_results<key_type, Agg> results_;
 };
 
 } // namespace sluice::op

@@ -13,6 +13,7 @@ struct count_function {
 
   int64_t create() const { return 0; }
   void add(int64_t& acc, const T&) const { ++acc; }
+  void merge(int64_t& acc, int64_t other) const { acc += other; }
   int64_t result(int64_t acc) const { return acc; }
 };
 

@@ -62,20 +62,26 @@ public:
       }
       budget = std::min<uint64_t>(budget, due - produced_);
     }
-    auto wall = time_ ? 0 : now_ms();
-    auto max_time = min_timestamp;
-    for (size_t n = 0; n < budget; ++n) {
-      if (options_.count && next_ >= *options_.count)
-        return finish(ctx, max_time);
-      T value = std::invoke(fn_, next_);
-      auto time = time_ ? time_(next_, value) : wall;
-      max_time = std::max(max_time, time);
-      ctx.emit(std::move(value), time);
-      next_ += stride_;
-      ++produced_;
+    auto n = budget;
+    if (options_.count)
+      n = std::min<uint64_t>(n, remaining(*options_.count));
+    if (time_) {
+      auto max_time = min_timestamp;
+      for (uint64_t i = 0; i < n; ++i, next_ += stride_) {
+        T value = std::invoke(fn_, next_);
+        auto time = time_(next_, value);
+        max_time = std::max(max_time, time);
+        ctx.emit(std::move(value), time);
+      }
+      if (max_time != min_timestamp)
+        ctx.emit_watermark(max_time - options_.out_of_orderness.count());
+    } else {
+      auto wall = now_ms();
+      for (uint64_t i = 0; i < n; ++i, next_ += stride_)
+        ctx.emit(std::invoke(fn_, next_), wall);
     }
-    advance_watermark(ctx, max_time);
-    if (options_.count && next_ >= *options_.count)
+    produced_ += n;
+    if (options_.count && remaining(*options_.count) == 0)
       return source_step::done();
     return source_step::more();
   }
@@ -86,14 +92,9 @@ private:
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   }
 
-  source_step finish(source_context<T>& ctx, timestamp max_time) {
-    advance_watermark(ctx, max_time);
-    return source_step::done();
-  }
-
-  void advance_watermark(source_context<T>& ctx, timestamp max_time) {
-    if (time_ && max_time != min_timestamp)
-      ctx.emit_watermark(max_time - options_.out_of_orderness.count());
+  /// How many of this instance's indices below `count` are still to come.
+  [[nodiscard]] uint64_t remaining(uint64_t count) const {
+    return next_ >= count ? 0 : (count - next_ + stride_ - 1) / stride_;
   }
 
   F fn_;

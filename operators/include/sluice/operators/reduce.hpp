@@ -25,6 +25,11 @@ public:
       acc = value;
   }
 
+  void merge(std::optional<T>& acc, std::optional<T>&& other) const {
+    if (other)
+      add(acc, *other);
+  }
+
   T result(const std::optional<T>& acc) const { return *acc; }
 
 private:

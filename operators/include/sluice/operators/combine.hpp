@@ -1,0 +1,87 @@
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+
+#include "sluice/context.hpp"
+#include "sluice/operators/key_by.hpp"
+#include "sluice/state.hpp"
+
+namespace sluice::op {
+
+/// The first stage of a keyed aggregation, before the shuffle, at the parallelism of its input
+/// (a combiner, as in MapReduce and Flink's batch runtime): turns records into partial
+/// accumulators `(key, accumulator)` for `merge_aggregate`.
+///
+/// In batch mode it folds all records of a key that reach this instance into one partial and
+/// sends the partials at end of stream, or whenever it holds `max_keys` keys (so its memory is
+/// bounded), so the shuffle carries about one record per key and instance. In streaming mode it
+/// sends one partial per record at once, so the merge stage emits a result per record as
+/// without a combiner.
+template <class T, class KeyFn, mergeable_aggregate Agg>
+class combine {
+public:
+  using key_type = key_type_of<KeyFn, T>;
+  using accumulator_type = typename Agg::accumulator_type;
+  using input_type = T;
+  using output_type = std::pair<key_type, accumulator_type>;
+
+  /// Keys held before the partials are sent early.
+  static constexpr size_t max_keys = size_t{1} << 16;
+
+  combine(KeyFn key, Agg agg) : key_(std::move(key)), agg_(std::move(agg)) {}
+
+  void open(context<output_type>& ctx) { batch_mode_ = ctx.info().batch_mode; }
+
+  void on_batch(std::vector<record<T>>& records, context<output_type>& ctx) {
+    if (!batch_mode_) {
+      for (auto& r : records) {
+        auto acc = agg_.create();
+        agg_.add(acc, std::as_const(r.value));
+        ctx.emit(output_type{std::invoke(key_, std::as_const(r.value)), std::move(acc)}, r.time);
+      }
+      return;
+    }
+    for (auto& r : records) {
+      decltype(auto) key = std::invoke(key_, std::as_const(r.value));
+      auto found = partials_.find(key);
+      if (found == partials_.end()) {
+        if (partials_.size() >= max_keys)
+          send_partials(ctx);
+        found = partials_.emplace(key, partial{agg_.create()}).first;
+      }
+      agg_.add(found->second.acc, std::as_const(r.value));
+      found->second.time = std::max(found->second.time, r.time);
+    }
+  }
+
+  void on_end(context<output_type>& ctx) { send_partials(ctx); }
+
+private:
+  struct partial {
+    accumulator_type acc;
+    timestamp time = min_timestamp;
+  };
+
+  struct hasher {
+    size_t operator()(const key_type& key) const noexcept { return key_hash<key_type>{}(key); }
+  };
+
+  void send_partials(context<output_type>& ctx) {
+    for (auto& [key, p] : partials_)
+      ctx.emit(output_type{key, std::move(p.acc)}, p.time);
+    partials_.clear();
+  }
+
+  KeyFn key_;
+  Agg agg_;
+  absl::flat_hash_map<key_type, partial, hasher> partials_;
+  bool batch_mode_ = false;
+};
+
+} // namespace sluice::op

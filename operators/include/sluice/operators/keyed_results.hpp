@@ -1,0 +1,71 @@
+#pragma once
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "sluice/context.hpp"
+#include "sluice/state.hpp"
+
+namespace sluice::op {
+
+/// The per-key accumulators of a keyed aggregation, in keyed state, and how their results are
+/// emitted: after every update in streaming mode (a changelog, as Flink's rolling
+/// aggregations); once per key at end of stream in batch mode, stamped with the largest event
+/// time folded into the key.
+template <class K, aggregate_function Agg>
+class keyed_results {
+public:
+  using accumulator_type = typename Agg::accumulator_type;
+  using output_type = std::pair<K, typename Agg::result_type>;
+
+  keyed_results(Agg agg, std::string state_name)
+    : agg_(std::move(agg)), state_name_(std::move(state_name)) {}
+
+  void open(context<output_type>& ctx) {
+    table_ = ctx.state().template table<K, entry>(state_name_);
+    batch_mode_ = ctx.info().batch_mode;
+  }
+
+  [[nodiscard]] const Agg& function() const noexcept { return agg_; }
+
+  /// The accumulator of `key` (created if new) for an update at event time `time`.
+  accumulator_type& accumulator(const K& key, timestamp time) {
+    auto& e = table_->upsert(key);
+    if (!e.acc)
+      e.acc = agg_.create();
+    e.time = std::max(e.time, time);
+    return *e.acc;
+  }
+
+  /// After an update of `key`: emits its new result in streaming mode.
+  void updated(const K& key, const accumulator_type& acc, timestamp time,
+               context<output_type>& ctx) {
+    if (!batch_mode_)
+      ctx.emit(output_type{key, agg_.result(acc)}, time);
+  }
+
+  /// At end of stream: emits every key's result in batch mode.
+  void on_end(context<output_type>& ctx) {
+    if (!batch_mode_)
+      return;
+    table_->for_each([&](const K& key, const entry& e) {
+      ctx.emit(output_type{key, agg_.result(*e.acc)}, e.time);
+    });
+  }
+
+private:
+  struct entry {
+    std::optional<accumulator_type> acc;
+    timestamp time = min_timestamp;
+  };
+
+  Agg agg_;
+  std::string state_name_;
+  std::shared_ptr<keyed_table<K, entry>> table_;
+  bool batch_mode_ = false;
+};
+
+} // namespace sluice::op
