@@ -37,18 +37,23 @@ bool watermark_tracker::all_idle() const noexcept {
 
 bool watermark_tracker::recompute() {
   auto combined = max_timestamp;
+  auto largest_idle = min_timestamp;
   bool any_active = false;
-  bool all_ended = true;
+  bool any_ended = false;
   for (const auto& ch : channels_) {
-    if (!ch.ended)
-      all_ended = false;
-    if (ch.ended || ch.idle)
+    if (ch.ended) {
+      any_ended = true; // at max_timestamp: it never lowers the minimum
       continue;
+    }
+    if (ch.idle) {
+      largest_idle = std::max(largest_idle, ch.time);
+      continue;
+    }
     any_active = true;
     combined = std::min(combined, ch.time);
   }
-  if (!any_active && !all_ended)
-    return false;
+  if (!any_active && !any_ended)
+    combined = largest_idle;
   if (combined <= current_)
     return false;
   current_ = combined;

@@ -46,6 +46,38 @@ TEST_CASE("the watermark holds while every input is idle") {
   CHECK(w.current() == 9);
 }
 
+TEST_CASE("when every input left open is idle, the watermark passes ended inputs' maximum") {
+  // Whatever order the end of one input and the idleness of the other arrive in.
+  for (bool idle_first : {true, false}) {
+    watermark_tracker w{2};
+    w.advance(0, 3);
+    w.advance(1, 5);
+    CHECK(w.current() == 3);
+    if (idle_first) {
+      CHECK_FALSE(w.set_idle(1, true));
+      CHECK(w.current() == 3);
+      CHECK(w.end(0));
+    } else {
+      CHECK(w.end(0));
+      CHECK(w.current() == 5);
+      CHECK(w.set_idle(1, true));
+    }
+    CHECK(w.current() == max_timestamp);
+  }
+}
+
+TEST_CASE("while every input is idle the watermark is the largest of theirs") {
+  watermark_tracker w{3};
+  w.advance(0, 7);
+  w.advance(1, 12);
+  w.advance(2, 9);
+  w.set_idle(0, true);
+  w.set_idle(2, true);
+  CHECK(w.current() == 12);
+  CHECK_FALSE(w.set_idle(1, true));
+  CHECK(w.current() == 12);
+}
+
 TEST_CASE("ended inputs leave the minimum and all ended gives the maximum watermark") {
   watermark_tracker w{2};
   w.advance(0, 3);

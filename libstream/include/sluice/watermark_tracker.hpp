@@ -10,8 +10,10 @@ namespace sluice {
 /// Combines the watermarks of several input channels into the watermark of an operator.
 ///
 /// The combined watermark is the minimum over the channels that are neither idle nor ended,
-/// and it never goes back. When every channel has ended it is `max_timestamp`; while every
-/// remaining channel is idle it holds still.
+/// and it never goes back. An ended channel stands at `max_timestamp`, so when every channel
+/// has ended, or every channel left open is idle, the watermark is `max_timestamp`. When every
+/// channel is idle and none has ended, it is the largest of their watermarks. (Flink's
+/// watermark valve does the same: idle inputs never hold a watermark back.)
 class watermark_tracker {
 public:
   explicit watermark_tracker(size_t channels = 0) : channels_(channels) {}
