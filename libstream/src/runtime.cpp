@@ -1,6 +1,10 @@
 #include "sluice/runtime.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -109,9 +113,35 @@ struct runtime::impl {
     return cfg;
   }
 
+  ~impl() {
+    if (!temporary_state_dir.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(temporary_state_dir, ignored);
+    }
+  }
+
+  /// The state directory for pipelines of this runtime: the configured one, or a temporary
+  /// directory created on first use and removed with the runtime.
+  caf::expected<std::string> state_dir(const runtime_config& config) {
+    if (!config.state_dir.empty())
+      return config.state_dir;
+    if (temporary_state_dir.empty()) {
+      std::error_code ec;
+      auto base = std::filesystem::temp_directory_path(ec);
+      std::string pattern = (ec ? std::filesystem::path{"/tmp"} : base) / "sluice-state-XXXXXX";
+      if (!mkdtemp(pattern.data()))
+        return make_error(errc::invalid_pipeline, "cannot create a temporary state directory "
+                                                    + pattern + ": " + std::strerror(errno)
+                                                    + "; set runtime_config::state_dir");
+      temporary_state_dir = pattern;
+    }
+    return temporary_state_dir;
+  }
+
   // The actor system keeps a reference to its config: declared first, destroyed last.
   caf::actor_system_config actor_config;
   caf::actor_system system;
+  std::string temporary_state_dir;
 };
 
 runtime::runtime() : runtime(runtime_config{}) {}
@@ -186,9 +216,16 @@ caf::expected<job> runtime::start(pipeline& p) {
   bool batch_mode = config_.mode == execution_mode::batch
                     || (config_.mode == execution_mode::automatic && all_bounded);
 
+  auto config = config_;
+  if (config.state == state_backend::lmdb) {
+    auto dir = impl_->state_dir(config_);
+    if (!dir)
+      return std::move(dir.error());
+    config.state_dir = *dir;
+  }
   auto& sys = impl_->system;
   for (auto& node : g.nodes)
-    node->spawn(sys, config_, p.name(), batch_mode);
+    node->spawn(sys, config, p.name(), batch_mode);
   job result;
   result.system_ = &sys;
   result.outcome_ = std::make_shared<job_outcome>();

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -62,6 +63,33 @@ struct counted_sum {
     acc += other;
   }
   int64_t result(int64_t acc) const { return acc; }
+};
+
+/// Uses keyed state of every kind and emits `key:sum:even:odd:mean` at each key's 10th event.
+struct stats_fn {
+  void process(const event& e, keyed_context<int, std::string>& ctx) {
+    auto last = ctx.value<int>("last");
+    auto sum = ctx.reducing<int64_t>("sum", [](int64_t a, int64_t b) { return a + b; });
+    auto parity = ctx.map<bool, int>("parity");
+    auto mean = ctx.aggregating("mean", average{});
+    // Assertions do not run on actor threads: a violation fails the pipeline instead.
+    if (last.value_or(-1) != e.second - 1)
+      throw std::logic_error("value state lost its previous value");
+    last.update(e.second);
+    sum.add(e.second);
+    bool even = e.second % 2 == 0;
+    parity.put(even, parity.get(even).value_or(0) + 1);
+    mean.add(e);
+    if (e.second == 9) {
+      std::ostringstream os;
+      os << ctx.key() << ":" << *sum.get() << ":" << *parity.get(true) << ":" << *parity.get(false)
+         << ":" << *mean.get();
+      ctx.emit(os.str());
+      last.clear();
+      if (last.value().has_value())
+        throw std::logic_error("cleared value state still has a value");
+    }
+  }
 };
 
 } // namespace
@@ -206,31 +234,6 @@ TEST_CASE("records of a key reach a keyed operator in the order they were sent")
 }
 
 TEST_CASE("keyed state of every kind is scoped to the current key") {
-  struct stats_fn {
-    void process(const event& e, keyed_context<int, std::string>& ctx) {
-      auto last = ctx.value<int>("last");
-      auto sum = ctx.reducing<int64_t>("sum", [](int64_t a, int64_t b) { return a + b; });
-      auto parity = ctx.map<bool, int>("parity");
-      auto mean = ctx.aggregating("mean", average{});
-      // Assertions do not run on actor threads: a violation fails the pipeline instead.
-      if (last.value_or(-1) != e.second - 1)
-        throw std::logic_error("value state lost its previous value");
-      last.update(e.second);
-      sum.add(e.second);
-      bool even = e.second % 2 == 0;
-      parity.put(even, parity.get(even).value_or(0) + 1);
-      mean.add(e);
-      if (e.second == 9) {
-        std::ostringstream os;
-        os << ctx.key() << ":" << *sum.get() << ":" << *parity.get(true) << ":"
-           << *parity.get(false) << ":" << *mean.get();
-        ctx.emit(os.str());
-        last.clear();
-        if (last.value().has_value())
-          throw std::logic_error("cleared value state still has a value");
-      }
-    }
-  };
   pipeline p{"state"};
   std::vector<std::string> out;
   p.source(from_collection(events(3, 10)))
@@ -242,6 +245,66 @@ TEST_CASE("keyed state of every kind is scoped to the current key") {
   REQUIRE_FALSE(rt.run(p));
   std::sort(out.begin(), out.end());
   CHECK(out == std::vector<std::string>{"0:45:5:5:4.5", "1:45:5:5:4.5", "2:45:5:5:4.5"});
+}
+
+TEST_CASE("keyed state gives the same results in memory and in LMDB, also when it spills") {
+  struct backend {
+    state_backend kind;
+    size_t overlay_entries;
+  };
+  for (auto b : {backend{state_backend::memory, 0}, backend{state_backend::lmdb, size_t{1} << 20},
+                 backend{state_backend::lmdb, 2}}) {
+    INFO("LMDB: " << (b.kind == state_backend::lmdb) << ", overlay " << b.overlay_entries);
+    pipeline p{"backends"};
+    std::vector<std::string> stats;
+    std::vector<std::pair<int, int64_t>> counts;
+    auto keyed =
+      p.source(from_collection(events(40, 10))).parallelism(2).key_by([](const event& e) {
+        return e.first;
+      });
+    keyed.process<std::string>(stats_fn{}).parallelism(2).sink(collect(stats));
+    keyed.count().parallelism(3).sink(collect(counts));
+    auto config = test::small_batches();
+    config.mode = execution_mode::streaming;
+    config.state = b.kind;
+    if (b.overlay_entries > 0)
+      config.state_overlay_entries = b.overlay_entries;
+    runtime rt{config};
+    REQUIRE_FALSE(rt.run(p));
+    REQUIRE(stats.size() == 40);
+    for (const auto& line : stats)
+      CHECK_THAT(line, Catch::EndsWith(":45:5:5:4.5"));
+    auto c = test::last_per_key(counts);
+    REQUIRE(c.size() == 40);
+    for (const auto& [k, n] : c)
+      CHECK(n == 10);
+  }
+}
+
+TEST_CASE("LMDB state lives under state_dir, and a type clash there names operator and path") {
+  test::temp_dir dir;
+  auto run = [&](auto fn) {
+    pipeline p{"typed"};
+    std::vector<int> out;
+    p.source(from_collection(events(2, 2)))
+      .key_by([](const event& e) { return e.first; })
+      .template process<int>(fn)
+      .name("keeper")
+      .sink(collect(out));
+    runtime_config config;
+    config.state_dir = dir.path().string();
+    runtime rt{config};
+    return rt.run(p);
+  };
+  REQUIRE_FALSE(run(
+    [](const event& e, keyed_context<int, int>& ctx) { ctx.value<int>("x").update(e.second); }));
+  auto instance_dir = dir.path() / "typed" / "keeper-0";
+  CHECK(std::filesystem::exists(instance_dir / "data.mdb"));
+  auto err = run(
+    [](const event&, keyed_context<int, int>& ctx) { ctx.value<std::string>("x").update("oops"); });
+  REQUIRE(err);
+  CHECK_THAT(describe(err), Catch::Contains("'keeper'") && Catch::Contains("keyed state 'x'")
+                              && Catch::Contains(instance_dir.string()));
 }
 
 TEST_CASE("asking for keyed state under a used name with another type fails the operator") {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace sluice {
 
@@ -25,6 +26,12 @@ enum class scheduler_policy {
   sharing,
 };
 
+/// Where keyed state lives.
+enum class state_backend {
+  memory, ///< hash maps in memory: fast, lost with the process
+  lmdb,   ///< LMDB on disk behind an in-memory overlay; survives through checkpoints
+};
+
 /// Settings of a runtime; every field has a default that suits a laptop.
 struct runtime_config {
   /// Records per batch: a batch is cut when it holds this many records.
@@ -41,6 +48,14 @@ struct runtime_config {
   size_t worker_threads = 0;
   scheduler_policy scheduler = scheduler_policy::work_stealing;
   execution_mode mode = execution_mode::automatic;
+  /// The backend of keyed state.
+  state_backend state = state_backend::lmdb;
+  /// Where LMDB state lives: `<state_dir>/<pipeline>/<operator>-<instance>/`. Empty: a fresh
+  /// temporary directory per runtime, removed with it (state then lasts one run).
+  std::string state_dir;
+  /// Entries per keyed state table an instance keeps in memory before dirty ones spill to
+  /// LMDB.
+  size_t state_overlay_entries = size_t{1} << 20;
 };
 
 } // namespace sluice

@@ -12,74 +12,47 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/config.hpp"
 #include "sluice/key_group.hpp"
+#include "sluice/keyed_table.hpp"
+#include "sluice/lmdb_environment.hpp"
+#include "sluice/lmdb_table.hpp"
+#include "sluice/state_codec.hpp"
 
 namespace sluice {
 
-/// Thrown when an operator asks for keyed state under a name already used with other types.
-class state_type_error : public std::logic_error {
-public:
-  using std::logic_error::logic_error;
+/// How an operator instance keeps its keyed state.
+struct state_options {
+  state_backend backend = state_backend::memory;
+  /// The instance's LMDB environment (the LMDB backend only; created on first use).
+  std::string directory;
+  /// Key groups of the pipeline, the prefix of every stored key.
+  uint32_t max_parallelism = 128;
+  /// Entries per table held in memory before dirty ones spill to disk (LMDB backend).
+  size_t overlay_entries = size_t{1} << 20;
 };
 
-/// Keyed state of one kind, for all keys an operator instance owns.
-///
-/// Contract: a table belongs to one operator instance and is used only from that instance's
-/// handler calls (never from another thread). References returned by `find` and `upsert`
-/// stay valid until the next call that modifies the table.
-template <class K, class V>
-class keyed_table {
-public:
-  virtual ~keyed_table() = default;
-
-  /// The value of `key`, or null if it has none.
-  [[nodiscard]] virtual const V* find(const K& key) = 0;
-
-  /// The value of `key` for modification; a value-initialized V is inserted if absent.
-  [[nodiscard]] virtual V& upsert(const K& key) = 0;
-
-  /// Removes the value of `key`, if any.
-  virtual void erase(const K& key) = 0;
-
-  /// Number of keys with a value.
-  [[nodiscard]] virtual size_t size() const = 0;
-
-  /// Calls `fn(key, value)` for every entry, in no particular order.
-  virtual void for_each(const std::function<void(const K&, const V&)>& fn) const = 0;
-};
-
-/// The in-memory backend: a hash map per table.
-template <class K, class V>
-class memory_table final : public keyed_table<K, V> {
-public:
-  const V* find(const K& key) override {
-    auto i = entries_.find(key);
-    return i == entries_.end() ? nullptr : &i->second;
-  }
-
-  V& upsert(const K& key) override { return entries_[key]; }
-
-  void erase(const K& key) override { entries_.erase(key); }
-
-  size_t size() const override { return entries_.size(); }
-
-  void for_each(const std::function<void(const K&, const V&)>& fn) const override {
-    for (const auto& [k, v] : entries_)
-      fn(k, v);
-  }
-
-private:
-  struct hasher {
-    size_t operator()(const K& key) const noexcept { return key_hash<K>{}(key); }
-  };
-  std::unordered_map<K, V, hasher> entries_;
-};
+/// The state options of instance `index` of operator `operator_name` in pipeline `pipeline`:
+/// its directory is `<state_dir>/<pipeline>/<operator_name>-<index>`, with every character
+/// of the names other than letters, digits and `-_.#` replaced by `_`.
+state_options instance_state_options(const runtime_config& config, const std::string& pipeline,
+                                     const std::string& operator_name, uint32_t index);
 
 /// All keyed state of one operator instance, by state name.
 class state_store {
 public:
+  state_store() = default;
+  explicit state_store(state_options options);
+  ~state_store();
+
+  state_store(const state_store&) = delete;
+  state_store& operator=(const state_store&) = delete;
+
   /// The table named `name` holding V per key K; created on first use.
-  /// @throws state_type_error if `name` was registered with other key or value types.
+  /// @throws state_type_error if `name` was registered with other key or value types (in this
+  /// run, or in the LMDB environment by an earlier one), or if the LMDB backend cannot store
+  /// them.
+  /// @throws state_error if the LMDB environment cannot be opened.
   template <class K, class V>
   std::shared_ptr<keyed_table<K, V>> table(const std::string& name) {
     const std::type_index type = typeid(keyed_table<K, V>);
@@ -90,17 +63,47 @@ public:
                                "value types");
       return std::static_pointer_cast<keyed_table<K, V>>(i->second.table);
     }
-    auto t = std::make_shared<memory_table<K, V>>();
+    std::shared_ptr<keyed_table<K, V>> t;
+    if (options_.backend == state_backend::memory) {
+      t = std::make_shared<memory_table<K, V>>();
+    } else if constexpr (storable<K> && storable<V>) {
+      check_stored_type(name, type.name());
+      auto lt = std::make_shared<lmdb_table<K, V>>(environment(), name, options_.max_parallelism,
+                                                   options_.overlay_entries);
+      lmdb_tables_.push_back(lt.get());
+      t = std::move(lt);
+    } else {
+      throw state_type_error("keyed state '" + name + "' cannot be stored in LMDB: give its key "
+                             "and value types an inspect() overload (or sluice_encode and "
+                             "sluice_decode), or use the memory state backend");
+    }
     tables_.emplace(name, entry{type, t});
     return t;
   }
+
+  /// Commits every table's changes as checkpoint `id`, in one durable transaction (the LMDB
+  /// backend; the memory backend keeps nothing).
+  void checkpoint(uint64_t id);
+
+  /// The last checkpoint committed to this instance's state (0: none).
+  [[nodiscard]] uint64_t last_checkpoint();
 
 private:
   struct entry {
     std::type_index type;
     std::shared_ptr<void> table;
   };
+
+  lmdb_environment& environment();
+
+  /// Records the type of table `name` in the environment, or checks it against the record.
+  void check_stored_type(const std::string& name, const std::string& type);
+
+  state_options options_;
+  std::unique_ptr<lmdb_environment> env_;
+  lmdb_environment::database meta_ = 0;
   std::map<std::string, entry> tables_;
+  std::vector<lmdb_table_base*> lmdb_tables_;
 };
 
 /// A single value per key.

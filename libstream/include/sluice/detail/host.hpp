@@ -34,7 +34,9 @@ inline int64_t nanos_since(clock::time_point start) {
 template <class Out>
 struct host_core {
   host_core(instance_info info_arg, const runtime_config& config_arg)
-    : info(std::move(info_arg)), config(config_arg) {}
+    : info(std::move(info_arg)),
+      config(config_arg),
+      state(instance_state_options(config, info.pipeline, info.operator_name, info.index)) {}
 
   instance_info info;
   runtime_config config;

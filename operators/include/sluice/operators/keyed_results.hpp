@@ -60,6 +60,16 @@ private:
   struct entry {
     std::optional<accumulator_type> acc;
     timestamp time = min_timestamp;
+
+    friend void sluice_encode(state_writer& w, const entry& e) requires storable<accumulator_type> {
+      w.write(e.acc);
+      w.write(e.time);
+    }
+
+    friend void sluice_decode(state_reader& r, entry& e) requires storable<accumulator_type> {
+      r.read(e.acc);
+      r.read(e.time);
+    }
   };
 
   Agg agg_;

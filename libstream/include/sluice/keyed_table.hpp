@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "sluice/key_group.hpp"
+
+namespace sluice {
+
+/// Thrown when an operator asks for keyed state under a name already used with other types.
+class state_type_error : public std::logic_error {
+public:
+  using std::logic_error::logic_error;
+};
+
+/// Keyed state of one kind, for all keys an operator instance owns.
+///
+/// Contract: a table belongs to one operator instance and is used only from that instance's
+/// handler calls (never from another thread). A reference returned by `find` or `upsert`
+/// stays valid until the next call on the table.
+template <class K, class V>
+class keyed_table {
+public:
+  virtual ~keyed_table() = default;
+
+  /// The value of `key`, or null if it has none.
+  [[nodiscard]] virtual const V* find(const K& key) = 0;
+
+  /// The value of `key` for modification; a value-initialized V is inserted if absent.
+  [[nodiscard]] virtual V& upsert(const K& key) = 0;
+
+  /// Removes the value of `key`, if any.
+  virtual void erase(const K& key) = 0;
+
+  /// Number of keys with a value.
+  [[nodiscard]] virtual size_t size() const = 0;
+
+  /// Calls `fn(key, value)` for every entry, in no particular order.
+  virtual void for_each(const std::function<void(const K&, const V&)>& fn) const = 0;
+};
+
+/// The in-memory backend: a hash map per table.
+template <class K, class V>
+class memory_table final : public keyed_table<K, V> {
+public:
+  const V* find(const K& key) override {
+    auto i = entries_.find(key);
+    return i == entries_.end() ? nullptr : &i->second;
+  }
+
+  V& upsert(const K& key) override { return entries_[key]; }
+
+  void erase(const K& key) override { entries_.erase(key); }
+
+  size_t size() const override { return entries_.size(); }
+
+  void for_each(const std::function<void(const K&, const V&)>& fn) const override {
+    for (const auto& [k, v] : entries_)
+      fn(k, v);
+  }
+
+private:
+  struct hasher {
+    size_t operator()(const K& key) const noexcept { return key_hash<K>{}(key); }
+  };
+  std::unordered_map<K, V, hasher> entries_;
+};
+
+} // namespace sluice

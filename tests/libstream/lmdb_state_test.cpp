@@ -1,0 +1,172 @@
+// keyed state in LMDB: reads through the overlay and the spill, checkpoints and reopening,
+// map growth, and each failure as a clear error naming the path
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+
+#include "support/test_support.hpp"
+
+using namespace sluice;
+
+namespace {
+
+state_options lmdb_options(const std::string& directory, size_t overlay_entries) {
+  state_options options;
+  options.backend = state_backend::lmdb;
+  options.directory = directory;
+  options.overlay_entries = overlay_entries;
+  return options;
+}
+
+/// Every entry of a table, through for_each.
+template <class K, class V>
+std::map<K, V> entries(const keyed_table<K, V>& table) {
+  std::map<K, V> result;
+  table.for_each([&](const K& k, const V& v) { CHECK(result.emplace(k, v).second); });
+  return result;
+}
+
+/// A value type that CAF cannot serialize and that has no sluice_encode.
+struct opaque {
+  int x = 0;
+};
+
+} // namespace
+
+TEST_CASE("LMDB keyed state reads back what was written, also after spilling") {
+  test::temp_dir dir;
+  for (size_t overlay : {size_t{4}, size_t{1} << 20}) {
+    INFO("overlay of " << overlay << " entries");
+    state_store store{lmdb_options(dir.file("s" + std::to_string(overlay)), overlay)};
+    auto table = store.table<std::string, int64_t>("counts");
+    std::map<std::string, int64_t> model;
+    std::mt19937 rng{7};
+    for (int step = 0; step < 5000; ++step) {
+      auto key = "k" + std::to_string(rng() % 300);
+      switch (rng() % 4) {
+        case 0:
+          table->erase(key);
+          model.erase(key);
+          break;
+        case 1: {
+          auto* v = table->find(key);
+          auto m = model.find(key);
+          REQUIRE((v != nullptr) == (m != model.end()));
+          if (v)
+            CHECK(*v == m->second);
+          break;
+        }
+        default:
+          table->upsert(key) += step;
+          model[key] += step;
+      }
+      if (step % 1000 == 999)
+        store.checkpoint(static_cast<uint64_t>(step));
+    }
+    CHECK(table->size() == model.size());
+    CHECK(entries(*table) == model);
+  }
+}
+
+TEST_CASE("LMDB keyed state restarts from its last checkpoint") {
+  test::temp_dir dir;
+  auto path = dir.file("instance");
+  {
+    state_store store{lmdb_options(path, 8)};
+    CHECK(store.last_checkpoint() == 0);
+    auto table = store.table<int, std::string>("names");
+    for (int k = 0; k < 100; ++k)
+      table->upsert(k) = "v" + std::to_string(k);
+    table->erase(7);
+    store.checkpoint(1);
+    // After the checkpoint: changes that spill to disk and changes only in memory.
+    for (int k = 0; k < 100; ++k)
+      table->upsert(k) = "changed";
+    table->erase(8);
+    table->upsert(500) = "new";
+  } // "crash": no checkpoint of the changes above
+  state_store store{lmdb_options(path, 8)};
+  CHECK(store.last_checkpoint() == 1);
+  auto table = store.table<int, std::string>("names");
+  std::map<int, std::string> expected;
+  for (int k = 0; k < 100; ++k)
+    if (k != 7)
+      expected[k] = "v" + std::to_string(k);
+  CHECK(table->size() == expected.size());
+  CHECK(entries(*table) == expected);
+  CHECK(table->find(500) == nullptr);
+}
+
+TEST_CASE("a full LMDB map grows instead of failing") {
+  test::temp_dir dir;
+  auto path = dir.file("big");
+  const std::string megabyte(1 << 20, 'x');
+  {
+    state_store store{lmdb_options(path, 16)};
+    auto table = store.table<int, std::string>("blobs");
+    // 96 MiB: more than the map LMDB starts with.
+    for (int k = 0; k < 96; ++k)
+      table->upsert(k) = megabyte;
+    store.checkpoint(1);
+  }
+  state_store store{lmdb_options(path, 16)};
+  auto table = store.table<int, std::string>("blobs");
+  CHECK(table->size() == 96);
+  REQUIRE(table->find(95) != nullptr);
+  CHECK(*table->find(95) == megabyte);
+}
+
+TEST_CASE("state written with other types is a clear error naming the path") {
+  test::temp_dir dir;
+  auto path = dir.file("typed");
+  {
+    state_store store{lmdb_options(path, 16)};
+    store.table<int, int64_t>("sums")->upsert(1) = 5;
+    store.checkpoint(1);
+  }
+  state_store store{lmdb_options(path, 16)};
+  REQUIRE_THROWS_AS((store.table<int, std::string>("sums")), state_type_error);
+  CHECK_THROWS_WITH((store.table<int, std::string>("sums")),
+                    Catch::Contains(path) && Catch::Contains("other key or value types"));
+  // The state itself is untouched.
+  CHECK(*store.table<int, int64_t>("sums")->find(1) == 5);
+}
+
+TEST_CASE("an unusable state directory is a clear error naming the path") {
+  test::temp_dir dir;
+  auto file = dir.file("not-a-directory");
+  std::ofstream{file} << "x";
+  state_store store{lmdb_options(file + "/instance", 16)};
+  CHECK_THROWS_WITH((store.table<int, int>("t")),
+                    Catch::Contains(file + "/instance") && Catch::Contains("directory"));
+}
+
+TEST_CASE("a corrupt LMDB environment is a clear error naming the path") {
+  test::temp_dir dir;
+  auto path = dir.file("corrupt");
+  {
+    state_store store{lmdb_options(path, 16)};
+    store.table<int, int>("t")->upsert(1) = 1;
+    store.checkpoint(1);
+  }
+  {
+    std::ofstream data{path + "/data.mdb", std::ios::binary | std::ios::trunc};
+    data << std::string(64 * 1024, '\x5a');
+  }
+  state_store store{lmdb_options(path, 16)};
+  CHECK_THROWS_AS((store.table<int, int>("t")), state_error);
+  CHECK_THROWS_WITH((store.table<int, int>("t")), Catch::Contains(path));
+}
+
+TEST_CASE("a type LMDB cannot store is a clear error, and fine in memory") {
+  test::temp_dir dir;
+  state_store lmdb{lmdb_options(dir.file("opaque"), 16)};
+  CHECK_THROWS_WITH((lmdb.table<int, opaque>("o")), Catch::Contains("cannot be stored in LMDB"));
+  state_store memory;
+  memory.table<int, opaque>("o")->upsert(1).x = 3;
+  CHECK(memory.table<int, opaque>("o")->find(1)->x == 3);
+}
