@@ -25,7 +25,11 @@ std::string_view as_view(const MDB_val& v) {
   return {static_cast<const char*>(v.mv_data), v.mv_size};
 }
 
-/// Thrown inside a write transaction when the map is full: the caller grows it and retries.
+MDB_txn* native(void* txn) {
+  return static_cast<MDB_txn*>(txn);
+}
+
+/// Thrown inside a write transaction when the map is full: `write` grows it and runs again.
 struct map_full {};
 
 } // namespace
@@ -34,7 +38,7 @@ struct lmdb_environment::handle {
   MDB_env* env = nullptr;
   /// Held shared by every transaction, exclusively while the map grows (LMDB allows resizing
   /// only while this process has no transaction open).
-  std::shared_mutex resize;
+  mutable std::shared_mutex resize;
   /// Writers take turns here, so a waiting writer never holds `resize` shared while another
   /// grows the map.
   std::mutex writer;
@@ -46,6 +50,8 @@ struct lmdb_environment::handle {
 };
 
 void lmdb_environment::fail(const std::string& what, int code) const {
+  if (code == MDB_MAP_FULL)
+    throw map_full{};
   std::string reason = code == MDB_INVALID     ? "not an LMDB environment (corrupt?)"
                        : code == MDB_CORRUPTED ? "the environment is corrupt"
                                                : mdb_strerror(code);
@@ -75,12 +81,12 @@ lmdb_environment::lmdb_environment(std::string directory)
 lmdb_environment::~lmdb_environment() = default;
 
 lmdb_environment::database lmdb_environment::open(const std::string& name) {
-  database db = 0;
   std::lock_guard writer{env_->writer};
   std::shared_lock lock{env_->resize};
   MDB_txn* txn = nullptr;
   if (int rc = mdb_txn_begin(env_->env, nullptr, 0, &txn))
     fail("cannot begin a transaction", rc);
+  database db = 0;
   if (int rc = mdb_dbi_open(txn, name.c_str(), MDB_CREATE, &db)) {
     mdb_txn_abort(txn);
     fail("cannot open database '" + name + "'", rc);
@@ -90,63 +96,48 @@ lmdb_environment::database lmdb_environment::open(const std::string& name) {
   return db;
 }
 
-std::optional<std::string> lmdb_environment::get(database db, std::string_view key) const {
+void lmdb_environment::read(const std::function<void(const transaction&)>& fn) const {
   std::shared_lock lock{env_->resize};
   MDB_txn* txn = nullptr;
   if (int rc = mdb_txn_begin(env_->env, nullptr, MDB_RDONLY, &txn))
     fail("cannot begin a read transaction", rc);
-  auto k = as_val(key);
-  MDB_val v{};
-  int rc = mdb_get(txn, db, &k, &v);
-  std::optional<std::string> result;
-  if (rc == 0)
-    result.emplace(as_view(v));
-  mdb_txn_abort(txn);
-  if (rc != 0 && rc != MDB_NOTFOUND)
-    fail("cannot read", rc);
-  return result;
-}
-
-void lmdb_environment::scan(
-  database db, std::string_view prefix,
-  const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  std::shared_lock lock{env_->resize};
-  MDB_txn* txn = nullptr;
-  if (int rc = mdb_txn_begin(env_->env, nullptr, MDB_RDONLY, &txn))
-    fail("cannot begin a read transaction", rc);
-  MDB_cursor* cursor = nullptr;
-  if (int rc = mdb_cursor_open(txn, db, &cursor)) {
-    mdb_txn_abort(txn);
-    fail("cannot open a cursor", rc);
-  }
-  auto k = as_val(prefix);
-  MDB_val v{};
-  int rc = mdb_cursor_get(cursor, &k, &v, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
   try {
-    while (rc == 0 && as_view(k).starts_with(prefix) && fn(as_view(k), as_view(v)))
-      rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+    fn(transaction{*this, txn});
   } catch (...) {
-    mdb_cursor_close(cursor);
     mdb_txn_abort(txn);
     throw;
   }
-  mdb_cursor_close(cursor);
   mdb_txn_abort(txn);
-  if (rc != 0 && rc != MDB_NOTFOUND)
-    fail("cannot scan", rc);
 }
 
-size_t lmdb_environment::entries(database db) const {
-  std::shared_lock lock{env_->resize};
-  MDB_txn* txn = nullptr;
-  if (int rc = mdb_txn_begin(env_->env, nullptr, MDB_RDONLY, &txn))
-    fail("cannot begin a read transaction", rc);
-  MDB_stat stat{};
-  int rc = mdb_stat(txn, db, &stat);
-  mdb_txn_abort(txn);
-  if (rc)
-    fail("cannot read statistics", rc);
-  return stat.ms_entries;
+void lmdb_environment::write(const std::function<void(transaction&)>& fn) {
+  std::lock_guard writer{env_->writer};
+  for (;;) {
+    try {
+      std::shared_lock lock{env_->resize};
+      MDB_txn* txn = nullptr;
+      if (int rc = mdb_txn_begin(env_->env, nullptr, 0, &txn))
+        fail("cannot begin a write transaction", rc);
+      try {
+        transaction t{*this, txn};
+        fn(t);
+      } catch (...) {
+        mdb_txn_abort(txn);
+        throw;
+      }
+      // A failed commit frees the transaction too.
+      if (int rc = mdb_txn_commit(txn))
+        fail("cannot commit", rc);
+      return;
+    } catch (const map_full&) {
+      // Rolled back: grow the map below and run `fn` again.
+    }
+    std::unique_lock lock{env_->resize};
+    MDB_envinfo info{};
+    mdb_env_info(env_->env, &info);
+    if (int rc = mdb_env_set_mapsize(env_->env, info.me_mapsize * 2))
+      fail("cannot grow the map", rc);
+  }
 }
 
 uint64_t lmdb_environment::used_bytes() const {
@@ -157,80 +148,63 @@ uint64_t lmdb_environment::used_bytes() const {
   return (uint64_t{info.me_last_pgno} + 1) * stat.ms_psize;
 }
 
-void lmdb_environment::commit(const std::vector<std::pair<database, database>>& merges,
-                              const std::vector<change>& changes,
-                              const std::vector<database>& clear) {
-  std::lock_guard writer{env_->writer};
-  for (;;) {
-    {
-      std::shared_lock lock{env_->resize};
-      MDB_txn* txn = nullptr;
-      if (int rc = mdb_txn_begin(env_->env, nullptr, 0, &txn))
-        fail("cannot begin a write transaction", rc);
-      auto check = [&](int rc, const char* what) {
-        if (rc == 0)
-          return;
-        mdb_txn_abort(txn);
-        if (rc == MDB_MAP_FULL)
-          throw map_full{};
-        fail(what, rc);
-      };
-      try {
-        for (auto [from, to] : merges) {
-          MDB_cursor* cursor = nullptr;
-          check(mdb_cursor_open(txn, from, &cursor), "cannot open a cursor");
-          MDB_val k{};
-          MDB_val v{};
-          int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST);
-          while (rc == 0) {
-            auto value = as_view(v);
-            int put_rc = 0;
-            if (!value.empty() && value[0] == 1) {
-              auto rest = as_val(value.substr(1));
-              put_rc = mdb_put(txn, to, &k, &rest, 0);
-            } else {
-              put_rc = mdb_del(txn, to, &k, nullptr);
-              if (put_rc == MDB_NOTFOUND)
-                put_rc = 0;
-            }
-            if (put_rc) {
-              mdb_cursor_close(cursor);
-              check(put_rc, "cannot write");
-            }
-            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
-          }
-          mdb_cursor_close(cursor);
-          if (rc != MDB_NOTFOUND)
-            check(rc, "cannot read");
-          check(mdb_drop(txn, from, 0), "cannot empty a database");
-        }
-        for (const auto& c : changes) {
-          auto k = as_val(c.key);
-          if (c.value) {
-            auto v = as_val(*c.value);
-            check(mdb_put(txn, c.db, &k, &v, 0), "cannot write");
-          } else if (int rc = mdb_del(txn, c.db, &k, nullptr); rc != MDB_NOTFOUND) {
-            check(rc, "cannot delete");
-          }
-        }
-        for (auto db : clear)
-          check(mdb_drop(txn, db, 0), "cannot empty a database");
-        int rc = mdb_txn_commit(txn);
-        if (rc == MDB_MAP_FULL)
-          throw map_full{};
-        if (rc)
-          fail("cannot commit", rc);
-        return;
-      } catch (const map_full&) {
-        // The transaction was aborted; grow the map below and run it again.
-      }
-    }
-    std::unique_lock lock{env_->resize};
-    MDB_envinfo info{};
-    mdb_env_info(env_->env, &info);
-    if (int rc = mdb_env_set_mapsize(env_->env, info.me_mapsize * 2))
-      fail("cannot grow the map", rc);
+std::optional<std::string_view> lmdb_environment::transaction::get(database db,
+                                                                   std::string_view key) const {
+  auto k = as_val(key);
+  MDB_val v{};
+  int rc = mdb_get(native(txn_), db, &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return std::nullopt;
+  if (rc)
+    env_->fail("cannot read", rc);
+  return as_view(v);
+}
+
+void lmdb_environment::transaction::scan(
+  database db, std::string_view prefix,
+  const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  MDB_cursor* cursor = nullptr;
+  if (int rc = mdb_cursor_open(native(txn_), db, &cursor))
+    env_->fail("cannot open a cursor", rc);
+  auto k = as_val(prefix);
+  MDB_val v{};
+  int rc = mdb_cursor_get(cursor, &k, &v, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  try {
+    while (rc == 0 && as_view(k).starts_with(prefix) && fn(as_view(k), as_view(v)))
+      rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+  } catch (...) {
+    mdb_cursor_close(cursor);
+    throw;
   }
+  mdb_cursor_close(cursor);
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    env_->fail("cannot scan", rc);
+}
+
+size_t lmdb_environment::transaction::entries(database db) const {
+  MDB_stat stat{};
+  if (int rc = mdb_stat(native(txn_), db, &stat))
+    env_->fail("cannot read statistics", rc);
+  return stat.ms_entries;
+}
+
+void lmdb_environment::transaction::put(database db, std::string_view key, std::string_view value) {
+  auto k = as_val(key);
+  auto v = as_val(value);
+  if (int rc = mdb_put(native(txn_), db, &k, &v, 0))
+    env_->fail("cannot write", rc);
+}
+
+void lmdb_environment::transaction::erase(database db, std::string_view key) {
+  auto k = as_val(key);
+  int rc = mdb_del(native(txn_), db, &k, nullptr);
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    env_->fail("cannot delete", rc);
+}
+
+void lmdb_environment::transaction::clear(database db) {
+  if (int rc = mdb_drop(native(txn_), db, 0))
+    env_->fail("cannot empty a database", rc);
 }
 
 } // namespace sluice

@@ -8,7 +8,9 @@ namespace sluice {
 
 namespace {
 
-constexpr std::string_view checkpoint_key = "checkpoint";
+/// Meta entries: the last checkpoint taken and the last one completed.
+constexpr std::string_view taken_key = "checkpoint.taken";
+constexpr std::string_view completed_key = "checkpoint.completed";
 
 std::string encode_id(uint64_t id) {
   std::string bytes(8, '\0');
@@ -66,33 +68,54 @@ lmdb_environment& state_store::environment() {
 void state_store::check_stored_type(const std::string& name, const std::string& type) {
   auto& env = environment();
   auto key = "type:" + name;
-  if (auto stored = env.get(meta_, key)) {
-    if (*stored != type)
-      throw state_type_error("keyed state '" + name + "' in " + env.path()
-                             + " was written with other key or value types");
-    return;
-  }
-  env.commit({}, {{meta_, key, type}});
+  env.write([&](lmdb_environment::transaction& txn) {
+    if (auto stored = txn.get(meta_, key)) {
+      if (*stored != type)
+        throw state_type_error("keyed state '" + name + "' in " + env.path()
+                               + " was written with other key or value types");
+      return;
+    }
+    txn.put(meta_, key, type);
+  });
+}
+
+uint64_t state_store::restore_point() {
+  if (options_.restore_checkpoint)
+    return *options_.restore_checkpoint;
+  return completed_checkpoint();
 }
 
 void state_store::checkpoint(uint64_t id) {
-  if (options_.backend != state_backend::lmdb)
-    return;
-  std::vector<std::pair<lmdb_environment::database, lmdb_environment::database>> merges;
-  std::vector<lmdb_environment::change> changes;
+  if (!env_)
+    return; // no LMDB table was ever opened: nothing to keep
+  env_->write([&](lmdb_environment::transaction& txn) {
+    for (auto* t : lmdb_tables_)
+      t->write_checkpoint(txn, id);
+    txn.put(meta_, taken_key, encode_id(id));
+  });
   for (auto* t : lmdb_tables_)
-    t->prepare_checkpoint(merges, changes);
-  changes.push_back({meta_, std::string{checkpoint_key}, encode_id(id)});
-  environment().commit(merges, changes);
-  for (auto* t : lmdb_tables_)
-    t->checkpoint_committed();
+    t->checkpoint_written();
 }
 
-uint64_t state_store::last_checkpoint() {
+void state_store::complete(uint64_t id) {
+  if (!env_)
+    return;
+  env_->write([&](lmdb_environment::transaction& txn) {
+    for (auto* t : lmdb_tables_)
+      t->complete(txn, id);
+    txn.put(meta_, completed_key, encode_id(id));
+  });
+}
+
+uint64_t state_store::completed_checkpoint() {
   if (options_.backend != state_backend::lmdb)
     return 0;
-  auto stored = environment().get(meta_, checkpoint_key);
-  return stored ? decode_id(*stored) : 0;
+  uint64_t id = 0;
+  environment().read([&](const lmdb_environment::transaction& txn) {
+    if (auto stored = txn.get(meta_, completed_key))
+      id = decode_id(*stored);
+  });
+  return id;
 }
 
 } // namespace sluice

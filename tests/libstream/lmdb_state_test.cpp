@@ -64,41 +64,72 @@ TEST_CASE("LMDB keyed state reads back what was written, also after spilling") {
           table->upsert(key) += step;
           model[key] += step;
       }
-      if (step % 1000 == 999)
-        store.checkpoint(static_cast<uint64_t>(step));
+      if (step % 1000 == 999) {
+        // Completion lags a checkpoint behind, so reads also go through pending changes.
+        auto id = static_cast<uint64_t>(step / 1000 + 1);
+        store.checkpoint(id);
+        if (id > 1)
+          store.complete(id - 1);
+      }
     }
     CHECK(table->size() == model.size());
     CHECK(entries(*table) == model);
   }
 }
 
-TEST_CASE("LMDB keyed state restarts from its last checkpoint") {
+TEST_CASE("LMDB keyed state restarts from a completed checkpoint") {
   test::temp_dir dir;
-  auto path = dir.file("instance");
-  {
+  // Checkpoint 1 completes; checkpoint 2 is taken but not completed; more changes follow, some
+  // spilled to disk, some only in memory; then the process "crashes".
+  auto crash_after_checkpoints = [&](const std::string& path) {
     state_store store{lmdb_options(path, 8)};
-    CHECK(store.last_checkpoint() == 0);
+    CHECK(store.completed_checkpoint() == 0);
     auto table = store.table<int, std::string>("names");
     for (int k = 0; k < 100; ++k)
-      table->upsert(k) = "v" + std::to_string(k);
+      table->upsert(k) = "v1";
     table->erase(7);
     store.checkpoint(1);
-    // After the checkpoint: changes that spill to disk and changes only in memory.
-    for (int k = 0; k < 100; ++k)
-      table->upsert(k) = "changed";
+    store.complete(1);
+    for (int k = 50; k < 100; ++k)
+      table->upsert(k) = "v2";
+    table->upsert(200) = "v2";
     table->erase(8);
-    table->upsert(500) = "new";
-  } // "crash": no checkpoint of the changes above
-  state_store store{lmdb_options(path, 8)};
-  CHECK(store.last_checkpoint() == 1);
-  auto table = store.table<int, std::string>("names");
-  std::map<int, std::string> expected;
+    store.checkpoint(2);
+    for (int k = 0; k < 100; ++k)
+      table->upsert(k) = "v3";
+    table->erase(9);
+    table->upsert(300) = "v3";
+  };
+  std::map<int, std::string> at_1;
   for (int k = 0; k < 100; ++k)
     if (k != 7)
-      expected[k] = "v" + std::to_string(k);
-  CHECK(table->size() == expected.size());
-  CHECK(entries(*table) == expected);
-  CHECK(table->find(500) == nullptr);
+      at_1[k] = "v1";
+  auto at_2 = at_1;
+  for (int k = 50; k < 100; ++k)
+    at_2[k] = "v2";
+  at_2[200] = "v2";
+  at_2.erase(8);
+
+  SECTION("by default, to the last checkpoint the instance saw complete") {
+    auto path = dir.file("default");
+    crash_after_checkpoints(path);
+    state_store store{lmdb_options(path, 8)};
+    CHECK(store.completed_checkpoint() == 1);
+    auto table = store.table<int, std::string>("names");
+    CHECK(table->size() == at_1.size());
+    CHECK(entries(*table) == at_1);
+  }
+  SECTION("or to a later one it was not told of (the coordinator completed it)") {
+    auto path = dir.file("later");
+    crash_after_checkpoints(path);
+    auto options = lmdb_options(path, 8);
+    options.restore_checkpoint = 2;
+    state_store store{options};
+    auto table = store.table<int, std::string>("names");
+    CHECK(table->size() == at_2.size());
+    CHECK(entries(*table) == at_2);
+    CHECK(table->find(300) == nullptr);
+  }
 }
 
 TEST_CASE("a full LMDB map grows instead of failing") {
@@ -112,6 +143,7 @@ TEST_CASE("a full LMDB map grows instead of failing") {
     for (int k = 0; k < 96; ++k)
       table->upsert(k) = megabyte;
     store.checkpoint(1);
+    store.complete(1);
   }
   state_store store{lmdb_options(path, 16)};
   auto table = store.table<int, std::string>("blobs");
@@ -127,6 +159,7 @@ TEST_CASE("state written with other types is a clear error naming the path") {
     state_store store{lmdb_options(path, 16)};
     store.table<int, int64_t>("sums")->upsert(1) = 5;
     store.checkpoint(1);
+    store.complete(1);
   }
   state_store store{lmdb_options(path, 16)};
   REQUIRE_THROWS_AS((store.table<int, std::string>("sums")), state_type_error);

@@ -8,7 +8,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace sluice {
 
@@ -20,21 +19,41 @@ public:
 };
 
 /// One LMDB environment (a directory holding `data.mdb` and `lock.mdb`) with named databases,
-/// at the level of bytes. Every call runs in its own transaction: none stays open between calls,
-/// so none crosses an actor's handler invocations.
+/// at the level of bytes. Work happens in `read` and `write` calls, each one transaction: none
+/// stays open between calls, so none crosses an actor's handler invocations.
 ///
-/// A write that finds the map full grows the map (doubling it) and retries instead of failing.
-/// Readers never block the writer, and may run on other threads.
+/// A write that finds the map full grows the map (doubling it) and runs again instead of
+/// failing. Readers never block the writer, and may run on other threads.
 class lmdb_environment {
 public:
   /// A database handle.
   using database = unsigned;
 
-  /// One change of a transaction: a put, or a delete when `value` is empty.
-  struct change {
-    database db = 0;
-    std::string key;
-    std::optional<std::string> value;
+  /// The operations of one transaction. Views returned by `get` and passed to `scan`
+  /// callbacks are valid until the transaction's next write or its end.
+  class transaction {
+  public:
+    [[nodiscard]] std::optional<std::string_view> get(database db, std::string_view key) const;
+
+    /// Calls `fn(key, value)` for the entries of `db` whose key starts with `prefix`, in key
+    /// order, while `fn` returns true. `fn` must not write to `db`.
+    void scan(database db, std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+    /// Number of entries in `db`.
+    [[nodiscard]] size_t entries(database db) const;
+
+    void put(database db, std::string_view key, std::string_view value);
+    void erase(database db, std::string_view key);
+    /// Removes every entry of `db`.
+    void clear(database db);
+
+  private:
+    friend class lmdb_environment;
+    transaction(const lmdb_environment& env, void* txn) : env_(&env), txn_(txn) {}
+
+    const lmdb_environment* env_;
+    void* txn_;
   };
 
   /// Opens the environment in `directory`, creating the directory if needed.
@@ -50,25 +69,15 @@ public:
   /// The database `name`, created if absent.
   database open(const std::string& name);
 
-  /// The value of `key` in `db`, if any.
-  [[nodiscard]] std::optional<std::string> get(database db, std::string_view key) const;
+  /// Runs `fn` in a read-only transaction.
+  void read(const std::function<void(const transaction&)>& fn) const;
 
-  /// Calls `fn(key, value)` for the entries of `db` whose key starts with `prefix`, in key
-  /// order, while `fn` returns true.
-  void scan(database db, std::string_view prefix,
-            const std::function<bool(std::string_view, std::string_view)>& fn) const;
-
-  /// Number of entries in `db`.
-  [[nodiscard]] size_t entries(database db) const;
+  /// Runs `fn` in a write transaction and commits it durably. If the map fills up, the
+  /// transaction is rolled back, the map grows and `fn` runs again from the start.
+  void write(const std::function<void(transaction&)>& fn);
 
   /// Bytes the environment's data file uses.
   [[nodiscard]] uint64_t used_bytes() const;
-
-  /// One durable transaction: for each `(from, to)` in `merges`, applies the entries of `from`
-  /// to `to` (a value starting with byte 0 deletes the key, 1 puts the rest) and empties `from`;
-  /// then applies `changes`; then empties each database in `clear`.
-  void commit(const std::vector<std::pair<database, database>>& merges,
-              const std::vector<change>& changes, const std::vector<database>& clear = {});
 
 private:
   struct handle;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -18,44 +19,57 @@
 
 namespace sluice {
 
-/// What a state store needs of its LMDB tables to commit them together at a checkpoint.
+/// What a state store needs of its LMDB tables to checkpoint them together.
 class lmdb_table_base {
 public:
   virtual ~lmdb_table_base() = default;
 
-  /// Adds the table's changes since the last checkpoint to a checkpoint transaction.
-  virtual void prepare_checkpoint(
-    std::vector<std::pair<lmdb_environment::database, lmdb_environment::database>>& merges,
-    std::vector<lmdb_environment::change>& changes) const = 0;
+  /// In the checkpoint transaction of checkpoint `id`: moves the table's changes since the
+  /// last checkpoint into its pending changes, as those of `id`.
+  virtual void write_checkpoint(lmdb_environment::transaction& txn, uint64_t id) const = 0;
 
-  /// The checkpoint transaction committed: nothing the table holds is pending any more.
-  virtual void checkpoint_committed() = 0;
+  /// The checkpoint transaction committed: nothing the overlay holds is dirty any more.
+  virtual void checkpoint_written() = 0;
+
+  /// Applies the pending changes of checkpoints up to `id` to the completed entries.
+  virtual void complete(lmdb_environment::transaction& txn, uint64_t id) const = 0;
 };
 
-/// Keyed state in LMDB: the entries as of the last completed checkpoint in one database
-/// (`<name>`), with two layers of changes made since in front of it:
+/// Keyed state in LMDB, as four layers, newest first:
 ///
-/// - an in-memory overlay of entries read or written since (a cache, and the dirty entries);
-/// - when the overlay holds `overlay_limit` entries, its dirty entries spill into a second
-///   database (`<name>~spill`, a tombstone for an erased key) and the overlay is emptied.
+/// 1. an in-memory overlay of the entries read or written since the last checkpoint (a cache,
+///    and the dirty entries);
+/// 2. the spill (database `<name>~spill`): when the overlay holds `overlay_limit` entries, its
+///    dirty entries are written here (an erased key as a tombstone) and the overlay is emptied;
+/// 3. the pending changes (`<name>~pending`): what each checkpoint taken but not yet completed
+///    changed, by checkpoint id;
+/// 4. the completed entries (`<name>`): the state as of the last completed checkpoint.
 ///
-/// Reads look in the overlay, then the spill, then the checkpointed entries. A checkpoint
-/// moves the spill and the dirty entries into the checkpointed entries in one transaction; when
-/// the table is opened again, a spill left behind is discarded, so the table restarts from its
-/// last checkpoint. Keys are stored as the big-endian key group followed by the encoded key, so
-/// the entries of a key group are contiguous.
+/// Taking checkpoint n moves layers 1 and 2 into layer 3 as n's changes; completing n applies
+/// the pending changes up to n to layer 4. Opening the table restores it to a completed
+/// checkpoint: the spill and the pending changes of later checkpoints are dropped, those up to
+/// it applied.
+///
+/// A stored key is the big-endian key group, the length of the encoded key and the encoded key,
+/// so a key group's entries are contiguous and no stored key is a prefix of another.
 template <storable K, storable V>
 class lmdb_table final : public keyed_table<K, V>, public lmdb_table_base {
 public:
+  /// Opens table `name`, restored to checkpoint `restore_to`.
   lmdb_table(lmdb_environment& env, const std::string& name, uint32_t max_parallelism,
-             size_t overlay_limit)
+             size_t overlay_limit, uint64_t restore_to)
     : env_(&env),
-      main_(env.open(name)),
+      completed_(env.open(name)),
       spill_(env.open(name + "~spill")),
+      pending_(env.open(name + "~pending")),
       max_parallelism_(max_parallelism),
       overlay_limit_(std::max<size_t>(overlay_limit, 1)) {
-    env.commit({}, {}, {spill_});
-    size_ = env.entries(main_);
+    env.write([&](lmdb_environment::transaction& txn) {
+      txn.clear(spill_);
+      complete(txn, restore_to);
+      txn.clear(pending_);
+      size_ = txn.entries(completed_);
+    });
   }
 
   const V* find(const K& key) override {
@@ -88,44 +102,81 @@ public:
     for (const auto& [key, s] : overlay_)
       if (s.value)
         fn(key, *s.value);
-    // Then what only the databases hold: the spill shadows the checkpointed entries.
-    std::unordered_set<std::string> spilled;
-    env_->scan(spill_, {}, [&](std::string_view kb, std::string_view vb) {
-      spilled.emplace(kb);
+    // Then what only the databases hold, each key at its newest layer.
+    std::unordered_set<std::string> seen;
+    auto visit = [&](std::string_view kb, std::string_view flagged) {
+      if (!seen.emplace(kb).second)
+        return;
       auto key = decode_key(kb);
-      if (!overlay_.contains(key) && !vb.empty() && vb[0] == 1)
-        fn(key, decode_state<V>(vb.data() + 1, vb.size() - 1));
-      return true;
-    });
-    env_->scan(main_, {}, [&](std::string_view kb, std::string_view vb) {
-      if (spilled.contains(std::string{kb}))
+      if (!overlay_.contains(key) && flagged[0] == 1)
+        fn(key, decode_state<V>(flagged.data() + 1, flagged.size() - 1));
+    };
+    env_->read([&](const lmdb_environment::transaction& txn) {
+      txn.scan(spill_, {}, [&](std::string_view kb, std::string_view v) {
+        visit(kb, v);
         return true;
-      auto key = decode_key(kb);
-      if (!overlay_.contains(key))
-        fn(key, decode_state<V>(vb.data(), vb.size()));
-      return true;
+      });
+      txn.scan(pending_, {}, [&](std::string_view pk, std::string_view v) {
+        visit(pk.substr(0, pk.size() - 8), v);
+        return true;
+      });
+      txn.scan(completed_, {}, [&](std::string_view kb, std::string_view v) {
+        if (seen.contains(std::string{kb}))
+          return true;
+        auto key = decode_key(kb);
+        if (!overlay_.contains(key))
+          fn(key, decode_state<V>(v.data(), v.size()));
+        return true;
+      });
     });
   }
 
-  void prepare_checkpoint(
-    std::vector<std::pair<lmdb_environment::database, lmdb_environment::database>>& merges,
-    std::vector<lmdb_environment::change>& changes) const override {
-    merges.emplace_back(spill_, main_);
-    for (const auto& [key, s] : overlay_) {
-      if (!s.dirty)
-        continue;
-      lmdb_environment::change c{main_, key_bytes(key), std::nullopt};
-      if (s.value) {
-        auto bytes = encode_state(*s.value);
-        c.value.emplace(bytes.begin(), bytes.end());
-      }
-      changes.push_back(std::move(c));
-    }
+  void write_checkpoint(lmdb_environment::transaction& txn, uint64_t id) const override {
+    auto suffix = id_suffix(id);
+    std::vector<std::pair<std::string, std::string>> spilled;
+    txn.scan(spill_, {}, [&](std::string_view kb, std::string_view v) {
+      spilled.emplace_back(std::string{kb} + suffix, std::string{v});
+      return true;
+    });
+    for (const auto& [pk, v] : spilled)
+      txn.put(pending_, pk, v);
+    txn.clear(spill_);
+    for (const auto& [key, s] : overlay_)
+      if (s.dirty)
+        txn.put(pending_, key_bytes(key) + suffix, flagged(s.value));
   }
 
-  void checkpoint_committed() override {
+  void checkpoint_written() override {
     for (auto& entry : overlay_)
       entry.second.dirty = false;
+  }
+
+  void complete(lmdb_environment::transaction& txn, uint64_t id) const override {
+    // Pending keys sort by stored key, then newest checkpoint first: the first version of a
+    // key at or below `id` is the one to apply.
+    std::vector<std::string> done;
+    std::vector<std::pair<std::string, std::optional<std::string>>> apply;
+    std::string last_key;
+    txn.scan(pending_, {}, [&](std::string_view pk, std::string_view v) {
+      if (pending_id(pk) > id)
+        return true;
+      done.emplace_back(pk);
+      auto kb = pk.substr(0, pk.size() - 8);
+      if (kb == last_key)
+        return true;
+      last_key = kb;
+      apply.emplace_back(std::string{kb},
+                         v[0] == 1 ? std::optional<std::string>{v.substr(1)} : std::nullopt);
+      return true;
+    });
+    for (const auto& pk : done)
+      txn.erase(pending_, pk);
+    for (const auto& [kb, value] : apply) {
+      if (value)
+        txn.put(completed_, kb, *value);
+      else
+        txn.erase(completed_, kb);
+    }
   }
 
 private:
@@ -138,7 +189,8 @@ private:
     size_t operator()(const K& key) const noexcept { return key_hash<K>{}(key); }
   };
 
-  /// The overlay slot of `key`, read from the databases if the overlay does not hold it.
+  /// The overlay slot of `key`, read from the newest layer that holds it if the overlay
+  /// does not.
   slot& load(const K& key) {
     if (auto i = overlay_.find(key); i != overlay_.end())
       return i->second;
@@ -146,48 +198,79 @@ private:
       spill();
     slot s;
     auto kb = key_bytes(key);
-    if (auto spilled = env_->get(spill_, kb)) {
-      if (!spilled->empty() && (*spilled)[0] == 1)
-        s.value = decode_state<V>(spilled->data() + 1, spilled->size() - 1);
-    } else if (auto stored = env_->get(main_, kb)) {
-      s.value = decode_state<V>(stored->data(), stored->size());
-    }
+    env_->read([&](const lmdb_environment::transaction& txn) {
+      std::optional<std::string_view> found = txn.get(spill_, kb);
+      if (!found)
+        txn.scan(pending_, kb, [&](std::string_view, std::string_view v) {
+          found = v;
+          return false;
+        });
+      if (found) {
+        if ((*found)[0] == 1)
+          s.value = decode_state<V>(found->data() + 1, found->size() - 1);
+      } else if (auto stored = txn.get(completed_, kb)) {
+        s.value = decode_state<V>(stored->data(), stored->size());
+      }
+    });
     return overlay_.emplace(key, std::move(s)).first->second;
   }
 
-  /// Writes the dirty entries of the overlay to the spill database and empties the overlay.
+  /// Writes the dirty entries of the overlay to the spill and empties the overlay.
   void spill() {
-    std::vector<lmdb_environment::change> changes;
-    for (const auto& [key, s] : overlay_) {
-      if (!s.dirty)
-        continue;
-      std::string value(1, s.value ? char{1} : char{0});
-      if (s.value) {
-        auto bytes = encode_state(*s.value);
-        value.append(bytes.begin(), bytes.end());
-      }
-      changes.push_back({spill_, key_bytes(key), std::move(value)});
-    }
-    if (!changes.empty())
-      env_->commit({}, changes);
+    env_->write([&](lmdb_environment::transaction& txn) {
+      for (const auto& [key, s] : overlay_)
+        if (s.dirty)
+          txn.put(spill_, key_bytes(key), flagged(s.value));
+    });
     overlay_.clear();
+  }
+
+  /// A value as the spill and the pending changes hold it: byte 1 and the encoded value, or
+  /// byte 0 for an erased key.
+  static std::string flagged(const std::optional<V>& value) {
+    std::string bytes(1, value ? char{1} : char{0});
+    if (value) {
+      auto encoded = encode_state(*value);
+      bytes.append(encoded.begin(), encoded.end());
+    }
+    return bytes;
   }
 
   std::string key_bytes(const K& key) const {
     auto group = key_group_of(key, max_parallelism_);
-    std::string bytes{static_cast<char>(group >> 8), static_cast<char>(group & 0xff)};
     auto encoded = encode_state(key);
+    auto n = static_cast<uint32_t>(encoded.size());
+    std::string bytes{static_cast<char>(group >> 8),      static_cast<char>(group & 0xff),
+                      static_cast<char>(n >> 24),         static_cast<char>((n >> 16) & 0xff),
+                      static_cast<char>((n >> 8) & 0xff), static_cast<char>(n & 0xff)};
     bytes.append(encoded.begin(), encoded.end());
     return bytes;
   }
 
   static K decode_key(std::string_view bytes) {
-    return decode_state<K>(bytes.data() + 2, bytes.size() - 2);
+    return decode_state<K>(bytes.data() + 6, bytes.size() - 6);
+  }
+
+  /// The suffix of a pending key: the checkpoint id inverted, so newer checkpoints sort first.
+  static std::string id_suffix(uint64_t id) {
+    auto inverted = ~id;
+    std::string bytes(8, '\0');
+    for (int i = 7; i >= 0; --i, inverted >>= 8)
+      bytes[static_cast<size_t>(i)] = static_cast<char>(inverted & 0xff);
+    return bytes;
+  }
+
+  static uint64_t pending_id(std::string_view pending_key) {
+    uint64_t inverted = 0;
+    for (auto c : pending_key.substr(pending_key.size() - 8))
+      inverted = (inverted << 8) | static_cast<unsigned char>(c);
+    return ~inverted;
   }
 
   lmdb_environment* env_;
-  lmdb_environment::database main_;
+  lmdb_environment::database completed_;
   lmdb_environment::database spill_;
+  lmdb_environment::database pending_;
   uint32_t max_parallelism_;
   size_t overlay_limit_;
   size_t size_ = 0;

@@ -30,6 +30,9 @@ struct state_options {
   uint32_t max_parallelism = 128;
   /// Entries per table held in memory before dirty ones spill to disk (LMDB backend).
   size_t overlay_entries = size_t{1} << 20;
+  /// The completed checkpoint to restore the LMDB state to; empty: the last one this instance
+  /// was told of (`state_store::complete`).
+  std::optional<uint64_t> restore_checkpoint;
 };
 
 /// The state options of instance `index` of operator `operator_name` in pipeline `pipeline`:
@@ -69,7 +72,7 @@ public:
     } else if constexpr (storable<K> && storable<V>) {
       check_stored_type(name, type.name());
       auto lt = std::make_shared<lmdb_table<K, V>>(environment(), name, options_.max_parallelism,
-                                                   options_.overlay_entries);
+                                                   options_.overlay_entries, restore_point());
       lmdb_tables_.push_back(lt.get());
       t = std::move(lt);
     } else {
@@ -81,12 +84,17 @@ public:
     return t;
   }
 
-  /// Commits every table's changes as checkpoint `id`, in one durable transaction (the LMDB
-  /// backend; the memory backend keeps nothing).
+  /// Takes checkpoint `id`: the changes of every table since the last checkpoint become the
+  /// pending changes of `id`, in one durable transaction (the LMDB backend; the memory backend
+  /// keeps nothing).
   void checkpoint(uint64_t id);
 
-  /// The last checkpoint committed to this instance's state (0: none).
-  [[nodiscard]] uint64_t last_checkpoint();
+  /// Checkpoint `id` completed (every instance took it): applies the pending changes up to
+  /// `id`, in one durable transaction. A restarted instance restores to the last one.
+  void complete(uint64_t id);
+
+  /// The last completed checkpoint of this instance's state (0: none).
+  [[nodiscard]] uint64_t completed_checkpoint();
 
 private:
   struct entry {
@@ -95,6 +103,9 @@ private:
   };
 
   lmdb_environment& environment();
+
+  /// The completed checkpoint tables restore to when they open.
+  uint64_t restore_point();
 
   /// Records the type of table `name` in the environment, or checks it against the record.
   void check_stored_type(const std::string& name, const std::string& type);
