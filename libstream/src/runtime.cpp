@@ -12,7 +12,9 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "sluice/actors/checkpoint_coordinator.hpp"
 #include "sluice/actors/job_monitor.hpp"
+#include "sluice/checkpoint_record.hpp"
 #include "sluice/error.hpp"
 #include "sluice/pipeline.hpp"
 
@@ -217,15 +219,28 @@ caf::expected<job> runtime::start(pipeline& p) {
                     || (config_.mode == execution_mode::automatic && all_bounded);
 
   auto config = config_;
-  if (config.state == state_backend::lmdb) {
+  bool checkpoints = config.checkpoint_interval.count() > 0;
+  if (config.state == state_backend::lmdb || checkpoints) {
     auto dir = impl_->state_dir(config_);
     if (!dir)
       return std::move(dir.error());
     config.state_dir = *dir;
   }
+  // With checkpoints, every instance restores to the last checkpoint the job completed.
+  auto record_path = pipeline_state_directory(config, p.name()) + "/checkpoints";
+  checkpoint_record record;
+  std::optional<uint64_t> restore_to;
+  if (checkpoints) {
+    try {
+      record = checkpoint_record::load(record_path);
+    } catch (const std::exception& e) {
+      return invalid(p, e.what());
+    }
+    restore_to = record.completed;
+  }
   auto& sys = impl_->system;
   for (auto& node : g.nodes)
-    node->spawn(sys, config, p.name(), batch_mode);
+    node->spawn(sys, config, p.name(), batch_mode, restore_to);
   job result;
   result.system_ = &sys;
   result.outcome_ = std::make_shared<job_outcome>();
@@ -236,10 +251,28 @@ caf::expected<job> runtime::start(pipeline& p) {
     auto controls = node->control_handles();
     result.instances_.insert(result.instances_.end(), controls.begin(), controls.end());
   }
+  coordinator_actor coordinator;
+  if (checkpoints) {
+    coordinator_config cc;
+    cc.interval = config.checkpoint_interval;
+    cc.record_path = record_path;
+    cc.record = record;
+    for (auto& node : g.nodes) {
+      auto controls = node->control_handles();
+      cc.instances.insert(cc.instances.end(), controls.begin(), controls.end());
+      if (node->is_source)
+        cc.sources.insert(cc.sources.end(), controls.begin(), controls.end());
+    }
+    coordinator = spawn_checkpoint_coordinator(sys, std::move(cc));
+    all.push_back(caf::actor_cast<caf::actor>(coordinator));
+  }
   result.monitor_ = spawn_job_monitor(sys, std::move(all), result.outcome_);
   auto plan = plan_channels(g);
-  for (size_t n = 0; n < g.nodes.size(); ++n)
-    g.nodes[n]->wire(g, plan, n);
+  uint32_t next_instance_number = 0;
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    g.nodes[n]->wire(g, plan, n, coordinator, next_instance_number);
+    next_instance_number += g.nodes[n]->effective_parallelism;
+  }
   for (auto& h : result.instances_)
     caf::anon_send(h, start_atom::value);
   return result;

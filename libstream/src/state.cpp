@@ -40,14 +40,20 @@ std::string path_component(const std::string& name) {
 
 } // namespace
 
+std::string pipeline_state_directory(const runtime_config& config, const std::string& pipeline) {
+  return (std::filesystem::path{config.state_dir} / path_component(pipeline)).string();
+}
+
 state_options instance_state_options(const runtime_config& config, const std::string& pipeline,
-                                     const std::string& operator_name, uint32_t index) {
+                                     const std::string& operator_name, uint32_t index,
+                                     std::optional<uint64_t> restore_checkpoint) {
   state_options options;
   options.backend = config.state;
   options.max_parallelism = config.max_parallelism;
   options.overlay_entries = config.state_overlay_entries;
+  options.restore_checkpoint = restore_checkpoint;
   if (config.state == state_backend::lmdb)
-    options.directory = (std::filesystem::path{config.state_dir} / path_component(pipeline)
+    options.directory = (std::filesystem::path{pipeline_state_directory(config, pipeline)}
                          / (path_component(operator_name) + "-" + std::to_string(index)))
                           .string();
   return options;

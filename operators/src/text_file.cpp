@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 
 namespace sluice::op {
@@ -27,6 +28,15 @@ void text_file::open(source_context<std::string>& ctx) {
   in_.seekg(static_cast<std::streamoff>(position_ - 1));
   if (in_.get() != '\n' && std::getline(in_, line_))
     position_ += line_.size() + 1;
+}
+
+void text_file::restore_position(uint64_t position) {
+  position_ = position;
+  in_.clear();
+  in_.seekg(static_cast<std::streamoff>(position_));
+  if (!in_)
+    throw std::runtime_error("cannot seek to byte " + std::to_string(position_) + " of text file '"
+                             + path_ + "'");
 }
 
 source_step text_file::produce(source_context<std::string>& ctx, size_t max_records) {

@@ -8,58 +8,25 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include "support/fake_actors.hpp"
 #include "support/test_support.hpp"
 
 using namespace sluice;
 
 namespace {
 
-using event = std::variant<batch<int>, watermark_msg, idle_msg, end_of_stream_msg>;
-
-/// What the fake neighbours of the host under test received.
-struct recorded {
-  std::vector<credit_msg> credit;
-  std::vector<event> downstream;
-
-  /// Records sent downstream, in order.
-  std::vector<int> values() const {
-    std::vector<int> v;
-    for (const auto& e : downstream)
-      if (auto* b = std::get_if<batch<int>>(&e))
-        for (const auto& r : b->records)
-          v.push_back(r.value);
-    return v;
-  }
-};
-
 /// A deterministic actor system with one map host wired between two recording fakes.
 struct fixture {
   fixture()
     : sys(configure(cfg)), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
-    // The log goes in as a spawn argument: CAF 0.17 dereferences a null argument tuple for
-    // function actors spawned without arguments, which UBSan reports.
-    upstream = sys.spawn(
-      [](output_actor::pointer, std::shared_ptr<recorded> rec) -> output_actor::behavior_type {
-        return {[rec](credit_msg c) { rec->credit.push_back(c); }};
-      },
-      log);
-    downstream = sys.spawn(
-      [](input_actor<int>::pointer,
-         std::shared_ptr<recorded> rec) -> input_actor<int>::behavior_type {
-        return {
-          [rec](batch<int>& b) { rec->downstream.emplace_back(std::move(b)); },
-          [rec](watermark_msg m) { rec->downstream.emplace_back(m); },
-          [rec](idle_msg m) { rec->downstream.emplace_back(m); },
-          [rec](end_of_stream_msg m) { rec->downstream.emplace_back(m); },
-        };
-      },
-      log);
+    upstream = test::spawn_fake_upstream(sys, log);
+    downstream = test::spawn_fake_downstream(sys, log);
     runtime_config config;
     config.batch_size = 4;
     config.input_buffer = 8;
     auto doubler = [](int x) { return 2 * x; };
     using host = detail::operator_host<op::map<int, decltype(doubler)>>;
-    instance_info info{"p", "double", 0, 1, 128, false};
+    instance_info info{"p", "double", 0, 1, 128, false, std::nullopt};
     node = sys.spawn<host>(op::map<int, decltype(doubler)>{doubler}, info, config);
     wiring<int> w;
     w.outputs.push_back(edge_wiring<int>{partitioning::forward, {}, 128, {{downstream, 3}}});
@@ -96,7 +63,7 @@ struct fixture {
     sched.run();
   }
 
-  std::shared_ptr<recorded> log = std::make_shared<recorded>();
+  std::shared_ptr<test::fake_log> log = std::make_shared<test::fake_log>();
   caf::actor_system_config cfg;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;

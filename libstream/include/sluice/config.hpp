@@ -53,6 +53,10 @@ struct runtime_config {
   /// Where LMDB state lives: `<state_dir>/<pipeline>/<operator>-<instance>/`. Empty: a fresh
   /// temporary directory per runtime, removed with it (state then lasts one run).
   std::string state_dir;
+  /// Time between checkpoints (from one's completion to the next one's trigger); 0: the job
+  /// takes none. A job started with checkpoints over a state directory that holds a completed
+  /// checkpoint of the pipeline restores every instance to it.
+  std::chrono::milliseconds checkpoint_interval{0};
   /// Entries per keyed state table an instance keeps in memory before dirty ones spill to
   /// LMDB.
   size_t state_overlay_entries = size_t{1} << 20;

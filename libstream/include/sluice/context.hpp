@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -19,6 +20,8 @@ struct instance_info {
   uint32_t max_parallelism = 128;
   /// True in batch execution mode: keyed aggregations emit final results at end of stream.
   bool batch_mode = false;
+  /// The completed checkpoint the instance's state restores to (empty: the last it saw).
+  std::optional<uint64_t> restore_checkpoint;
 
   /// "operator 'name' (instance i of n) in pipeline 'p'": how errors name an instance.
   [[nodiscard]] std::string describe() const {

@@ -18,15 +18,21 @@ struct no_output {};
 /// What an upstream instance sends to a downstream instance of element type T.
 template <class T>
 using input_actor = caf::typed_actor<caf::reacts_to<batch<T>>, caf::reacts_to<watermark_msg>,
-                                     caf::reacts_to<idle_msg>, caf::reacts_to<end_of_stream_msg>>;
+                                     caf::reacts_to<idle_msg>, caf::reacts_to<end_of_stream_msg>,
+                                     caf::reacts_to<barrier_msg>>;
 
 /// What a downstream instance sends back to an upstream instance.
 using output_actor = caf::typed_actor<caf::reacts_to<credit_msg>>;
 
 /// What the runtime (and later the console) sends to every instance.
-using control_actor = caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<flush_atom>,
-                                       caf::reacts_to<produce_atom>,
-                                       caf::replies_to<inspect_atom>::with<instance_stats>>;
+using control_actor =
+  caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<flush_atom>,
+                   caf::reacts_to<produce_atom>, caf::reacts_to<trigger_checkpoint_msg>,
+                   caf::reacts_to<checkpoint_done_msg>,
+                   caf::replies_to<inspect_atom>::with<instance_stats>>;
+
+/// The checkpoint coordinator of a job, as instances see it.
+using coordinator_actor = caf::typed_actor<caf::reacts_to<checkpoint_ack_msg>>;
 
 template <class Out>
 struct wiring;

@@ -33,6 +33,55 @@ struct end_of_stream_msg {
   channel_index channel = 0;
 };
 
+/// Everything before this on the channel belongs to checkpoint `checkpoint`, everything after
+/// it to later ones.
+struct barrier_msg {
+  channel_index channel = 0;
+  uint64_t checkpoint = 0;
+};
+
+/// Coordinator → source instance: take checkpoint `checkpoint` now.
+struct trigger_checkpoint_msg {
+  uint64_t checkpoint = 0;
+};
+
+/// Instance → coordinator: the instance took checkpoint `checkpoint`.
+struct checkpoint_ack_msg {
+  uint64_t checkpoint = 0;
+  /// The instance's number in the job (the coordinator counts acknowledgements by it).
+  uint32_t instance = 0;
+  /// From the first barrier's arrival to the last one's (0 for sources).
+  int64_t alignment_ns = 0;
+  /// Time to write the instance's state.
+  int64_t write_ns = 0;
+};
+
+/// Coordinator → every instance: every instance took checkpoint `checkpoint`.
+struct checkpoint_done_msg {
+  uint64_t checkpoint = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, barrier_msg& x) {
+  return f(caf::meta::type_name("sluice.barrier"), x.channel, x.checkpoint);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, trigger_checkpoint_msg& x) {
+  return f(caf::meta::type_name("sluice.trigger_checkpoint"), x.checkpoint);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, checkpoint_ack_msg& x) {
+  return f(caf::meta::type_name("sluice.checkpoint_ack"), x.checkpoint, x.instance, x.alignment_ns,
+           x.write_ns);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, checkpoint_done_msg& x) {
+  return f(caf::meta::type_name("sluice.checkpoint_done"), x.checkpoint);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, credit_msg& x) {
   return f(caf::meta::type_name("sluice.credit"), x.output, x.records);
@@ -57,5 +106,6 @@ using start_atom = caf::atom_constant<caf::atom("start")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using produce_atom = caf::atom_constant<caf::atom("produce")>;
 using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
 } // namespace sluice

@@ -39,7 +39,11 @@ struct state_options {
 /// its directory is `<state_dir>/<pipeline>/<operator_name>-<index>`, with every character
 /// of the names other than letters, digits and `-_.#` replaced by `_`.
 state_options instance_state_options(const runtime_config& config, const std::string& pipeline,
-                                     const std::string& operator_name, uint32_t index);
+                                     const std::string& operator_name, uint32_t index,
+                                     std::optional<uint64_t> restore_checkpoint = std::nullopt);
+
+/// The directory of pipeline `pipeline`'s state: `<state_dir>/<pipeline>`.
+std::string pipeline_state_directory(const runtime_config& config, const std::string& pipeline);
 
 /// All keyed state of one operator instance, by state name.
 class state_store {

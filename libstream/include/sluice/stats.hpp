@@ -37,6 +37,12 @@ struct instance_stats {
   /// Records buffered for each output channel, waiting for credit or a full batch.
   std::vector<uint64_t> output_buffered;
   timestamp watermark = min_timestamp;
+  /// The last checkpoint this instance took, the last it was told completed, and what taking
+  /// the last one cost: alignment (first barrier to last) and writing its state.
+  uint64_t checkpoint_taken = 0;
+  uint64_t checkpoint_completed = 0;
+  int64_t checkpoint_alignment_ns = 0;
+  int64_t checkpoint_write_ns = 0;
   uint64_t restarts = 0;
   std::string last_failure;
 };
@@ -46,8 +52,9 @@ typename Inspector::result_type inspect(Inspector& f, instance_stats& x) {
   return f(caf::meta::type_name("sluice.instance_stats"), x.pipeline, x.operator_name, x.instance,
            x.parallelism, x.records_in, x.records_out, x.batches_in, x.batches_out, x.busy_ns,
            x.backpressured_ns, x.uptime_ns, x.queued_records, x.peak_queued_per_channel,
-           x.input_credit_limit, x.output_credit, x.output_buffered, x.watermark, x.restarts,
-           x.last_failure);
+           x.input_credit_limit, x.output_credit, x.output_buffered, x.watermark,
+           x.checkpoint_taken, x.checkpoint_completed, x.checkpoint_alignment_ns,
+           x.checkpoint_write_ns, x.restarts, x.last_failure);
 }
 
 } // namespace sluice

@@ -64,12 +64,16 @@ public:
   };
   std::optional<added_stage> added;
 
-  /// Spawns one actor per instance.
+  /// Spawns one actor per instance; their keyed state restores to checkpoint `restore_to`
+  /// when given.
   virtual void spawn(caf::actor_system& sys, const runtime_config& config,
-                     const std::string& pipeline, bool batch_mode) = 0;
+                     const std::string& pipeline, bool batch_mode,
+                     std::optional<uint64_t> restore_to) = 0;
 
-  /// Sends each instance its wiring.
-  virtual void wire(const graph& g, const std::vector<channel_plan>& plan, size_t self_id) = 0;
+  /// Sends each instance its wiring; instance i gets the number `first_instance_number + i`
+  /// for acknowledging checkpoints to `coordinator` (null when the job takes none).
+  virtual void wire(const graph& g, const std::vector<channel_plan>& plan, size_t self_id,
+                    const coordinator_actor& coordinator, uint32_t first_instance_number) = 0;
 
   [[nodiscard]] virtual std::vector<output_actor> output_handles() const = 0;
   [[nodiscard]] virtual std::vector<control_actor> control_handles() const = 0;
@@ -100,19 +104,22 @@ public:
   explicit host_node(Op prototype) : prototype_(std::move(prototype)) {}
 
   void spawn(caf::actor_system& sys, const runtime_config& config, const std::string& pipeline,
-             bool batch_mode) override {
+             bool batch_mode, std::optional<uint64_t> restore_to) override {
     instances_.clear();
     max_parallelism_ = config.max_parallelism;
     for (uint32_t i = 0; i < effective_parallelism; ++i) {
-      instance_info info{pipeline,  name, i, effective_parallelism, config.max_parallelism,
-                         batch_mode};
+      instance_info info{pipeline,   name,      i, effective_parallelism, config.max_parallelism,
+                         batch_mode, restore_to};
       instances_.push_back(sys.spawn<Host>(prototype_, std::move(info), config));
     }
   }
 
-  void wire(const graph& g, const std::vector<channel_plan>& plan, size_t self_id) override {
+  void wire(const graph& g, const std::vector<channel_plan>& plan, size_t self_id,
+            const coordinator_actor& coordinator, uint32_t first_instance_number) override {
     for (uint32_t i = 0; i < effective_parallelism; ++i) {
       wiring<Out> w;
+      w.coordinator = coordinator;
+      w.instance_number = first_instance_number + i;
       // Outputs: one edge_wiring per outgoing edge, targets in output-index order.
       if constexpr (!std::is_same_v<Out, no_output>) {
         for (size_t e = 0; e < g.edges.size(); ++e) {

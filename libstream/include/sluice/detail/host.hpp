@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -30,13 +31,28 @@ inline int64_t nanos_since(clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
 }
 
+/// Calls `fn`, turning an exception into an error message; returns false if it threw.
+template <class F>
+bool guarded(F&& fn, std::string& what) {
+  try {
+    fn();
+    return true;
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  return false;
+}
+
 /// What every host has, whatever its input: identity, output channels, state, counters.
 template <class Out>
 struct host_core {
   host_core(instance_info info_arg, const runtime_config& config_arg)
     : info(std::move(info_arg)),
       config(config_arg),
-      state(instance_state_options(config, info.pipeline, info.operator_name, info.index)) {}
+      state(instance_state_options(config, info.pipeline, info.operator_name, info.index,
+                                   info.restore_checkpoint)) {}
 
   instance_info info;
   runtime_config config;
@@ -47,6 +63,9 @@ struct host_core {
   clock::time_point blocked_since{};
   bool blocked = false;
   bool finishing = false;
+  /// Where checkpoints are acknowledged (null when the job takes none).
+  coordinator_actor coordinator;
+  uint32_t instance_number = 0;
   bool failed = false;
   bool flush_scheduled = false;
 
@@ -91,6 +110,36 @@ struct host_core {
     return s;
   }
 
+  /// Writes the state of checkpoint `id` and acknowledges it; false (and the instance failed)
+  /// if the state could not be written.
+  template <class Self>
+  bool take_checkpoint(Self* self, uint64_t id, int64_t alignment_ns) {
+    auto start = clock::now();
+    std::string what;
+    if (!guarded([&] { state.checkpoint(id); }, what)) {
+      fail(self, "checkpoint " + std::to_string(id) + ": " + what);
+      return false;
+    }
+    stats.checkpoint_taken = id;
+    stats.checkpoint_alignment_ns = alignment_ns;
+    stats.checkpoint_write_ns = nanos_since(start);
+    send_from(self, coordinator,
+              checkpoint_ack_msg{id, instance_number, alignment_ns, stats.checkpoint_write_ns});
+    return true;
+  }
+
+  /// Checkpoint `id` completed: applies its state changes.
+  template <class Self>
+  bool complete_checkpoint(Self* self, uint64_t id) {
+    std::string what;
+    if (!guarded([&] { state.complete(id); }, what)) {
+      fail(self, "completing checkpoint " + std::to_string(id) + ": " + what);
+      return false;
+    }
+    stats.checkpoint_completed = id;
+    return true;
+  }
+
   /// Arms the flush timer when records could be sent but wait for a fuller batch.
   template <class Self>
   void arm_flush(Self* self) {
@@ -120,20 +169,6 @@ struct host_core {
     self->quit(make_error(errc::operator_failed, info.describe() + " failed: " + what));
   }
 };
-
-/// Calls `fn`, turning an exception into an error message; returns false if it threw.
-template <class F>
-bool guarded(F&& fn, std::string& what) {
-  try {
-    fn();
-    return true;
-  } catch (const std::exception& e) {
-    what = e.what();
-  } catch (...) {
-    what = "unknown exception";
-  }
-  return false;
-}
 
 /// Hosts an operator (or a sink) as an actor: does the credit protocol, watermarks, end of
 /// stream and counters, and calls the operator's hooks.
@@ -177,7 +212,10 @@ public:
       [this](watermark_msg m) { on_marker(m); },
       [this](idle_msg m) { on_marker(m); },
       [this](end_of_stream_msg m) { on_marker(m); },
+      [this](barrier_msg m) { on_barrier(m); },
       [this](start_atom) { start(); },
+      [](trigger_checkpoint_msg) {}, // only sources start checkpoints
+      [this](checkpoint_done_msg m) { on_checkpoint_done(m.checkpoint); },
       [this](flush_atom) {
         core_.flush_scheduled = false;
         core_.out.flush();
@@ -187,16 +225,23 @@ public:
       [this](inspect_atom) { return core_.snapshot(); },
       [this](wiring<out_type>& w) {
         core_.out.configure(this, std::move(w.outputs), core_.config.batch_size);
+        core_.coordinator = std::move(w.coordinator);
+        core_.instance_number = w.instance_number;
         inputs_.clear();
-        for (auto& [upstream, output] : w.inputs)
-          inputs_.push_back(input_channel{std::move(upstream), output});
+        for (auto& [upstream, output] : w.inputs) {
+          input_channel in;
+          in.upstream = std::move(upstream);
+          in.upstream_output = output;
+          inputs_.push_back(std::move(in));
+        }
         watermarks_.resize(inputs_.size());
       },
     };
   }
 
 private:
-  using event = std::variant<batch<in_type>, watermark_msg, idle_msg, end_of_stream_msg>;
+  using event =
+    std::variant<batch<in_type>, watermark_msg, idle_msg, end_of_stream_msg, barrier_msg>;
 
   struct input_channel {
     output_actor upstream;
@@ -205,6 +250,12 @@ private:
     /// Records processed but not yet granted back as credit.
     uint64_t ungranted = 0;
     bool ended = false;
+    /// The channel delivered the barrier of the checkpoint being aligned: what follows it
+    /// waits in `held` until every input has delivered it.
+    bool holding = false;
+    /// The barrier was handled (everything before it processed).
+    bool aligned = false;
+    std::deque<event> held;
   };
 
   void start() {
@@ -228,6 +279,10 @@ private:
     queued_ += b.records.size();
     core_.stats.peak_queued_per_channel =
       std::max<uint64_t>(core_.stats.peak_queued_per_channel, in.queued);
+    if (in.holding) {
+      in.held.emplace_back(std::move(b));
+      return;
+    }
     if (events_.empty() && !core_.failed && !core_.out.blocked()) {
       // The common case: nothing waits ahead of this batch, so it skips the queue.
       core_.note_blocked(false);
@@ -242,6 +297,29 @@ private:
   void on_marker(Marker m) {
     if (m.channel >= inputs_.size())
       return fail("marker on unknown input channel " + std::to_string(m.channel));
+    auto& in = inputs_[m.channel];
+    if (in.holding) {
+      in.held.emplace_back(m);
+      return;
+    }
+    events_.emplace_back(m);
+    drain();
+  }
+
+  /// A barrier: the channel holds back what follows it until the checkpoint is aligned.
+  void on_barrier(barrier_msg m) {
+    if (m.channel >= inputs_.size())
+      return fail("barrier on unknown input channel " + std::to_string(m.channel));
+    auto& in = inputs_[m.channel];
+    if (in.holding) {
+      in.held.emplace_back(m);
+      return;
+    }
+    in.holding = true;
+    if (!aligning_) {
+      aligning_ = m.checkpoint;
+      alignment_started_ = clock::now();
+    }
     events_.emplace_back(m);
     drain();
   }
@@ -304,6 +382,49 @@ private:
     update_idle();
   }
 
+  void handle(barrier_msg& m) {
+    inputs_[m.channel].aligned = true;
+    complete_alignment();
+  }
+
+  /// Takes the checkpoint being aligned once every input that has not ended delivered its
+  /// barrier: lets the operator emit what it buffers, writes the state, forwards the barrier,
+  /// acknowledges, and releases what the inputs held back.
+  void complete_alignment() {
+    if (!aligning_ || core_.failed)
+      return;
+    for (const auto& in : inputs_)
+      if (!in.ended && !in.aligned)
+        return;
+    auto id = *aligning_;
+    aligning_.reset();
+    std::string what;
+    if constexpr (requires { op_.on_checkpoint(ctx_); }) {
+      if (!guarded([&] { op_.on_checkpoint(ctx_); }, what))
+        return fail(what);
+    }
+    if (!core_.take_checkpoint(this, id, nanos_since(alignment_started_)))
+      return;
+    core_.out.broadcast(barrier_msg{0, id});
+    for (auto& in : inputs_) {
+      in.holding = false;
+      in.aligned = false;
+      for (auto& e : in.held)
+        events_.push_back(std::move(e));
+      in.held.clear();
+    }
+  }
+
+  void on_checkpoint_done(uint64_t id) {
+    if (!core_.complete_checkpoint(this, id))
+      return;
+    std::string what;
+    if constexpr (requires { op_.on_checkpoint_complete(id, ctx_); }) {
+      if (!guarded([&] { op_.on_checkpoint_complete(id, ctx_); }, what))
+        return fail(what);
+    }
+  }
+
   void handle(end_of_stream_msg& m) {
     auto& in = inputs_[m.channel];
     if (in.ended)
@@ -311,6 +432,9 @@ private:
     in.ended = true;
     if (watermarks_.end(m.channel) && watermarks_.current() != max_timestamp)
       on_watermark();
+    complete_alignment(); // an ended input has nothing more to align
+    if (core_.failed)
+      return;
     for (auto& i : inputs_)
       if (!i.ended)
         return update_idle();
@@ -362,6 +486,9 @@ private:
   std::deque<event> events_;
   uint64_t queued_ = 0;
   uint64_t grant_threshold_;
+  /// The checkpoint whose barriers are being aligned, if any, and when its first arrived.
+  std::optional<uint64_t> aligning_;
+  clock::time_point alignment_started_{};
   watermark_tracker watermarks_;
   bool idle_out_ = false;
 };
@@ -395,6 +522,9 @@ public:
       [](watermark_msg) {},
       [](idle_msg) {},
       [](end_of_stream_msg) {},
+      [](barrier_msg) {},
+      [this](trigger_checkpoint_msg m) { checkpoint(m.checkpoint); },
+      [this](checkpoint_done_msg m) { core_.complete_checkpoint(this, m.checkpoint); },
       [this](credit_msg c) {
         core_.out.add_credit(c.output, c.records);
         if (core_.finishing)
@@ -411,6 +541,8 @@ public:
           if (!guarded([&] { src_.open(ctx_); }, what))
             return fail(what);
         }
+        if (!guarded([&] { restore_position(); }, what))
+          return fail(what);
         produce();
       },
       [this](flush_atom) {
@@ -424,11 +556,48 @@ public:
       [this](inspect_atom) { return core_.snapshot(); },
       [this](wiring<out_type>& w) {
         core_.out.configure(this, std::move(w.outputs), core_.config.batch_size);
+        core_.coordinator = std::move(w.coordinator);
+        core_.instance_number = w.instance_number;
       },
     };
   }
 
 private:
+  /// Where a source that can rewind keeps its position, in its keyed state.
+  static constexpr const char* position_state = "~source position";
+
+  /// Takes checkpoint `id`: records the source's position, then sends the barrier behind
+  /// everything emitted so far.
+  void checkpoint(uint64_t id) {
+    if (core_.failed)
+      return;
+    if constexpr (requires { src_.checkpoint_position(); }) {
+      std::string what;
+      if (!guarded([&] { position_table()->upsert(0) = src_.checkpoint_position(); }, what))
+        return fail("checkpoint " + std::to_string(id) + ": " + what);
+    }
+    if (!core_.take_checkpoint(this, id, 0))
+      return;
+    if (!core_.finishing)
+      core_.out.broadcast(barrier_msg{0, id});
+  }
+
+  /// When the job takes checkpoints, rewinds the source to the position of the checkpoint its
+  /// state was restored to, if it has one.
+  void restore_position() {
+    if constexpr (requires { src_.checkpoint_position(); }) {
+      if (!core_.coordinator)
+        return;
+      if (const auto* position = position_table()->find(0))
+        src_.restore_position(*position);
+    }
+  }
+
+  auto position_table() {
+    using position_type = std::decay_t<decltype(src_.checkpoint_position())>;
+    return core_.state.template table<uint32_t, position_type>(position_state);
+  }
+
   void produce() {
     if (core_.failed || core_.finishing)
       return;

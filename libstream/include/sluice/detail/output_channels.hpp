@@ -50,6 +50,10 @@ struct wiring {
   std::vector<edge_wiring<Out>> outputs;
   /// For each input channel: the upstream instance and its output index for this channel.
   std::vector<std::pair<output_actor, uint32_t>> inputs;
+  /// Where to acknowledge checkpoints (null when the job takes none), and this instance's
+  /// number in the job.
+  coordinator_actor coordinator;
+  uint32_t instance_number = 0;
 };
 
 } // namespace sluice
@@ -75,13 +79,13 @@ void send_from(caf::local_actor* self, const Dest& dest, Message&& msg) {
 /// The sending half of an instance: buffers records per channel and sends them within credit.
 ///
 /// Records are cut into batches of `batch_size`. A channel sends only as many records as its
-/// downstream granted credit for. Markers (watermark, idle, end of stream) take no credit but
-/// stay in order behind the records emitted before them: while records wait for credit, a
+/// downstream granted credit for. Markers (watermark, idle, barrier, end of stream) take no credit
+/// but stay in order behind the records emitted before them: while records wait for credit, a
 /// marker waits behind them in the channel's backlog.
 template <class T>
 class output_channels {
 public:
-  using marker = std::variant<watermark_msg, idle_msg, end_of_stream_msg>;
+  using marker = std::variant<watermark_msg, idle_msg, end_of_stream_msg, barrier_msg>;
 
   void configure(caf::local_actor* self, std::vector<edge_wiring<T>> edges, size_t batch_size) {
     self_ = self;

@@ -62,6 +62,10 @@ public:
 
   void on_end(context<output_type>& ctx) { send_partials(ctx); }
 
+  /// The partials are not keyed state: they leave before the checkpoint's barrier, so the
+  /// checkpoint holds them in the merge stage's state.
+  void on_checkpoint(context<output_type>& ctx) { send_partials(ctx); }
+
 private:
   struct partial {
     accumulator_type acc;

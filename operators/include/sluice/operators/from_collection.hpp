@@ -43,6 +43,10 @@ public:
     return next_ < items.size() ? source_step::more() : source_step::done();
   }
 
+  /// The next index (checkpoints record it; restoring continues from there).
+  [[nodiscard]] uint64_t checkpoint_position() const { return next_; }
+  void restore_position(uint64_t next) { next_ = next; }
+
 private:
   std::shared_ptr<const std::vector<T>> items_;
   timestamp_fn time_;

@@ -86,6 +86,13 @@ public:
     return source_step::more();
   }
 
+  /// The next index (checkpoints record it; restoring continues from there).
+  [[nodiscard]] uint64_t checkpoint_position() const { return next_; }
+  void restore_position(uint64_t next) {
+    produced_ += (next - next_) / stride_;
+    next_ = next;
+  }
+
 private:
   static timestamp now_ms() {
     using namespace std::chrono;

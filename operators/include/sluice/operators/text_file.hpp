@@ -31,6 +31,10 @@ public:
 
   source_step produce(source_context<std::string>& ctx, size_t max_records);
 
+  /// The byte offset of the next line (checkpoints record it; restoring seeks there).
+  [[nodiscard]] uint64_t checkpoint_position() const { return position_; }
+  void restore_position(uint64_t position);
+
 private:
   std::string path_;
   std::ifstream in_;

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "sluice/checkpoint_record.hpp"
+#include "sluice/interfaces.hpp"
+
+namespace sluice {
+
+/// What a checkpoint coordinator needs to know of its job.
+struct coordinator_config {
+  /// Time between the completion of one checkpoint and the trigger of the next.
+  std::chrono::milliseconds interval{1000};
+  /// The durable record of the job's checkpoints (see checkpoint_record), and what it held
+  /// when the job started.
+  std::string record_path;
+  checkpoint_record record;
+  /// Every instance (numbered by position), and which of them are sources.
+  std::vector<control_actor> instances;
+  std::vector<control_actor> sources;
+};
+
+/// Spawns the coordinator of a job's checkpoints (aligned barriers, as Flink's).
+///
+/// Every `interval` it takes the next checkpoint id, records it durably (ids are never reused,
+/// also across restarts), and tells each source to take the checkpoint: the sources record
+/// their positions and send barriers, which every instance aligns over its inputs before
+/// writing its state and acknowledging. When every instance has acknowledged, the coordinator
+/// records the checkpoint as completed durably and tells every instance, which then applies
+/// the checkpoint's state changes. One checkpoint is in flight at a time.
+///
+/// It monitors the instances: once one has exited (the job is ending), it takes no further
+/// checkpoints, and it exits when all have. A record it cannot write stops it with an error.
+coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys, coordinator_config config);
+
+} // namespace sluice

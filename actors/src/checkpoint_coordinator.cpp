@@ -1,0 +1,99 @@
+#include "sluice/actors/checkpoint_coordinator.hpp"
+
+#include <optional>
+#include <unordered_set>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "sluice/checkpoint_record.hpp"
+#include "sluice/detail/output_channels.hpp"
+#include "sluice/error.hpp"
+
+namespace sluice {
+
+namespace {
+
+using coordinator_impl = coordinator_actor::extend<caf::reacts_to<tick_atom>>;
+
+struct coordinator_state {
+  coordinator_config config;
+  checkpoint_record record;
+  std::optional<uint64_t> in_flight;
+  std::unordered_set<uint32_t> acknowledged;
+  size_t running = 0;
+  bool ending = false;
+  static inline const char* name = "sluice.checkpoint_coordinator";
+};
+
+using coordinator_pointer = coordinator_impl::stateful_pointer<coordinator_state>;
+
+/// Saves the record; on failure the coordinator exits with the error (failing the job).
+bool save(coordinator_pointer self) {
+  try {
+    self->state.record.save(self->state.config.record_path);
+    return true;
+  } catch (const std::exception& e) {
+    self->quit(
+      make_error(errc::operator_failed, std::string{"checkpoint coordinator: "} + e.what()));
+    return false;
+  }
+}
+
+void trigger(coordinator_pointer self) {
+  auto& st = self->state;
+  if (st.ending || st.in_flight)
+    return;
+  auto id = st.record.triggered + 1;
+  st.record.triggered = id;
+  if (!save(self))
+    return;
+  st.in_flight = id;
+  st.acknowledged.clear();
+  for (auto& source : st.config.sources)
+    detail::send_from(self, source, trigger_checkpoint_msg{id});
+}
+
+void acknowledge(coordinator_pointer self, const checkpoint_ack_msg& ack) {
+  auto& st = self->state;
+  if (!st.in_flight || *st.in_flight != ack.checkpoint)
+    return; // a checkpoint abandoned because the job is ending
+  st.acknowledged.insert(ack.instance);
+  if (st.acknowledged.size() < st.config.instances.size())
+    return;
+  st.record.completed = ack.checkpoint;
+  st.in_flight.reset();
+  if (!save(self))
+    return;
+  for (auto& instance : st.config.instances)
+    detail::send_from(self, instance, checkpoint_done_msg{ack.checkpoint});
+  self->delayed_send(self, st.config.interval, tick_atom::value);
+}
+
+coordinator_impl::behavior_type coordinator(coordinator_pointer self, coordinator_config config) {
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.record = st.config.record;
+  st.running = st.config.instances.size();
+  for (auto& instance : st.config.instances)
+    self->monitor(instance);
+  self->set_down_handler([self](caf::down_msg&) {
+    auto& st = self->state;
+    st.ending = true;
+    st.in_flight.reset();
+    if (--st.running == 0)
+      self->quit();
+  });
+  self->delayed_send(self, st.config.interval, tick_atom::value);
+  return {
+    [self](tick_atom) { trigger(self); },
+    [self](checkpoint_ack_msg& ack) { acknowledge(self, ack); },
+  };
+}
+
+} // namespace
+
+coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys, coordinator_config config) {
+  return caf::actor_cast<coordinator_actor>(sys.spawn(coordinator, std::move(config)));
+}
+
+} // namespace sluice

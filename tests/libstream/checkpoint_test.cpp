@@ -1,0 +1,211 @@
+// barrier alignment in one host (two fake upstreams -> map host -> fake downstream, stepped by
+// CAF's test_coordinator), and whole pipelines that checkpoint, stop and restore exactly
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <variant>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "sluice/checkpoint_record.hpp"
+
+#include "support/fake_actors.hpp"
+#include "support/test_support.hpp"
+
+using namespace sluice;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// What reached the downstream, as text: "b:<values>" per batch, "B<id>" per barrier.
+std::vector<std::string> trace(const test::fake_log& log) {
+  std::vector<std::string> out;
+  for (const auto& e : log.downstream) {
+    if (const auto* b = std::get_if<batch<int>>(&e)) {
+      std::string s = "b:";
+      for (const auto& r : b->records)
+        s += std::to_string(r.value) + ",";
+      out.push_back(s);
+    } else if (const auto* m = std::get_if<barrier_msg>(&e)) {
+      out.push_back("B" + std::to_string(m->checkpoint));
+    } else if (std::holds_alternative<end_of_stream_msg>(e)) {
+      out.push_back("eos");
+    }
+  }
+  return out;
+}
+
+/// A map host (x -> x) with two inputs, a recording downstream and a recording coordinator.
+struct two_inputs {
+  two_inputs()
+    : sys(configure(cfg)), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    upstream = test::spawn_fake_upstream(sys, log);
+    downstream = test::spawn_fake_downstream(sys, log);
+    coordinator = test::spawn_fake_coordinator(sys, log);
+    runtime_config config;
+    config.batch_size = 100;
+    config.input_buffer = 100;
+    config.state = state_backend::memory;
+    auto identity = [](int x) { return x; };
+    using host = detail::operator_host<op::map<int, decltype(identity)>>;
+    instance_info info{"p", "id", 0, 1, 128, false, std::nullopt};
+    node = sys.spawn<host>(op::map<int, decltype(identity)>{identity}, info, config);
+    wiring<int> w;
+    w.outputs.push_back(edge_wiring<int>{partitioning::forward, {}, 128, {{downstream, 0}}});
+    w.inputs.emplace_back(upstream, 0);
+    w.inputs.emplace_back(upstream, 1);
+    w.coordinator = coordinator;
+    w.instance_number = 5;
+    caf::anon_send(node, std::move(w));
+    caf::anon_send(node, start_atom::value);
+    caf::anon_send(node, credit_msg{0, 1000});
+    sched.run();
+  }
+
+  ~two_inputs() {
+    for (auto a :
+         {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(upstream),
+          caf::actor_cast<caf::actor>(downstream), caf::actor_cast<caf::actor>(coordinator)})
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    sched.run();
+  }
+
+  static caf::actor_system_config& configure(caf::actor_system_config& c) {
+    c.set("scheduler.policy", caf::atom("testing"));
+    return c;
+  }
+
+  template <class Message>
+  void send(Message m) {
+    caf::anon_send(node, std::move(m));
+    sched.run();
+  }
+
+  void send_batch(channel_index channel, std::vector<int> values) {
+    batch<int> b;
+    b.channel = channel;
+    for (int v : values)
+      b.records.push_back({v, 0});
+    send(std::move(b));
+  }
+
+  std::shared_ptr<test::fake_log> log = std::make_shared<test::fake_log>();
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  output_actor upstream;
+  input_actor<int> downstream;
+  coordinator_actor coordinator;
+  host_actor<int, int> node;
+};
+
+using lines = std::vector<std::string>;
+
+/// Sums `(key, count)` changelogs to the final count per key.
+std::map<int64_t, int64_t> final_counts(const std::vector<std::pair<int64_t, int64_t>>& log) {
+  return test::last_per_key(log);
+}
+
+} // namespace
+
+TEST_CASE("a host holds back an input past its barrier until every input delivered it") {
+  two_inputs f;
+  f.send(barrier_msg{0, 1});
+  f.send_batch(0, {10}); // after input 0's barrier: held
+  f.send_batch(1, {20}); // before input 1's barrier: processed
+  CHECK(trace(*f.log) == lines{"b:20,"});
+  CHECK(f.log->acks.empty());
+  f.send(barrier_msg{1, 1});
+  // The checkpoint is taken between input 1's record and input 0's held one.
+  CHECK(trace(*f.log) == lines{"b:20,", "B1", "b:10,"});
+  REQUIRE(f.log->acks.size() == 1);
+  CHECK(f.log->acks[0].checkpoint == 1);
+  CHECK(f.log->acks[0].instance == 5);
+}
+
+TEST_CASE("an input that ends while a checkpoint aligns no longer holds it up") {
+  two_inputs f;
+  f.send(barrier_msg{0, 1});
+  f.send_batch(0, {10});
+  f.send(end_of_stream_msg{1});
+  CHECK(trace(*f.log) == lines{"B1", "b:10,"});
+  CHECK(f.log->acks.size() == 1);
+  f.send(end_of_stream_msg{0});
+  CHECK(trace(*f.log).back() == "eos");
+}
+
+TEST_CASE("a job restored from its last completed checkpoint counts every record exactly once") {
+  test::temp_dir dir;
+  constexpr uint64_t records = 40'000;
+  constexpr int keys = 10;
+  auto make = [&](pipeline& p, std::vector<std::pair<int64_t, int64_t>>& out, double rate) {
+    p.source(generate<int64_t>([](uint64_t i) { return static_cast<int64_t>(i % keys); },
+                               {.count = records, .rate = rate}))
+      .parallelism(2)
+      .key_by([](int64_t k) { return k; })
+      .count()
+      .parallelism(2)
+      .sink(collect(out));
+  };
+  auto config = test::small_batches();
+  config.mode = execution_mode::streaming;
+  config.state_dir = dir.path().string();
+  config.checkpoint_interval = 10ms;
+  auto record_path = (dir.path() / "restore" / "checkpoints").string();
+
+  // Run 1: slow, stopped (as by a crash) after a few checkpoints completed.
+  {
+    pipeline p{"restore"};
+    std::vector<std::pair<int64_t, int64_t>> out;
+    make(p, out, 20'000);
+    runtime rt{config};
+    auto job = rt.start(p);
+    REQUIRE(job);
+    REQUIRE(test::eventually([&] {
+      auto stats = job->inspect();
+      return !stats.empty() && std::all_of(stats.begin(), stats.end(), [](const auto& s) {
+        return s.checkpoint_completed >= 3;
+      });
+    }));
+    job->cancel();
+    CHECK(job->wait());
+  }
+  auto first = checkpoint_record::load(record_path);
+  CHECK(first.completed >= 3);
+  CHECK(first.triggered >= first.completed);
+
+  // Run 2: restores, then reads the rest at full speed.
+  pipeline p{"restore"};
+  std::vector<std::pair<int64_t, int64_t>> out;
+  make(p, out, 0);
+  runtime rt{config};
+  REQUIRE_FALSE(rt.run(p));
+  // It started after the records of the restored checkpoint...
+  CHECK(out.size() < records);
+  // ... and still every key counts every record exactly once.
+  auto counts = final_counts(out);
+  REQUIRE(counts.size() == keys);
+  for (const auto& [k, n] : counts)
+    CHECK(n == static_cast<int64_t>(records / keys));
+  // Checkpoint ids never repeat across runs.
+  CHECK(checkpoint_record::load(record_path).triggered >= first.triggered);
+}
+
+TEST_CASE("a corrupt checkpoint record is a clear error naming the path") {
+  test::temp_dir dir;
+  std::filesystem::create_directories(dir.path() / "broken");
+  std::ofstream{dir.file("broken/checkpoints")} << "garbage";
+  pipeline p{"broken"};
+  std::vector<int64_t> out;
+  p.source(from_collection(std::vector<int64_t>{1, 2})).sink(collect(out));
+  auto config = test::small_batches();
+  config.state_dir = dir.path().string();
+  config.checkpoint_interval = 10ms;
+  runtime rt{config};
+  auto err = rt.run(p);
+  REQUIRE(err);
+  CHECK_THAT(describe(err), Catch::Contains(dir.file("broken/checkpoints")));
+}
