@@ -20,6 +20,9 @@ struct coordinator_state {
   checkpoint_record record;
   std::optional<uint64_t> in_flight;
   std::unordered_set<uint32_t> acknowledged;
+  /// Sources that have read everything, and the final checkpoint taken after all had.
+  std::unordered_set<uint32_t> finished_sources;
+  std::optional<uint64_t> final_checkpoint;
   size_t running = 0;
   bool ending = false;
   static inline const char* name = "sluice.checkpoint_coordinator";
@@ -39,9 +42,14 @@ bool save(coordinator_pointer self) {
   }
 }
 
+bool all_sources_finished(coordinator_pointer self) {
+  auto& st = self->state;
+  return st.finished_sources.size() == st.config.sources.size();
+}
+
 void trigger(coordinator_pointer self) {
   auto& st = self->state;
-  if (st.ending || st.in_flight)
+  if (st.ending || st.in_flight || st.final_checkpoint)
     return;
   auto id = st.record.triggered + 1;
   st.record.triggered = id;
@@ -49,6 +57,8 @@ void trigger(coordinator_pointer self) {
     return;
   st.in_flight = id;
   st.acknowledged.clear();
+  if (all_sources_finished(self))
+    st.final_checkpoint = id;
   for (auto& source : st.config.sources)
     detail::send_from(self, source, trigger_checkpoint_msg{id});
 }
@@ -66,7 +76,23 @@ void acknowledge(coordinator_pointer self, const checkpoint_ack_msg& ack) {
     return;
   for (auto& instance : st.config.instances)
     detail::send_from(self, instance, checkpoint_done_msg{ack.checkpoint});
-  self->delayed_send(self, st.config.interval, tick_atom::value);
+  if (st.final_checkpoint == ack.checkpoint) {
+    // The job's end is covered: the sources may end their streams.
+    for (auto& source : st.config.sources)
+      detail::send_from(self, source, finish_atom::value);
+  } else if (all_sources_finished(self)) {
+    trigger(self);
+  } else {
+    self->delayed_send(self, st.config.interval, tick_atom::value);
+  }
+}
+
+/// A source has read everything; once all have, the final checkpoint is taken at once.
+void source_finished(coordinator_pointer self, uint32_t instance) {
+  auto& st = self->state;
+  st.finished_sources.insert(instance);
+  if (all_sources_finished(self))
+    trigger(self); // waits for a checkpoint in flight, if any: its completion triggers
 }
 
 coordinator_impl::behavior_type coordinator(coordinator_pointer self, coordinator_config config) {
@@ -87,6 +113,7 @@ coordinator_impl::behavior_type coordinator(coordinator_pointer self, coordinato
   return {
     [self](tick_atom) { trigger(self); },
     [self](checkpoint_ack_msg& ack) { acknowledge(self, ack); },
+    [self](source_finished_msg& m) { source_finished(self, m.instance); },
   };
 }
 

@@ -209,3 +209,46 @@ TEST_CASE("a corrupt checkpoint record is a clear error naming the path") {
   REQUIRE(err);
   CHECK_THAT(describe(err), Catch::Contains(dir.file("broken/checkpoints")));
 }
+
+TEST_CASE("a file sink restored from a checkpoint writes every record exactly once") {
+  test::temp_dir dir;
+  constexpr uint64_t records = 30'000;
+  auto make = [&](pipeline& p, double rate) {
+    p.source(generate<int64_t>([](uint64_t i) { return static_cast<int64_t>(i); },
+                               {.count = records, .rate = rate}))
+      .parallelism(2)
+      .map([](int64_t x) { return x * 3; })
+      .parallelism(2)
+      .sink(write_file(dir.file("out.txt")));
+  };
+  auto config = test::small_batches();
+  config.state_dir = (dir.path() / "state").string();
+  config.checkpoint_interval = 10ms;
+  {
+    pipeline p{"file"};
+    make(p, 20'000);
+    runtime rt{config};
+    auto job = rt.start(p);
+    REQUIRE(job);
+    REQUIRE(test::eventually([&] {
+      auto stats = job->inspect();
+      return !stats.empty() && std::all_of(stats.begin(), stats.end(), [](const auto& s) {
+        return s.checkpoint_completed >= 3;
+      });
+    }));
+    job->cancel();
+    CHECK(job->wait());
+  }
+  pipeline p{"file"};
+  make(p, 0);
+  runtime rt{config};
+  REQUIRE_FALSE(rt.run(p));
+  auto lines = test::read_lines(dir.file("out.txt"));
+  std::sort(lines.begin(), lines.end());
+  std::vector<std::string> expected;
+  for (uint64_t i = 0; i < records; ++i)
+    expected.push_back(std::to_string(i * 3));
+  std::sort(expected.begin(), expected.end());
+  CHECK(lines.size() == expected.size());
+  CHECK(lines == expected);
+}

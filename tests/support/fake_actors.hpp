@@ -13,8 +13,7 @@
 namespace sluice::test {
 
 /// Anything a host sends downstream on a channel of ints.
-using int_event =
-  std::variant<batch<int>, watermark_msg, idle_msg, end_of_stream_msg, barrier_msg>;
+using int_event = std::variant<batch<int>, watermark_msg, idle_msg, end_of_stream_msg, barrier_msg>;
 
 /// What the fakes received.
 struct fake_log {
@@ -49,7 +48,8 @@ inline output_actor spawn_fake_upstream(caf::actor_system& sys, std::shared_ptr<
 inline input_actor<int> spawn_fake_downstream(caf::actor_system& sys,
                                               std::shared_ptr<fake_log> log) {
   return sys.spawn(
-    [](input_actor<int>::pointer, std::shared_ptr<fake_log> rec) -> input_actor<int>::behavior_type {
+    [](input_actor<int>::pointer,
+       std::shared_ptr<fake_log> rec) -> input_actor<int>::behavior_type {
       return {
         [rec](batch<int>& b) { rec->downstream.emplace_back(std::move(b)); },
         [rec](watermark_msg m) { rec->downstream.emplace_back(m); },
@@ -67,7 +67,10 @@ inline coordinator_actor spawn_fake_coordinator(caf::actor_system& sys,
   return sys.spawn(
     [](coordinator_actor::pointer,
        std::shared_ptr<fake_log> rec) -> coordinator_actor::behavior_type {
-      return {[rec](checkpoint_ack_msg& m) { rec->acks.push_back(m); }};
+      return {
+        [rec](checkpoint_ack_msg& m) { rec->acks.push_back(m); },
+        [](source_finished_msg&) {},
+      };
     },
     std::move(log));
 }

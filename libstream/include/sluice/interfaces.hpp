@@ -28,11 +28,12 @@ using output_actor = caf::typed_actor<caf::reacts_to<credit_msg>>;
 using control_actor =
   caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<flush_atom>,
                    caf::reacts_to<produce_atom>, caf::reacts_to<trigger_checkpoint_msg>,
-                   caf::reacts_to<checkpoint_done_msg>,
+                   caf::reacts_to<checkpoint_done_msg>, caf::reacts_to<finish_atom>,
                    caf::replies_to<inspect_atom>::with<instance_stats>>;
 
 /// The checkpoint coordinator of a job, as instances see it.
-using coordinator_actor = caf::typed_actor<caf::reacts_to<checkpoint_ack_msg>>;
+using coordinator_actor =
+  caf::typed_actor<caf::reacts_to<checkpoint_ack_msg>, caf::reacts_to<source_finished_msg>>;
 
 template <class Out>
 struct wiring;

@@ -56,6 +56,17 @@ struct checkpoint_ack_msg {
   int64_t write_ns = 0;
 };
 
+/// Source instance → coordinator: the source has nothing more to read. With checkpoints, it
+/// ends its stream only when told to (`finish_atom`), after a final checkpoint.
+struct source_finished_msg {
+  uint32_t instance = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, source_finished_msg& x) {
+  return f(caf::meta::type_name("sluice.source_finished"), x.instance);
+}
+
 /// Coordinator → every instance: every instance took checkpoint `checkpoint`.
 struct checkpoint_done_msg {
   uint64_t checkpoint = 0;
@@ -107,5 +118,6 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using produce_atom = caf::atom_constant<caf::atom("produce")>;
 using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using finish_atom = caf::atom_constant<caf::atom("finish")>;
 
 } // namespace sluice

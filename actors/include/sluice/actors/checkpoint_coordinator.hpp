@@ -33,6 +33,10 @@ struct coordinator_config {
 /// records the checkpoint as completed durably and tells every instance, which then applies
 /// the checkpoint's state changes. One checkpoint is in flight at a time.
 ///
+/// Sources of a bounded job report when they have read everything and wait: once all have,
+/// the coordinator takes a final checkpoint at once, and when it completes tells the sources
+/// to end their streams. So a job restored after its sources finished resumes from the end.
+///
 /// It monitors the instances: once one has exited (the job is ending), it takes no further
 /// checkpoints, and it exits when all have. A record it cannot write stops it with an error.
 coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys, coordinator_config config);

@@ -214,7 +214,8 @@ public:
       [this](end_of_stream_msg m) { on_marker(m); },
       [this](barrier_msg m) { on_barrier(m); },
       [this](start_atom) { start(); },
-      [](trigger_checkpoint_msg) {}, // only sources start checkpoints
+      [](trigger_checkpoint_msg) {}, // only sources start checkpoints and end streams
+      [](finish_atom) {},
       [this](checkpoint_done_msg m) { on_checkpoint_done(m.checkpoint); },
       [this](flush_atom) {
         core_.flush_scheduled = false;
@@ -525,6 +526,10 @@ public:
       [](barrier_msg) {},
       [this](trigger_checkpoint_msg m) { checkpoint(m.checkpoint); },
       [this](checkpoint_done_msg m) { core_.complete_checkpoint(this, m.checkpoint); },
+      [this](finish_atom) {
+        if (waiting_to_finish_)
+          finish();
+      },
       [this](credit_msg c) {
         core_.out.add_credit(c.output, c.records);
         if (core_.finishing)
@@ -599,7 +604,7 @@ private:
   }
 
   void produce() {
-    if (core_.failed || core_.finishing)
+    if (core_.failed || core_.finishing || waiting_to_finish_)
       return;
     for (int i = 0; i < batches_per_slice; ++i) {
       if (core_.out.blocked()) {
@@ -621,7 +626,7 @@ private:
           schedule_produce(step.delay);
           return;
         case source_step::kind::done:
-          return finish();
+          return read_everything();
       }
     }
     core_.arm_flush(this);
@@ -636,7 +641,19 @@ private:
       this->delayed_send(control_actor{this}, delay, produce_atom::value);
   }
 
+  /// The source has nothing more to read. Without checkpoints it ends its stream; with them it
+  /// waits for the coordinator to take a final checkpoint first (`finish_atom`), so that the
+  /// end of a bounded job is covered by a checkpoint too.
+  void read_everything() {
+    if (!core_.coordinator)
+      return finish();
+    waiting_to_finish_ = true;
+    core_.out.flush();
+    send_from(this, core_.coordinator, source_finished_msg{core_.instance_number});
+  }
+
   void finish() {
+    waiting_to_finish_ = false;
     ctx_.emit_watermark(max_timestamp);
     core_.end_stream(this);
   }
@@ -650,6 +667,7 @@ private:
   source_context<out_type> ctx_;
   bool started_ = false;
   bool produce_scheduled_ = false;
+  bool waiting_to_finish_ = false;
 };
 
 } // namespace sluice::detail

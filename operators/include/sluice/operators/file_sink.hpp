@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -15,6 +17,11 @@ namespace sluice::op {
 
 /// A sink that writes one line per record to a file. With one instance it writes `path`; with n
 /// instances instance i writes `path.part-i`, so instances never share a file.
+///
+/// Exactly once with checkpoints: at each checkpoint it flushes the file and records its
+/// length in its keyed state. An instance restored to a checkpoint cuts the file back to the
+/// length recorded then, so what it wrote after the checkpoint is written again exactly once.
+/// Without a restored checkpoint it starts the file afresh.
 template <class T>
 class file_sink {
 public:
@@ -31,10 +38,27 @@ public:
   void open(context<no_output>& ctx) {
     if (ctx.info().parallelism > 1)
       path_ += ".part-" + std::to_string(ctx.info().index);
-    out_.open(path_, std::ios::binary | std::ios::trunc);
+    length_ = ctx.state().template table<uint32_t, uint64_t>(length_state);
+    if (const auto* length = length_->find(0)) {
+      std::error_code ec;
+      std::filesystem::resize_file(path_, *length, ec);
+      if (ec)
+        throw std::runtime_error("cannot cut output file '" + path_ + "' back to "
+                                 + std::to_string(*length) + " bytes: " + ec.message());
+      out_.open(path_, std::ios::binary | std::ios::in | std::ios::out);
+      out_.seekp(0, std::ios::end);
+    } else {
+      out_.open(path_, std::ios::binary | std::ios::trunc);
+    }
     if (!out_)
       throw std::runtime_error("cannot create output file '" + path_
                                + "': " + std::strerror(errno));
+  }
+
+  void on_checkpoint(context<no_output>&) {
+    out_.flush();
+    check();
+    length_->upsert(0) = static_cast<uint64_t>(out_.tellp());
   }
 
   void on_batch(std::vector<record<T>>& records, context<no_output>&) {
@@ -54,8 +78,11 @@ private:
       throw std::runtime_error("cannot write output file '" + path_ + "'");
   }
 
+  static constexpr const char* length_state = "~file length";
+
   std::string path_;
   std::ofstream out_;
+  std::shared_ptr<keyed_table<uint32_t, uint64_t>> length_;
 };
 
 } // namespace sluice::op
