@@ -250,5 +250,6 @@ TEST_CASE("a file sink restored from a checkpoint writes every record exactly on
     expected.push_back(std::to_string(i * 3));
   std::sort(expected.begin(), expected.end());
   CHECK(lines.size() == expected.size());
-  CHECK(lines == expected);
+  bool identical = lines == expected; // not printed: 30 000 lines
+  CHECK(identical);
 }
