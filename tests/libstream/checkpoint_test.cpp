@@ -104,9 +104,20 @@ struct two_inputs {
 
 using lines = std::vector<std::string>;
 
-/// Sums `(key, count)` changelogs to the final count per key.
-std::map<int64_t, int64_t> final_counts(const std::vector<std::pair<int64_t, int64_t>>& log) {
-  return test::last_per_key(log);
+/// Runs `p` until every instance saw `n` checkpoints complete, then stops it as a crash would
+/// (nothing after the last completed checkpoint is kept).
+void stop_after_checkpoints(pipeline& p, const runtime_config& config, uint64_t n) {
+  runtime rt{config};
+  auto job = rt.start(p);
+  REQUIRE(job);
+  REQUIRE(test::eventually([&] {
+    auto stats = job->inspect();
+    return !stats.empty() && std::all_of(stats.begin(), stats.end(), [n](const auto& s) {
+      return s.checkpoint_completed >= n;
+    });
+  }));
+  job->cancel();
+  CHECK(job->wait());
 }
 
 } // namespace
@@ -161,17 +172,7 @@ TEST_CASE("a job restored from its last completed checkpoint counts every record
     pipeline p{"restore"};
     std::vector<std::pair<int64_t, int64_t>> out;
     make(p, out, 20'000);
-    runtime rt{config};
-    auto job = rt.start(p);
-    REQUIRE(job);
-    REQUIRE(test::eventually([&] {
-      auto stats = job->inspect();
-      return !stats.empty() && std::all_of(stats.begin(), stats.end(), [](const auto& s) {
-        return s.checkpoint_completed >= 3;
-      });
-    }));
-    job->cancel();
-    CHECK(job->wait());
+    stop_after_checkpoints(p, config, 3);
   }
   auto first = checkpoint_record::load(record_path);
   CHECK(first.completed >= 3);
@@ -186,7 +187,7 @@ TEST_CASE("a job restored from its last completed checkpoint counts every record
   // It started after the records of the restored checkpoint...
   CHECK(out.size() < records);
   // ... and still every key counts every record exactly once.
-  auto counts = final_counts(out);
+  auto counts = test::last_per_key(out);
   REQUIRE(counts.size() == keys);
   for (const auto& [k, n] : counts)
     CHECK(n == static_cast<int64_t>(records / keys));
@@ -227,17 +228,7 @@ TEST_CASE("a file sink restored from a checkpoint writes every record exactly on
   {
     pipeline p{"file"};
     make(p, 20'000);
-    runtime rt{config};
-    auto job = rt.start(p);
-    REQUIRE(job);
-    REQUIRE(test::eventually([&] {
-      auto stats = job->inspect();
-      return !stats.empty() && std::all_of(stats.begin(), stats.end(), [](const auto& s) {
-        return s.checkpoint_completed >= 3;
-      });
-    }));
-    job->cancel();
-    CHECK(job->wait());
+    stop_after_checkpoints(p, config, 3);
   }
   pipeline p{"file"};
   make(p, 0);
