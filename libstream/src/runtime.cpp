@@ -17,6 +17,7 @@
 #include "sluice/checkpoint_record.hpp"
 #include "sluice/error.hpp"
 #include "sluice/pipeline.hpp"
+#include "sluice/state_layout.hpp"
 
 namespace sluice {
 
@@ -62,6 +63,31 @@ std::vector<detail::channel_plan> plan_channels(const detail::graph& g) {
     c.input_index = next_input[to][c.to_instance]++;
   }
   return plan;
+}
+
+const char* partitioning_name(partitioning kind) {
+  switch (kind) {
+    case partitioning::forward:
+      return "forward";
+    case partitioning::rebalance:
+      return "rebalance";
+    case partitioning::hash:
+      return "hash";
+    case partitioning::broadcast:
+      return "broadcast";
+  }
+  return "unknown";
+}
+
+/// The operator graph as the state directory records it.
+graph_manifest manifest_of(const detail::graph& g, uint32_t max_parallelism) {
+  graph_manifest m;
+  m.max_parallelism = max_parallelism;
+  for (const auto& node : g.nodes)
+    m.operators.push_back({node->name, node->effective_parallelism, node->record_types()});
+  for (const auto& e : g.edges)
+    m.edges.push_back({g.nodes[e.from]->name, g.nodes[e.to]->name, partitioning_name(e.kind)});
+  return m;
 }
 
 } // namespace
@@ -226,17 +252,23 @@ caf::expected<job> runtime::start(pipeline& p) {
       return std::move(dir.error());
     config.state_dir = *dir;
   }
-  // With checkpoints, every instance restores to the last checkpoint the job completed.
-  auto record_path = pipeline_state_directory(config, p.name()) + "/checkpoints";
+  // With checkpoints and LMDB state, every instance restores to the last checkpoint the job
+  // completed, its state moved first if the parallelism changed. In memory, nothing outlives a
+  // run: a job starts afresh.
+  auto state_dir = pipeline_state_directory(config, p.name());
+  auto record_path = state_dir + "/checkpoints";
   checkpoint_record record;
   std::optional<uint64_t> restore_to;
-  if (checkpoints) {
-    try {
+  try {
+    if (checkpoints)
       record = checkpoint_record::load(record_path);
-    } catch (const std::exception& e) {
-      return invalid(p, e.what());
+    if (config.state == state_backend::lmdb) {
+      if (checkpoints)
+        restore_to = record.completed;
+      prepare_state_directory(state_dir, manifest_of(g, config.max_parallelism), restore_to);
     }
-    restore_to = record.completed;
+  } catch (const std::exception& e) {
+    return invalid(p, e.what());
   }
   auto& sys = impl_->system;
   for (auto& node : g.nodes)

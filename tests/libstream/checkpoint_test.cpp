@@ -104,22 +104,6 @@ struct two_inputs {
 
 using lines = std::vector<std::string>;
 
-/// Runs `p` until every instance saw `n` checkpoints complete, then stops it as a crash would
-/// (nothing after the last completed checkpoint is kept).
-void stop_after_checkpoints(pipeline& p, const runtime_config& config, uint64_t n) {
-  runtime rt{config};
-  auto job = rt.start(p);
-  REQUIRE(job);
-  REQUIRE(test::eventually([&] {
-    auto stats = job->inspect();
-    return !stats.empty() && std::all_of(stats.begin(), stats.end(), [n](const auto& s) {
-      return s.checkpoint_completed >= n;
-    });
-  }));
-  job->cancel();
-  CHECK(job->wait());
-}
-
 } // namespace
 
 TEST_CASE("a host holds back an input past its barrier until every input delivered it") {
@@ -172,7 +156,7 @@ TEST_CASE("a job restored from its last completed checkpoint counts every record
     pipeline p{"restore"};
     std::vector<std::pair<int64_t, int64_t>> out;
     make(p, out, 20'000);
-    stop_after_checkpoints(p, config, 3);
+    test::stop_after_checkpoints(p, config, 3);
   }
   auto first = checkpoint_record::load(record_path);
   CHECK(first.completed >= 3);
@@ -228,7 +212,7 @@ TEST_CASE("a file sink restored from a checkpoint writes every record exactly on
   {
     pipeline p{"file"};
     make(p, 20'000);
-    stop_after_checkpoints(p, config, 3);
+    test::stop_after_checkpoints(p, config, 3);
   }
   pipeline p{"file"};
   make(p, 0);

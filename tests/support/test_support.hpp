@@ -1,5 +1,7 @@
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -78,6 +80,22 @@ std::map<K, V> last_per_key(const std::vector<std::pair<K, V>>& changelog) {
   for (const auto& [k, v] : changelog)
     result[k] = v;
   return result;
+}
+
+/// Runs `p` until every instance saw checkpoint `n` complete, then stops it as a crash would
+/// (nothing after the last completed checkpoint is kept).
+inline void stop_after_checkpoints(pipeline& p, const runtime_config& config, uint64_t n) {
+  runtime rt{config};
+  auto job = rt.start(p);
+  REQUIRE(job);
+  REQUIRE(eventually([&] {
+    auto stats = job->inspect();
+    return !stats.empty() && std::all_of(stats.begin(), stats.end(), [n](const auto& s) {
+      return s.checkpoint_completed >= n;
+    });
+  }));
+  job->cancel();
+  CHECK(job->wait());
 }
 
 /// The resident set size of this process in bytes (from /proc/self/statm).

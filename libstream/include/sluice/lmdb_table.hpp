@@ -15,6 +15,7 @@
 #include "sluice/key_group.hpp"
 #include "sluice/keyed_table.hpp"
 #include "sluice/lmdb_environment.hpp"
+#include "sluice/lmdb_layout.hpp"
 #include "sluice/state_codec.hpp"
 
 namespace sluice {
@@ -50,8 +51,7 @@ public:
 /// checkpoint: the spill and the pending changes of later checkpoints are dropped, those up to
 /// it applied.
 ///
-/// A stored key is the big-endian key group, the length of the encoded key and the encoded key,
-/// so a key group's entries are contiguous and no stored key is a prefix of another.
+/// Stored keys start with their key group (lmdb_layout::stored_key).
 template <storable K, storable V>
 class lmdb_table final : public keyed_table<K, V>, public lmdb_table_base {
 public:
@@ -60,8 +60,8 @@ public:
              size_t overlay_limit, uint64_t restore_to)
     : env_(&env),
       completed_(env.open(name)),
-      spill_(env.open(name + "~spill")),
-      pending_(env.open(name + "~pending")),
+      spill_(env.open(lmdb_layout::spill_database(name))),
+      pending_(env.open(lmdb_layout::pending_database(name))),
       max_parallelism_(max_parallelism),
       overlay_limit_(std::max<size_t>(overlay_limit, 1)) {
     env.write([&](lmdb_environment::transaction& txn) {
@@ -117,7 +117,7 @@ public:
         return true;
       });
       txn.scan(pending_, {}, [&](std::string_view pk, std::string_view v) {
-        visit(pk.substr(0, pk.size() - 8), v);
+        visit(lmdb_layout::stored_of_pending(pk), v);
         return true;
       });
       txn.scan(completed_, {}, [&](std::string_view kb, std::string_view v) {
@@ -132,10 +132,9 @@ public:
   }
 
   void write_checkpoint(lmdb_environment::transaction& txn, uint64_t id) const override {
-    auto suffix = id_suffix(id);
     std::vector<std::pair<std::string, std::string>> spilled;
     txn.scan(spill_, {}, [&](std::string_view kb, std::string_view v) {
-      spilled.emplace_back(std::string{kb} + suffix, std::string{v});
+      spilled.emplace_back(lmdb_layout::pending_key(kb, id), std::string{v});
       return true;
     });
     for (const auto& [pk, v] : spilled)
@@ -143,7 +142,7 @@ public:
     txn.clear(spill_);
     for (const auto& [key, s] : overlay_)
       if (s.dirty)
-        txn.put(pending_, key_bytes(key) + suffix, flagged(s.value));
+        txn.put(pending_, lmdb_layout::pending_key(key_bytes(key), id), flagged(s.value));
   }
 
   void checkpoint_written() override {
@@ -152,31 +151,7 @@ public:
   }
 
   void complete(lmdb_environment::transaction& txn, uint64_t id) const override {
-    // Pending keys sort by stored key, then newest checkpoint first: the first version of a
-    // key at or below `id` is the one to apply.
-    std::vector<std::string> done;
-    std::vector<std::pair<std::string, std::optional<std::string>>> apply;
-    std::string last_key;
-    txn.scan(pending_, {}, [&](std::string_view pk, std::string_view v) {
-      if (pending_id(pk) > id)
-        return true;
-      done.emplace_back(pk);
-      auto kb = pk.substr(0, pk.size() - 8);
-      if (kb == last_key)
-        return true;
-      last_key = kb;
-      apply.emplace_back(std::string{kb},
-                         v[0] == 1 ? std::optional<std::string>{v.substr(1)} : std::nullopt);
-      return true;
-    });
-    for (const auto& pk : done)
-      txn.erase(pending_, pk);
-    for (const auto& [kb, value] : apply) {
-      if (value)
-        txn.put(completed_, kb, *value);
-      else
-        txn.erase(completed_, kb);
-    }
+    lmdb_layout::apply_pending(txn, completed_, pending_, id);
   }
 
 private:
@@ -237,34 +212,12 @@ private:
   }
 
   std::string key_bytes(const K& key) const {
-    auto group = key_group_of(key, max_parallelism_);
-    auto encoded = encode_state(key);
-    auto n = static_cast<uint32_t>(encoded.size());
-    std::string bytes{static_cast<char>(group >> 8),      static_cast<char>(group & 0xff),
-                      static_cast<char>(n >> 24),         static_cast<char>((n >> 16) & 0xff),
-                      static_cast<char>((n >> 8) & 0xff), static_cast<char>(n & 0xff)};
-    bytes.append(encoded.begin(), encoded.end());
-    return bytes;
+    return lmdb_layout::stored_key(key_group_of(key, max_parallelism_), encode_state(key));
   }
 
   static K decode_key(std::string_view bytes) {
-    return decode_state<K>(bytes.data() + 6, bytes.size() - 6);
-  }
-
-  /// The suffix of a pending key: the checkpoint id inverted, so newer checkpoints sort first.
-  static std::string id_suffix(uint64_t id) {
-    auto inverted = ~id;
-    std::string bytes(8, '\0');
-    for (int i = 7; i >= 0; --i, inverted >>= 8)
-      bytes[static_cast<size_t>(i)] = static_cast<char>(inverted & 0xff);
-    return bytes;
-  }
-
-  static uint64_t pending_id(std::string_view pending_key) {
-    uint64_t inverted = 0;
-    for (auto c : pending_key.substr(pending_key.size() - 8))
-      inverted = (inverted << 8) | static_cast<unsigned char>(c);
-    return ~inverted;
+    auto encoded = lmdb_layout::encoded_key_of_stored(bytes);
+    return decode_state<K>(encoded.data(), encoded.size());
   }
 
   lmdb_environment* env_;

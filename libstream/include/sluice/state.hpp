@@ -45,7 +45,37 @@ state_options instance_state_options(const runtime_config& config, const std::st
 /// The directory of pipeline `pipeline`'s state: `<state_dir>/<pipeline>`.
 std::string pipeline_state_directory(const runtime_config& config, const std::string& pipeline);
 
-/// All keyed state of one operator instance, by state name.
+/// Operator state (Flink's operator list state): a list of values kept per instance, not per
+/// key. When a pipeline restarts with another parallelism, the entries of all old instances
+/// are dealt out round-robin to the new ones (`state_store::operator_list`; sources keep their
+/// splits so), or every new instance gets all of them (`state_store::union_list`; file sinks
+/// keep their files so).
+template <class V>
+class operator_list_state {
+public:
+  explicit operator_list_state(std::shared_ptr<keyed_table<uint32_t, V>> table)
+    : table_(std::move(table)) {}
+
+  [[nodiscard]] std::vector<V> get() const {
+    std::vector<V> values;
+    for (uint32_t i = 0; const auto* v = table_->find(i); ++i)
+      values.push_back(*v);
+    return values;
+  }
+
+  void update(const std::vector<V>& values) {
+    auto old_size = table_->size();
+    for (uint32_t i = 0; i < values.size(); ++i)
+      table_->upsert(i) = values[i];
+    for (auto i = static_cast<uint32_t>(values.size()); i < old_size; ++i)
+      table_->erase(i);
+  }
+
+private:
+  std::shared_ptr<keyed_table<uint32_t, V>> table_;
+};
+
+/// All keyed and operator state of one operator instance, by state name.
 class state_store {
 public:
   state_store() = default;
@@ -62,6 +92,48 @@ public:
   /// @throws state_error if the LMDB environment cannot be opened.
   template <class K, class V>
   std::shared_ptr<keyed_table<K, V>> table(const std::string& name) {
+    if (name.starts_with(lmdb_layout::operator_state_prefix))
+      throw state_type_error("keyed state '" + name + "': names starting with '"
+                             + std::string{lmdb_layout::operator_state_prefix} + "' are reserved");
+    return open_table<K, V>(name);
+  }
+
+  /// The operator state `name` of this instance, dealt out round-robin when rescaled (see
+  /// operator_list_state). @throws as `table`.
+  template <class V>
+  operator_list_state<V> operator_list(const std::string& name) {
+    return operator_list_state<V>{
+      open_table<uint32_t, V>(std::string{lmdb_layout::operator_state_prefix} + name)};
+  }
+
+  /// The operator state `name` of this instance, whole at every instance when rescaled (see
+  /// operator_list_state). @throws as `table`.
+  template <class V>
+  operator_list_state<V> union_list(const std::string& name) {
+    return operator_list_state<V>{
+      open_table<uint32_t, V>(std::string{lmdb_layout::union_state_prefix} + name)};
+  }
+
+  /// Takes checkpoint `id`: the changes of every table since the last checkpoint become the
+  /// pending changes of `id`, in one durable transaction (the LMDB backend; the memory backend
+  /// keeps nothing).
+  void checkpoint(uint64_t id);
+
+  /// Checkpoint `id` completed (every instance took it): applies the pending changes up to
+  /// `id`, in one durable transaction. A restarted instance restores to the last one.
+  void complete(uint64_t id);
+
+  /// The last completed checkpoint of this instance's state (0: none).
+  [[nodiscard]] uint64_t completed_checkpoint();
+
+private:
+  struct entry {
+    std::type_index type;
+    std::shared_ptr<void> table;
+  };
+
+  template <class K, class V>
+  std::shared_ptr<keyed_table<K, V>> open_table(const std::string& name) {
     const std::type_index type = typeid(keyed_table<K, V>);
     auto i = tables_.find(name);
     if (i != tables_.end()) {
@@ -87,24 +159,6 @@ public:
     tables_.emplace(name, entry{type, t});
     return t;
   }
-
-  /// Takes checkpoint `id`: the changes of every table since the last checkpoint become the
-  /// pending changes of `id`, in one durable transaction (the LMDB backend; the memory backend
-  /// keeps nothing).
-  void checkpoint(uint64_t id);
-
-  /// Checkpoint `id` completed (every instance took it): applies the pending changes up to
-  /// `id`, in one durable transaction. A restarted instance restores to the last one.
-  void complete(uint64_t id);
-
-  /// The last completed checkpoint of this instance's state (0: none).
-  [[nodiscard]] uint64_t completed_checkpoint();
-
-private:
-  struct entry {
-    std::type_index type;
-    std::shared_ptr<void> table;
-  };
 
   lmdb_environment& environment();
 

@@ -2,13 +2,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include <caf/actor_system.hpp>
+
+#include <cxxabi.h>
 
 #include "sluice/config.hpp"
 #include "sluice/context.hpp"
@@ -16,6 +20,15 @@
 #include "sluice/interfaces.hpp"
 
 namespace sluice::detail {
+
+/// The name of type T as C++ spells it.
+template <class T>
+std::string type_name() {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name{
+    abi::__cxa_demangle(typeid(T).name(), nullptr, nullptr, &status), std::free};
+  return status == 0 ? std::string{name.get()} : std::string{typeid(T).name()};
+}
 
 /// An edge of the logical graph: records of `from` flow to `to`.
 struct edge {
@@ -64,6 +77,9 @@ public:
   };
   std::optional<added_stage> added;
 
+  /// The record types in and out, as "In -> Out".
+  [[nodiscard]] virtual std::string record_types() const = 0;
+
   /// Spawns one actor per instance; their keyed state restores to checkpoint `restore_to`
   /// when given.
   virtual void spawn(caf::actor_system& sys, const runtime_config& config,
@@ -102,6 +118,8 @@ template <class Host, class In, class Out, class Op>
 class host_node final : public node_base, public node_input<In> {
 public:
   explicit host_node(Op prototype) : prototype_(std::move(prototype)) {}
+
+  std::string record_types() const override { return type_name<In>() + " -> " + type_name<Out>(); }
 
   void spawn(caf::actor_system& sys, const runtime_config& config, const std::string& pipeline,
              bool batch_mode, std::optional<uint64_t> restore_to) override {

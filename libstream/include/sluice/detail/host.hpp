@@ -546,7 +546,7 @@ public:
           if (!guarded([&] { src_.open(ctx_); }, what))
             return fail(what);
         }
-        if (!guarded([&] { restore_position(); }, what))
+        if (!guarded([&] { restore_splits(); }, what))
           return fail(what);
         produce();
       },
@@ -568,17 +568,18 @@ public:
   }
 
 private:
-  /// Where a source that can rewind keeps its position, in its keyed state.
-  static constexpr const char* position_state = "~source position";
+  /// Where a source that can rewind keeps its splits: operator state, dealt out anew when the
+  /// job is restored with another parallelism.
+  static constexpr const char* splits_state = "source splits";
 
-  /// Takes checkpoint `id`: records the source's position, then sends the barrier behind
+  /// Takes checkpoint `id`: records the source's splits, then sends the barrier behind
   /// everything emitted so far.
   void checkpoint(uint64_t id) {
     if (core_.failed)
       return;
-    if constexpr (requires { src_.checkpoint_position(); }) {
+    if constexpr (requires { src_.checkpoint_splits(); }) {
       std::string what;
-      if (!guarded([&] { position_table()->upsert(0) = src_.checkpoint_position(); }, what))
+      if (!guarded([&] { splits().update(src_.checkpoint_splits()); }, what))
         return fail("checkpoint " + std::to_string(id) + ": " + what);
     }
     if (!core_.take_checkpoint(this, id, 0))
@@ -587,20 +588,18 @@ private:
       core_.out.broadcast(barrier_msg{0, id});
   }
 
-  /// When the job takes checkpoints, rewinds the source to the position of the checkpoint its
-  /// state was restored to, if it has one.
-  void restore_position() {
-    if constexpr (requires { src_.checkpoint_position(); }) {
-      if (!core_.coordinator)
-        return;
-      if (const auto* position = position_table()->find(0))
-        src_.restore_position(*position);
+  /// When the job was restored from a checkpoint, continues from the splits it recorded (none,
+  /// when a restore with more instances than splits left this one without).
+  void restore_splits() {
+    if constexpr (requires { src_.checkpoint_splits(); }) {
+      if (core_.coordinator && core_.info.restore_checkpoint.value_or(0) > 0)
+        src_.restore_splits(splits().get());
     }
   }
 
-  auto position_table() {
-    using position_type = std::decay_t<decltype(src_.checkpoint_position())>;
-    return core_.state.template table<uint32_t, position_type>(position_state);
+  auto splits() {
+    using split_type = typename decltype(src_.checkpoint_splits())::value_type;
+    return core_.state.template operator_list<split_type>(splits_state);
   }
 
   void produce() {

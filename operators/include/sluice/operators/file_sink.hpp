@@ -5,9 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <caf/meta/type_name.hpp>
 
 #include "sluice/context.hpp"
 #include "sluice/interfaces.hpp"
@@ -15,13 +18,29 @@
 
 namespace sluice::op {
 
+/// An output file and how much of it a checkpoint covers.
+struct file_part {
+  std::string path;
+  uint64_t length = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, file_part& x) {
+  return f(caf::meta::type_name("sluice.file_part"), x.path, x.length);
+}
+
 /// A sink that writes one line per record to a file. With one instance it writes `path`; with n
 /// instances instance i writes `path.part-i`, so instances never share a file.
 ///
-/// Exactly once with checkpoints: at each checkpoint it flushes the file and records its
-/// length in its keyed state. An instance restored to a checkpoint cuts the file back to the
-/// length recorded then, so what it wrote after the checkpoint is written again exactly once.
-/// Without a restored checkpoint it starts the file afresh.
+/// Exactly once with checkpoints: at each checkpoint it flushes its file and records the file's
+/// length as operator state. An instance restored to a checkpoint cuts its file back to the
+/// length recorded then, so what it wrote after the checkpoint is written again exactly once;
+/// a file the checkpoint does not cover is started afresh.
+///
+/// Rescaling: the recorded files go to every new instance (union list state). Each takes its
+/// own file; instance 0 also takes the files no new instance writes (those of instances that
+/// are gone, or of another parallelism), cuts them back and keeps them in its checkpoints, so
+/// their committed lines stay part of the output.
 template <class T>
 class file_sink {
 public:
@@ -34,31 +53,38 @@ public:
   file_sink(const file_sink& other) : path_(other.path_) {}
   file_sink(file_sink&&) noexcept = default;
 
-  /// @throws std::runtime_error naming the path when the file cannot be created.
+  /// @throws std::runtime_error naming the path when a file cannot be created or cut back.
   void open(context<no_output>& ctx) {
-    if (ctx.info().parallelism > 1)
-      path_ += ".part-" + std::to_string(ctx.info().index);
-    length_ = ctx.state().template table<uint32_t, uint64_t>(length_state);
-    if (const auto* length = length_->find(0)) {
-      std::error_code ec;
-      std::filesystem::resize_file(path_, *length, ec);
-      if (ec)
-        throw std::runtime_error("cannot cut output file '" + path_ + "' back to "
-                                 + std::to_string(*length) + " bytes: " + ec.message());
-      out_.open(path_, std::ios::binary | std::ios::in | std::ios::out);
+    const auto& info = ctx.info();
+    own_path_ = path_of(info.index, info.parallelism);
+    files_.emplace(ctx.state().template union_list<file_part>(files_state));
+    std::optional<uint64_t> own_length;
+    for (const auto& part : files_->get()) {
+      if (part.path == own_path_) {
+        own_length = part.length;
+      } else if (info.index == 0 && !written_by_an_instance(part.path, info.parallelism)) {
+        cut(part);
+        kept_.push_back(part);
+      }
+    }
+    if (own_length) {
+      cut({own_path_, *own_length});
+      out_.open(own_path_, std::ios::binary | std::ios::in | std::ios::out);
       out_.seekp(0, std::ios::end);
     } else {
-      out_.open(path_, std::ios::binary | std::ios::trunc);
+      out_.open(own_path_, std::ios::binary | std::ios::trunc);
     }
     if (!out_)
-      throw std::runtime_error("cannot create output file '" + path_
+      throw std::runtime_error("cannot create output file '" + own_path_
                                + "': " + std::strerror(errno));
   }
 
   void on_checkpoint(context<no_output>&) {
     out_.flush();
     check();
-    length_->upsert(0) = static_cast<uint64_t>(out_.tellp());
+    auto parts = kept_;
+    parts.push_back({own_path_, static_cast<uint64_t>(out_.tellp())});
+    files_->update(parts);
   }
 
   void on_batch(std::vector<record<T>>& records, context<no_output>&) {
@@ -73,16 +99,39 @@ public:
   }
 
 private:
-  void check() {
-    if (!out_)
-      throw std::runtime_error("cannot write output file '" + path_ + "'");
+  /// The file instance `index` of `parallelism` writes.
+  [[nodiscard]] std::string path_of(uint32_t index, uint32_t parallelism) const {
+    return parallelism > 1 ? path_ + ".part-" + std::to_string(index) : path_;
   }
 
-  static constexpr const char* length_state = "~file length";
+  [[nodiscard]] bool written_by_an_instance(const std::string& path, uint32_t parallelism) const {
+    for (uint32_t i = 0; i < parallelism; ++i)
+      if (path_of(i, parallelism) == path)
+        return true;
+    return false;
+  }
+
+  static void cut(const file_part& part) {
+    std::error_code ec;
+    std::filesystem::resize_file(part.path, part.length, ec);
+    if (ec)
+      throw std::runtime_error("cannot cut output file '" + part.path + "' back to "
+                               + std::to_string(part.length) + " bytes: " + ec.message());
+  }
+
+  void check() {
+    if (!out_)
+      throw std::runtime_error("cannot write output file '" + own_path_ + "'");
+  }
+
+  static constexpr const char* files_state = "file parts";
 
   std::string path_;
+  std::string own_path_;
   std::ofstream out_;
-  std::shared_ptr<keyed_table<uint32_t, uint64_t>> length_;
+  std::optional<operator_list_state<file_part>> files_;
+  /// Files of no current instance that this one keeps in its checkpoints.
+  std::vector<file_part> kept_;
 };
 
 } // namespace sluice::op

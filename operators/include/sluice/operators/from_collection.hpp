@@ -8,12 +8,13 @@
 
 #include "sluice/context.hpp"
 #include "sluice/operator.hpp"
+#include "sluice/operators/index_split.hpp"
 
 namespace sluice::op {
 
 /// A bounded source over the elements of a vector. Instance i of n emits the elements at
-/// positions i, i + n, i + 2n, ... in order; event time comes from an optional function
-/// (0 otherwise), and the watermark follows the largest event time emitted.
+/// positions i, i + n, i + 2n, ... in order (its index_split); event time comes from an optional
+/// function (0 otherwise), and the watermark follows the largest event time emitted.
 template <class T>
 class from_collection {
 public:
@@ -25,33 +26,30 @@ public:
 
   [[nodiscard]] bool bounded() const { return true; }
 
-  void open(source_context<T>& ctx) {
-    next_ = ctx.info().index;
-    stride_ = ctx.info().parallelism;
-  }
+  void open(source_context<T>& ctx) { splits_.start(ctx.info().index, ctx.info().parallelism); }
 
   source_step produce(source_context<T>& ctx, size_t max_records) {
     const auto& items = *items_;
     auto max_time = min_timestamp;
-    for (size_t n = 0; n < max_records && next_ < items.size(); ++n, next_ += stride_) {
-      auto time = time_ ? time_(items[next_]) : timestamp{0};
+    auto n = std::min<uint64_t>(max_records, splits_.remaining(items.size()));
+    splits_.take(n, [&](uint64_t index) {
+      auto time = time_ ? time_(items[index]) : timestamp{0};
       max_time = std::max(max_time, time);
-      ctx.emit(T{items[next_]}, time);
-    }
+      ctx.emit(T{items[index]}, time);
+    });
     if (time_ && max_time != min_timestamp)
       ctx.emit_watermark(max_time);
-    return next_ < items.size() ? source_step::more() : source_step::done();
+    return splits_.remaining(items.size()) > 0 ? source_step::more() : source_step::done();
   }
 
-  /// The next index (checkpoints record it; restoring continues from there).
-  [[nodiscard]] uint64_t checkpoint_position() const { return next_; }
-  void restore_position(uint64_t next) { next_ = next; }
+  /// Checkpoints keep the splits; restoring continues from them.
+  [[nodiscard]] std::vector<index_split> checkpoint_splits() const { return splits_.splits(); }
+  void restore_splits(std::vector<index_split> splits) { splits_.assign(std::move(splits)); }
 
 private:
   std::shared_ptr<const std::vector<T>> items_;
   timestamp_fn time_;
-  size_t next_ = 0;
-  size_t stride_ = 1;
+  index_splits splits_;
 };
 
 } // namespace sluice::op

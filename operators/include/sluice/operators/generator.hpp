@@ -9,6 +9,7 @@
 
 #include "sluice/context.hpp"
 #include "sluice/operator.hpp"
+#include "sluice/operators/index_split.hpp"
 
 namespace sluice {
 
@@ -27,7 +28,9 @@ struct generator_options {
 namespace sluice::op {
 
 /// A source that calls `fn(index)` for index 0, 1, 2, ...: bounded by `count` or unbounded,
-/// optionally rate limited. Instance i of n generates the indices i, i + n, i + 2n, ...
+/// optionally rate limited. Instance i of n generates the indices i, i + n, i + 2n, ... (its
+/// index_split; checkpoints keep the splits, and a restore with another parallelism deals them
+/// out anew).
 ///
 /// Event time comes from `time(index, value)` if given; the watermark then trails the largest
 /// event time by `out_of_orderness`. Without it, event time is the wall-clock time in ms.
@@ -43,10 +46,9 @@ public:
   [[nodiscard]] bool bounded() const { return options_.count.has_value(); }
 
   void open(source_context<T>& ctx) {
-    next_ = ctx.info().index;
-    stride_ = ctx.info().parallelism;
+    splits_.start(ctx.info().index, ctx.info().parallelism);
     if (options_.rate > 0)
-      rate_per_instance_ = options_.rate / stride_;
+      rate_per_instance_ = options_.rate / ctx.info().parallelism;
     started_ = std::chrono::steady_clock::now();
   }
 
@@ -64,34 +66,30 @@ public:
     }
     auto n = budget;
     if (options_.count)
-      n = std::min<uint64_t>(n, remaining(*options_.count));
+      n = std::min<uint64_t>(n, splits_.remaining(*options_.count));
     if (time_) {
       auto max_time = min_timestamp;
-      for (uint64_t i = 0; i < n; ++i, next_ += stride_) {
-        T value = std::invoke(fn_, next_);
-        auto time = time_(next_, value);
+      splits_.take(n, [&](uint64_t index) {
+        T value = std::invoke(fn_, index);
+        auto time = time_(index, value);
         max_time = std::max(max_time, time);
         ctx.emit(std::move(value), time);
-      }
+      });
       if (max_time != min_timestamp)
         ctx.emit_watermark(max_time - options_.out_of_orderness.count());
     } else {
       auto wall = now_ms();
-      for (uint64_t i = 0; i < n; ++i, next_ += stride_)
-        ctx.emit(std::invoke(fn_, next_), wall);
+      splits_.take(n, [&](uint64_t index) { ctx.emit(std::invoke(fn_, index), wall); });
     }
     produced_ += n;
-    if (options_.count && remaining(*options_.count) == 0)
-      return source_step::done();
-    return source_step::more();
+    bool exhausted =
+      options_.count ? splits_.remaining(*options_.count) == 0 : splits_.splits().empty();
+    return exhausted ? source_step::done() : source_step::more();
   }
 
-  /// The next index (checkpoints record it; restoring continues from there).
-  [[nodiscard]] uint64_t checkpoint_position() const { return next_; }
-  void restore_position(uint64_t next) {
-    produced_ += (next - next_) / stride_;
-    next_ = next;
-  }
+  /// Checkpoints keep the splits; restoring continues from them.
+  [[nodiscard]] std::vector<index_split> checkpoint_splits() const { return splits_.splits(); }
+  void restore_splits(std::vector<index_split> splits) { splits_.assign(std::move(splits)); }
 
 private:
   static timestamp now_ms() {
@@ -99,16 +97,10 @@ private:
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   }
 
-  /// How many of this instance's indices below `count` are still to come.
-  [[nodiscard]] uint64_t remaining(uint64_t count) const {
-    return next_ >= count ? 0 : (count - next_ + stride_ - 1) / stride_;
-  }
-
   F fn_;
   generator_options options_;
   timestamp_fn time_;
-  uint64_t next_ = 0;
-  uint64_t stride_ = 1;
+  index_splits splits_;
   uint64_t produced_ = 0;
   double rate_per_instance_ = 0;
   std::chrono::steady_clock::time_point started_;

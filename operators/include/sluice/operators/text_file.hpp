@@ -4,16 +4,34 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
 
 #include "sluice/context.hpp"
 #include "sluice/operator.hpp"
 
 namespace sluice::op {
 
+/// A share of a text file: the lines that start at byte `position` or later and before byte
+/// `end`; `position` is always the start of a line.
+struct byte_range {
+  uint64_t position = 0;
+  uint64_t end = 0;
+
+  friend bool operator==(const byte_range&, const byte_range&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, byte_range& x) {
+  return f(caf::meta::type_name("sluice.byte_range"), x.position, x.end);
+}
+
 /// A bounded source of the lines of a text file (without their line ends).
 ///
 /// With n instances, the file is cut into n byte ranges and each instance reads the lines that
-/// start in its range, so every line is read exactly once whatever the parallelism.
+/// start in its range, so every line is read exactly once whatever the parallelism. Checkpoints
+/// keep the ranges still to read; a restore with another parallelism deals them out anew.
 class text_file {
 public:
   using output_type = std::string;
@@ -31,15 +49,18 @@ public:
 
   source_step produce(source_context<std::string>& ctx, size_t max_records);
 
-  /// The byte offset of the next line (checkpoints record it; restoring seeks there).
-  [[nodiscard]] uint64_t checkpoint_position() const { return position_; }
-  void restore_position(uint64_t position);
+  /// Checkpoints keep the ranges still to read; restoring continues from them, in file order.
+  [[nodiscard]] std::vector<byte_range> checkpoint_splits() const { return ranges_; }
+  void restore_splits(std::vector<byte_range> ranges);
 
 private:
+  /// Seeks to the start of the first range.
+  void seek();
+
   std::string path_;
   std::ifstream in_;
-  uint64_t position_ = 0;
-  uint64_t end_ = 0;
+  /// The ranges still to read, in file order; the first is being read.
+  std::vector<byte_range> ranges_;
   std::string line_;
 };
 
