@@ -1,5 +1,7 @@
 #include "sluice/actors/checkpoint_coordinator.hpp"
 
+#include <chrono>
+#include <deque>
 #include <optional>
 #include <unordered_set>
 
@@ -15,10 +17,18 @@ namespace {
 
 using coordinator_impl = coordinator_actor::extend<caf::reacts_to<tick_atom>>;
 
+/// Checkpoints whose statistics the coordinator keeps.
+constexpr size_t kept_checkpoints = 100;
+
 struct coordinator_state {
   coordinator_config config;
   checkpoint_record record;
   std::optional<uint64_t> in_flight;
+  std::chrono::steady_clock::time_point triggered_at;
+  /// A checkpoint was requested while one was in flight: trigger it when that one completes.
+  bool requested = false;
+  /// The last checkpoints, oldest first; the last is the one in flight, if any.
+  std::deque<checkpoint_stats> history;
   std::unordered_set<uint32_t> acknowledged;
   /// Sources that have read everything, and the final checkpoint taken after all had.
   std::unordered_set<uint32_t> finished_sources;
@@ -56,7 +66,12 @@ void trigger(coordinator_pointer self) {
   if (!save(self))
     return;
   st.in_flight = id;
+  st.triggered_at = std::chrono::steady_clock::now();
+  st.requested = false;
   st.acknowledged.clear();
+  if (st.history.size() == kept_checkpoints)
+    st.history.pop_front();
+  st.history.push_back(checkpoint_stats{id, false, true, 0, {}});
   if (all_sources_finished(self))
     st.final_checkpoint = id;
   for (auto& source : st.config.sources)
@@ -67,11 +82,20 @@ void acknowledge(coordinator_pointer self, const checkpoint_ack_msg& ack) {
   auto& st = self->state;
   if (!st.in_flight || *st.in_flight != ack.checkpoint)
     return; // a checkpoint abandoned because the job is ending
-  st.acknowledged.insert(ack.instance);
+  if (!st.acknowledged.insert(ack.instance).second)
+    return;
+  auto& stats = st.history.back();
+  const auto& [operator_name, index] = st.config.instance_names.at(ack.instance);
+  stats.instances.push_back({operator_name, index, ack.alignment_ns, ack.write_ns, ack.bytes});
   if (st.acknowledged.size() < st.config.instances.size())
     return;
   st.record.completed = ack.checkpoint;
   st.in_flight.reset();
+  stats.in_flight = false;
+  stats.completed = true;
+  stats.duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - st.triggered_at)
+                        .count();
   if (!save(self))
     return;
   for (auto& instance : st.config.instances)
@@ -80,7 +104,7 @@ void acknowledge(coordinator_pointer self, const checkpoint_ack_msg& ack) {
     // The job's end is covered: the sources may end their streams.
     for (auto& source : st.config.sources)
       detail::send_from(self, source, finish_atom::value);
-  } else if (all_sources_finished(self)) {
+  } else if (all_sources_finished(self) || st.requested) {
     trigger(self);
   } else {
     self->delayed_send(self, st.config.interval, tick_atom::value);
@@ -106,6 +130,8 @@ coordinator_impl::behavior_type coordinator(coordinator_pointer self, coordinato
     auto& st = self->state;
     st.ending = true;
     st.in_flight.reset();
+    if (!st.history.empty())
+      st.history.back().in_flight = false; // abandoned, unless it completed
     if (--st.running == 0)
       self->quit();
   });
@@ -114,6 +140,29 @@ coordinator_impl::behavior_type coordinator(coordinator_pointer self, coordinato
     [self](tick_atom) { trigger(self); },
     [self](checkpoint_ack_msg& ack) { acknowledge(self, ack); },
     [self](source_finished_msg& m) { source_finished(self, m.instance); },
+    [self](checkpoints_atom) {
+      auto& st = self->state;
+      std::vector<checkpoint_stats> result{st.history.begin(), st.history.end()};
+      if (st.in_flight)
+        result.back().duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      std::chrono::steady_clock::now() - st.triggered_at)
+                                      .count();
+      return result;
+    },
+    [self](checkpoint_now_atom) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      if (st.ending || st.final_checkpoint)
+        return make_error(errc::cancelled,
+                          "no checkpoint on request: the job is ending or has ended");
+      if (st.in_flight) {
+        st.requested = true;
+        return st.record.triggered + 1;
+      }
+      trigger(self);
+      if (!st.in_flight)
+        return make_error(errc::state_failed, "the checkpoint record could not be written");
+      return *st.in_flight;
+    },
   };
 }
 

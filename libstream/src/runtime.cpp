@@ -120,6 +120,29 @@ std::vector<instance_stats> job::inspect() const {
   return result;
 }
 
+std::vector<checkpoint_stats> job::checkpoints() const {
+  std::vector<checkpoint_stats> result;
+  if (!coordinator_)
+    return result;
+  caf::scoped_actor self{*system_};
+  self->request(coordinator_, std::chrono::seconds(5), checkpoints_atom::value)
+    .receive([&](std::vector<checkpoint_stats>& s) { result = std::move(s); },
+             [](caf::error&) { /* the coordinator has already ended */ });
+  return result;
+}
+
+caf::expected<uint64_t> job::checkpoint_now() {
+  if (!coordinator_)
+    return make_error(errc::invalid_pipeline,
+                      "the job takes no checkpoints: set "
+                      "runtime_config::checkpoint_interval");
+  caf::expected<uint64_t> result = uint64_t{0};
+  caf::scoped_actor self{*system_};
+  self->request(coordinator_, std::chrono::seconds(5), checkpoint_now_atom::value)
+    .receive([&](uint64_t id) { result = id; }, [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
 struct runtime::impl {
   explicit impl(const runtime_config& config) : system(configure(actor_config, config)) {}
 
@@ -292,11 +315,14 @@ caf::expected<job> runtime::start(pipeline& p) {
     for (auto& node : g.nodes) {
       auto controls = node->control_handles();
       cc.instances.insert(cc.instances.end(), controls.begin(), controls.end());
+      for (uint32_t i = 0; i < controls.size(); ++i)
+        cc.instance_names.emplace_back(node->name, i);
       if (node->is_source)
         cc.sources.insert(cc.sources.end(), controls.begin(), controls.end());
     }
     coordinator = spawn_checkpoint_coordinator(sys, std::move(cc));
     all.push_back(caf::actor_cast<caf::actor>(coordinator));
+    result.coordinator_ = coordinator;
   }
   result.monitor_ = spawn_job_monitor(sys, std::move(all), result.outcome_);
   auto plan = plan_channels(g);

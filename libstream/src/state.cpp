@@ -57,16 +57,19 @@ uint64_t state_store::restore_point() {
   return completed_checkpoint();
 }
 
-void state_store::checkpoint(uint64_t id) {
+uint64_t state_store::checkpoint(uint64_t id) {
   if (!env_)
-    return; // no LMDB table was ever opened: nothing to keep
+    return 0; // no LMDB table was ever opened: nothing to keep
+  uint64_t bytes = 0;
   env_->write([&](lmdb_environment::transaction& txn) {
+    bytes = 0; // a write that grows the map runs again
     for (auto* t : lmdb_tables_)
-      t->write_checkpoint(txn, id);
+      bytes += t->write_checkpoint(txn, id);
     txn.put(meta_, lmdb_layout::taken_key, lmdb_layout::encode_id(id));
   });
   for (auto* t : lmdb_tables_)
     t->checkpoint_written();
+  return bytes;
 }
 
 void state_store::complete(uint64_t id) {

@@ -161,10 +161,10 @@ void move_operator_state(const fs::path& dir, const fs::path& build, const std::
         txn.put(meta, std::string{lmdb_layout::type_prefix} + name, type);
         if (!keyed) {
           for (uint32_t index = 0; index < values.size(); ++index)
-            txn.put(db,
-                    lmdb_layout::stored_key(key_group_of(index, max_parallelism),
-                                            encode_state(index)),
-                    values[index]);
+            txn.put(
+              db,
+              lmdb_layout::stored_key(key_group_of(index, max_parallelism), encode_state(index)),
+              values[index]);
           return;
         }
         for (auto& old : olds) {
@@ -315,14 +315,12 @@ std::optional<std::string> graph_manifest::incompatibility(const graph_manifest&
     if (i == then.end())
       return another_graph + "it has no operator '" + op.name + "'";
     if (i->second->record_types != op.record_types)
-      return another_graph + "its operator '" + op.name
-             + "' had records " + i->second->record_types + ", this one has "
-             + op.record_types;
+      return another_graph + "its operator '" + op.name + "' had records " + i->second->record_types
+             + ", this one has " + op.record_types;
   }
   for (const auto& op : stored.operators)
     if (!now.contains(op.name))
-      return another_graph + "its operator '" + op.name
-             + "' is not in this pipeline";
+      return another_graph + "its operator '" + op.name + "' is not in this pipeline";
   auto edge_set = [](const graph_manifest& m) {
     std::set<std::tuple<std::string, std::string, std::string>> edges;
     for (const auto& e : m.edges)
@@ -333,12 +331,11 @@ std::optional<std::string> graph_manifest::incompatibility(const graph_manifest&
   auto edges_then = edge_set(stored);
   for (const auto& [from, to, kind] : edges_then)
     if (!edges_now.contains({from, to, kind}))
-      return another_graph + "its edge '" + from + "' -> '" + to
-             + "' (" + kind + ") is not in this pipeline";
+      return another_graph + "its edge '" + from + "' -> '" + to + "' (" + kind
+             + ") is not in this pipeline";
   for (const auto& [from, to, kind] : edges_now)
     if (!edges_then.contains({from, to, kind}))
-      return another_graph + "it has no edge '" + from + "' -> '"
-             + to + "' (" + kind + ")";
+      return another_graph + "it has no edge '" + from + "' -> '" + to + "' (" + kind + ")";
   return std::nullopt;
 }
 

@@ -228,3 +228,78 @@ TEST_CASE("a file sink restored from a checkpoint writes every record exactly on
   bool identical = lines == expected; // not printed: 30 000 lines
   CHECK(identical);
 }
+
+TEST_CASE("a checkpoint on request is taken at once, and its statistics cover every instance") {
+  test::temp_dir dir;
+  pipeline p{"on-request"};
+  std::vector<std::pair<int64_t, int64_t>> out;
+  p.source(generate<int64_t>([](uint64_t i) { return static_cast<int64_t>(i % 100); },
+                             {.count = 1'000'000, .rate = 20'000}))
+    .parallelism(2)
+    .key_by([](int64_t k) { return k; })
+    .count()
+    .name("count")
+    .parallelism(2)
+    .sink(collect(out));
+  auto config = test::small_batches();
+  config.mode = execution_mode::streaming;
+  config.state_dir = dir.path().string();
+  config.checkpoint_interval = std::chrono::hours{1}; // only on request
+  runtime rt{config};
+  auto job = rt.start(p);
+  REQUIRE(job);
+  auto counted = [&] {
+    for (const auto& s : job->inspect())
+      if (s.operator_name == "count" && s.records_in > 0)
+        return true;
+    return false;
+  };
+  REQUIRE(test::eventually(counted));
+  CHECK(job->checkpoints().empty());
+
+  auto id = job->checkpoint_now();
+  REQUIRE(id);
+  CHECK(*id == 1);
+  auto completed = [&](uint64_t checkpoint) {
+    auto history = job->checkpoints();
+    return !history.empty() && history.back().id == checkpoint && history.back().completed;
+  };
+  REQUIRE(test::eventually([&] { return completed(1); }));
+  auto stats = job->checkpoints().back();
+  CHECK(stats.instances.size() == job->inspect().size());
+  CHECK(stats.duration_ns > 0);
+  uint64_t count_bytes = 0;
+  for (const auto& i : stats.instances) {
+    CHECK_FALSE(i.operator_name.empty());
+    CHECK(i.write_ns > 0);
+    if (i.operator_name == "count")
+      count_bytes += i.bytes;
+  }
+  CHECK(count_bytes > 0); // the counts of the keys seen so far
+  CHECK(stats.bytes() >= count_bytes);
+
+  id = job->checkpoint_now();
+  REQUIRE(id);
+  CHECK(*id == 2);
+  REQUIRE(test::eventually([&] { return completed(2); }));
+  job->cancel();
+  CHECK(job->wait());
+  CHECK_FALSE(job->checkpoint_now());
+}
+
+TEST_CASE("a checkpoint on request of a job without checkpoints is a clear error") {
+  pipeline p{"no-checkpoints"};
+  std::vector<int64_t> out;
+  p.source(generate<int64_t>([](uint64_t i) { return static_cast<int64_t>(i); },
+                             {.count = {}, .rate = 1000}))
+    .sink(collect(out));
+  runtime rt{test::small_batches()};
+  auto job = rt.start(p);
+  REQUIRE(job);
+  auto id = job->checkpoint_now();
+  REQUIRE_FALSE(id);
+  CHECK_THAT(describe(id.error()), Catch::Contains("checkpoint_interval"));
+  CHECK(job->checkpoints().empty());
+  job->cancel();
+  CHECK(job->wait());
+}

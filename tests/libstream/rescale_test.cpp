@@ -109,7 +109,9 @@ TEST_CASE("a keyed count restored with parallelism 2, then 3, then 1 counts ever
       .parallelism(parallelism);
   };
   SECTION("from a generator") {}
-  SECTION("from a text file") { from_file = true; }
+  SECTION("from a text file") {
+    from_file = true;
+  }
 
   uint64_t completed = 0;
   for (uint32_t parallelism : {2u, 3u}) {
@@ -178,6 +180,6 @@ TEST_CASE("a state directory written with another max_parallelism is a clear err
   REQUIRE_FALSE(run(128));
   auto err = run(64);
   REQUIRE(err);
-  CHECK_THAT(describe(err), Catch::Contains("max_parallelism 128")
-                              && Catch::Contains(dir.file("groups")));
+  CHECK_THAT(describe(err),
+             Catch::Contains("max_parallelism 128") && Catch::Contains(dir.file("groups")));
 }

@@ -70,6 +70,8 @@ inline coordinator_actor spawn_fake_coordinator(caf::actor_system& sys,
       return {
         [rec](checkpoint_ack_msg& m) { rec->acks.push_back(m); },
         [](source_finished_msg&) {},
+        [](checkpoints_atom) { return std::vector<checkpoint_stats>{}; },
+        [](checkpoint_now_atom) { return uint64_t{0}; },
       };
     },
     std::move(log));

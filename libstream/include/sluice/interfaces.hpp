@@ -31,9 +31,12 @@ using control_actor =
                    caf::reacts_to<checkpoint_done_msg>, caf::reacts_to<finish_atom>,
                    caf::replies_to<inspect_atom>::with<instance_stats>>;
 
-/// The checkpoint coordinator of a job, as instances see it.
+/// The checkpoint coordinator of a job: instances acknowledge checkpoints and report finished
+/// sources; the job (and the console) asks for statistics and checkpoints on request.
 using coordinator_actor =
-  caf::typed_actor<caf::reacts_to<checkpoint_ack_msg>, caf::reacts_to<source_finished_msg>>;
+  caf::typed_actor<caf::reacts_to<checkpoint_ack_msg>, caf::reacts_to<source_finished_msg>,
+                   caf::replies_to<checkpoints_atom>::with<std::vector<checkpoint_stats>>,
+                   caf::replies_to<checkpoint_now_atom>::with<uint64_t>>;
 
 template <class Out>
 struct wiring;

@@ -26,8 +26,8 @@ public:
   virtual ~lmdb_table_base() = default;
 
   /// In the checkpoint transaction of checkpoint `id`: moves the table's changes since the
-  /// last checkpoint into its pending changes, as those of `id`.
-  virtual void write_checkpoint(lmdb_environment::transaction& txn, uint64_t id) const = 0;
+  /// last checkpoint into its pending changes, as those of `id`; returns the bytes written.
+  virtual uint64_t write_checkpoint(lmdb_environment::transaction& txn, uint64_t id) const = 0;
 
   /// The checkpoint transaction committed: nothing the overlay holds is dirty any more.
   virtual void checkpoint_written() = 0;
@@ -131,18 +131,24 @@ public:
     });
   }
 
-  void write_checkpoint(lmdb_environment::transaction& txn, uint64_t id) const override {
+  uint64_t write_checkpoint(lmdb_environment::transaction& txn, uint64_t id) const override {
+    uint64_t bytes = 0;
+    auto put = [&](std::string_view key, std::string_view value) {
+      txn.put(pending_, key, value);
+      bytes += key.size() + value.size();
+    };
     std::vector<std::pair<std::string, std::string>> spilled;
     txn.scan(spill_, {}, [&](std::string_view kb, std::string_view v) {
       spilled.emplace_back(lmdb_layout::pending_key(kb, id), std::string{v});
       return true;
     });
     for (const auto& [pk, v] : spilled)
-      txn.put(pending_, pk, v);
+      put(pk, v);
     txn.clear(spill_);
     for (const auto& [key, s] : overlay_)
       if (s.dirty)
-        txn.put(pending_, lmdb_layout::pending_key(key_bytes(key), id), flagged(s.value));
+        put(lmdb_layout::pending_key(key_bytes(key), id), flagged(s.value));
+    return bytes;
   }
 
   void checkpoint_written() override {

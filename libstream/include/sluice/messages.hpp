@@ -52,8 +52,9 @@ struct checkpoint_ack_msg {
   uint32_t instance = 0;
   /// From the first barrier's arrival to the last one's (0 for sources).
   int64_t alignment_ns = 0;
-  /// Time to write the instance's state.
+  /// Time to write the instance's state, and the bytes written.
   int64_t write_ns = 0;
+  uint64_t bytes = 0;
 };
 
 /// Source instance → coordinator: the source has nothing more to read. With checkpoints, it
@@ -85,7 +86,7 @@ typename Inspector::result_type inspect(Inspector& f, trigger_checkpoint_msg& x)
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_ack_msg& x) {
   return f(caf::meta::type_name("sluice.checkpoint_ack"), x.checkpoint, x.instance, x.alignment_ns,
-           x.write_ns);
+           x.write_ns, x.bytes);
 }
 
 template <class Inspector>
@@ -119,5 +120,7 @@ using produce_atom = caf::atom_constant<caf::atom("produce")>;
 using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
+using checkpoints_atom = caf::atom_constant<caf::atom("ckpts")>;
+using checkpoint_now_atom = caf::atom_constant<caf::atom("ckptnow")>;
 
 } // namespace sluice

@@ -37,12 +37,21 @@ public:
   /// Samples the counters of every live instance.
   [[nodiscard]] std::vector<instance_stats> inspect() const;
 
+  /// The statistics of the job's last checkpoints (at most 100), oldest first; empty when the
+  /// job takes no checkpoints.
+  [[nodiscard]] std::vector<checkpoint_stats> checkpoints() const;
+
+  /// Triggers a checkpoint now (or right after the one in flight); returns its id. An error if
+  /// the job takes no checkpoints (runtime_config::checkpoint_interval is 0) or is ending.
+  [[nodiscard]] caf::expected<uint64_t> checkpoint_now();
+
 private:
   friend class runtime;
 
   caf::actor_system* system_ = nullptr;
   caf::actor monitor_;
   std::vector<control_actor> instances_;
+  coordinator_actor coordinator_;
   std::shared_ptr<job_outcome> outcome_;
 };
 

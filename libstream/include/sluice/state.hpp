@@ -116,8 +116,8 @@ public:
 
   /// Takes checkpoint `id`: the changes of every table since the last checkpoint become the
   /// pending changes of `id`, in one durable transaction (the LMDB backend; the memory backend
-  /// keeps nothing).
-  void checkpoint(uint64_t id);
+  /// keeps nothing). Returns the bytes of state written.
+  uint64_t checkpoint(uint64_t id);
 
   /// Checkpoint `id` completed (every instance took it): applies the pending changes up to
   /// `id`, in one durable transaction. A restarted instance restores to the last one.

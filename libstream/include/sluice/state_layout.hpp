@@ -59,7 +59,6 @@ void prepare_state_directory(const std::string& pipeline_dir, const graph_manife
 
 /// The directory of instance `index` of the operator named `operator_name`, under its
 /// pipeline's directory: `<operator_name>-<index>`, the name made a safe path component.
-[[nodiscard]] std::string instance_directory_name(const std::string& operator_name,
-                                                  uint32_t index);
+[[nodiscard]] std::string instance_directory_name(const std::string& operator_name, uint32_t index);
 
 } // namespace sluice

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -55,6 +56,56 @@ typename Inspector::result_type inspect(Inspector& f, instance_stats& x) {
            x.input_credit_limit, x.output_credit, x.output_buffered, x.watermark,
            x.checkpoint_taken, x.checkpoint_completed, x.checkpoint_alignment_ns,
            x.checkpoint_write_ns, x.restarts, x.last_failure);
+}
+
+/// One instance's part in a checkpoint.
+struct instance_checkpoint_stats {
+  std::string operator_name;
+  uint32_t instance = 0;
+  /// From the first barrier's arrival to the last one's (0 for sources).
+  int64_t alignment_ns = 0;
+  /// Time to write the instance's state, and the bytes written.
+  int64_t write_ns = 0;
+  uint64_t bytes = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, instance_checkpoint_stats& x) {
+  return f(caf::meta::type_name("sluice.instance_checkpoint_stats"), x.operator_name, x.instance,
+           x.alignment_ns, x.write_ns, x.bytes);
+}
+
+/// A checkpoint as its coordinator saw it (job::checkpoints).
+struct checkpoint_stats {
+  uint64_t id = 0;
+  /// Completed: every instance took it and the coordinator recorded it. Neither completed nor
+  /// in flight: abandoned, because the job ended first.
+  bool completed = false;
+  bool in_flight = false;
+  /// From the trigger to the completion (or to now, while in flight).
+  int64_t duration_ns = 0;
+  /// The instances that acknowledged it, in the order they did.
+  std::vector<instance_checkpoint_stats> instances;
+
+  /// Totals over the instances: bytes written, and the longest alignment.
+  [[nodiscard]] uint64_t bytes() const {
+    uint64_t n = 0;
+    for (const auto& i : instances)
+      n += i.bytes;
+    return n;
+  }
+  [[nodiscard]] int64_t max_alignment_ns() const {
+    int64_t n = 0;
+    for (const auto& i : instances)
+      n = std::max(n, i.alignment_ns);
+    return n;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, checkpoint_stats& x) {
+  return f(caf::meta::type_name("sluice.checkpoint_stats"), x.id, x.completed, x.in_flight,
+           x.duration_ns, x.instances);
 }
 
 } // namespace sluice

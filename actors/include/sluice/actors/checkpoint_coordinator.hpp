@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -19,8 +20,10 @@ struct coordinator_config {
   /// when the job started.
   std::string record_path;
   checkpoint_record record;
-  /// Every instance (numbered by position), and which of them are sources.
+  /// Every instance (numbered by position) with its operator name and index, and which of
+  /// them are sources.
   std::vector<control_actor> instances;
+  std::vector<std::pair<std::string, uint32_t>> instance_names;
   std::vector<control_actor> sources;
 };
 
@@ -32,6 +35,11 @@ struct coordinator_config {
 /// writing its state and acknowledging. When every instance has acknowledged, the coordinator
 /// records the checkpoint as completed durably and tells every instance, which then applies
 /// the checkpoint's state changes. One checkpoint is in flight at a time.
+///
+/// On request (`checkpoint_now_atom`) it triggers a checkpoint at once, or right after the one
+/// in flight, and replies with its id. It keeps statistics of its last checkpoints (duration,
+/// and per instance alignment, write time and bytes) and replies with them to
+/// `checkpoints_atom`.
 ///
 /// Sources of a bounded job report when they have read everything and wait: once all have,
 /// the coordinator takes a final checkpoint at once, and when it completes tells the sources

@@ -116,15 +116,17 @@ struct host_core {
   bool take_checkpoint(Self* self, uint64_t id, int64_t alignment_ns) {
     auto start = clock::now();
     std::string what;
-    if (!guarded([&] { state.checkpoint(id); }, what)) {
+    uint64_t bytes = 0;
+    if (!guarded([&] { bytes = state.checkpoint(id); }, what)) {
       fail(self, "checkpoint " + std::to_string(id) + ": " + what);
       return false;
     }
     stats.checkpoint_taken = id;
     stats.checkpoint_alignment_ns = alignment_ns;
     stats.checkpoint_write_ns = nanos_since(start);
-    send_from(self, coordinator,
-              checkpoint_ack_msg{id, instance_number, alignment_ns, stats.checkpoint_write_ns});
+    send_from(
+      self, coordinator,
+      checkpoint_ack_msg{id, instance_number, alignment_ns, stats.checkpoint_write_ns, bytes});
     return true;
   }
 
