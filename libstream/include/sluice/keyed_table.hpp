@@ -15,16 +15,20 @@ public:
   using std::logic_error::logic_error;
 };
 
+/// What every keyed table is, whatever its types.
+class keyed_table_base {
+public:
+  virtual ~keyed_table_base() = default;
+};
+
 /// Keyed state of one kind, for all keys an operator instance owns.
 ///
 /// Contract: a table belongs to one operator instance and is used only from that instance's
 /// handler calls (never from another thread). A reference returned by `find` or `upsert`
 /// stays valid until the next call on the table.
 template <class K, class V>
-class keyed_table {
+class keyed_table : public keyed_table_base {
 public:
-  virtual ~keyed_table() = default;
-
   /// The value of `key`, or null if it has none.
   [[nodiscard]] virtual const V* find(const K& key) = 0;
 

@@ -18,6 +18,7 @@
 #include "sluice/lmdb_environment.hpp"
 #include "sluice/lmdb_table.hpp"
 #include "sluice/state_codec.hpp"
+#include "sluice/state_ttl.hpp"
 
 namespace sluice {
 
@@ -98,6 +99,30 @@ public:
     return open_table<K, V>(name);
   }
 
+  /// The table named `name` whose entries expire by event time (see ttl_table); `clock` is the
+  /// instance's event-time clock. Without a TTL, the plain table.
+  /// @throws as `table`, and state_type_error if `name` was registered with another TTL.
+  template <class K, class V>
+  std::shared_ptr<keyed_table<K, V>> table(const std::string& name, state_ttl ttl,
+                                           typename ttl_table<K, V>::clock_fn clock) {
+    if (!ttl)
+      return table<K, V>(name);
+    if (auto i = ttl_tables_.find(name); i != ttl_tables_.end()) {
+      auto existing = std::dynamic_pointer_cast<ttl_table<K, V>>(i->second);
+      if (!existing)
+        throw state_type_error("keyed state '" + name + "' was registered with other key or "
+                               "value types");
+      if (existing->ttl() != ttl.ttl)
+        throw state_type_error("keyed state '" + name + "' was registered with another TTL");
+      return existing;
+    }
+    auto t =
+      std::make_shared<ttl_table<K, V>>(table<K, timed_value<V>>(name), ttl, std::move(clock));
+    ttl_tables_.emplace(name, t);
+    sweeps_.push_back([t] { t->sweep_if_due(); });
+    return t;
+  }
+
   /// The operator state `name` of this instance, dealt out round-robin when rescaled (see
   /// operator_list_state). @throws as `table`.
   template <class V>
@@ -172,6 +197,9 @@ private:
   std::unique_ptr<lmdb_environment> env_;
   lmdb_environment::database meta_ = 0;
   std::map<std::string, entry> tables_;
+  /// The TTL views of tables, and their sweeps, run before each checkpoint.
+  std::map<std::string, std::shared_ptr<keyed_table_base>> ttl_tables_;
+  std::vector<std::function<void()>> sweeps_;
   std::vector<lmdb_table_base*> lmdb_tables_;
 };
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <type_traits>
@@ -30,35 +31,44 @@ public:
   [[nodiscard]] timestamp watermark() const { return ctx_->watermark(); }
   [[nodiscard]] const instance_info& info() const { return ctx_->info(); }
 
+  /// Keyed state handles. With a `state_ttl`, entries expire by event time (see ttl_table).
   template <class V>
-  [[nodiscard]] value_state<K, V> value(const std::string& name) {
-    return {ctx_->state().template table<K, V>(name), &key_};
+  [[nodiscard]] value_state<K, V> value(const std::string& name, state_ttl ttl = {}) {
+    return {table<V>(name, ttl), &key_};
   }
 
   template <class V>
-  [[nodiscard]] list_state<K, V> list(const std::string& name) {
-    return {ctx_->state().template table<K, std::vector<V>>(name), &key_};
+  [[nodiscard]] list_state<K, V> list(const std::string& name, state_ttl ttl = {}) {
+    return {table<std::vector<V>>(name, ttl), &key_};
   }
 
   template <class UK, class UV>
-  [[nodiscard]] map_state<K, UK, UV> map(const std::string& name) {
-    return {ctx_->state().template table<K, typename map_state<K, UK, UV>::map_type>(name), &key_};
+  [[nodiscard]] map_state<K, UK, UV> map(const std::string& name, state_ttl ttl = {}) {
+    return {table<typename map_state<K, UK, UV>::map_type>(name, ttl), &key_};
   }
 
   template <class V, class F>
-  [[nodiscard]] reducing_state<K, V> reducing(const std::string& name, F fn) {
-    return {ctx_->state().template table<K, std::optional<V>>(name), &key_, std::move(fn)};
+  [[nodiscard]] reducing_state<K, V> reducing(const std::string& name, F fn, state_ttl ttl = {}) {
+    return {table<std::optional<V>>(name, ttl), &key_, std::move(fn)};
   }
 
   template <aggregate_function Agg>
-  [[nodiscard]] aggregating_state<K, Agg> aggregating(const std::string& name, Agg agg) {
-    return {ctx_->state().template table<K, std::optional<typename Agg::accumulator_type>>(name),
-            &key_, std::move(agg)};
+  [[nodiscard]] aggregating_state<K, Agg> aggregating(const std::string& name, Agg agg,
+                                                      state_ttl ttl = {}) {
+    return {table<std::optional<typename Agg::accumulator_type>>(name, ttl), &key_, std::move(agg)};
   }
 
   void set_key(const K* key) { key_ = key; }
 
 private:
+  /// The table `name`; with a TTL, on the instance's event-time clock: the larger of its
+  /// watermark and the event time of the record being processed.
+  template <class V>
+  std::shared_ptr<keyed_table<K, V>> table(const std::string& name, state_ttl ttl) {
+    return ctx_->state().template table<K, V>(
+      name, ttl, [ctx = ctx_] { return std::max(ctx->current_time(), ctx->watermark()); });
+  }
+
   context<Out>* ctx_;
   const K* key_ = nullptr;
 };
