@@ -1,6 +1,7 @@
 #include "sluice/lmdb_environment.hpp"
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <system_error>
@@ -79,6 +80,23 @@ lmdb_environment::lmdb_environment(std::string directory)
 }
 
 lmdb_environment::~lmdb_environment() = default;
+
+std::shared_ptr<lmdb_environment> lmdb_environment::shared(const std::string& directory) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<lmdb_environment>> open;
+  std::error_code ec;
+  auto key = std::filesystem::weakly_canonical(directory, ec).string();
+  if (ec)
+    key = directory;
+  std::lock_guard guard{mutex};
+  if (auto env = open[key].lock())
+    return env;
+  for (auto i = open.begin(); i != open.end();)
+    i = i->second.expired() ? open.erase(i) : std::next(i);
+  auto env = std::make_shared<lmdb_environment>(directory);
+  open[key] = env;
+  return env;
+}
 
 lmdb_environment::database lmdb_environment::open(const std::string& name) {
   std::lock_guard writer{env_->writer};
@@ -186,6 +204,14 @@ size_t lmdb_environment::transaction::entries(database db) const {
   if (int rc = mdb_stat(native(txn_), db, &stat))
     env_->fail("cannot read statistics", rc);
   return stat.ms_entries;
+}
+
+uint64_t lmdb_environment::transaction::bytes(database db) const {
+  MDB_stat stat{};
+  if (int rc = mdb_stat(native(txn_), db, &stat))
+    env_->fail("cannot read statistics", rc);
+  return uint64_t{stat.ms_psize}
+         * (uint64_t{stat.ms_branch_pages} + stat.ms_leaf_pages + stat.ms_overflow_pages);
 }
 
 void lmdb_environment::transaction::put(database db, std::string_view key, std::string_view value) {

@@ -31,7 +31,7 @@ state_store::~state_store() = default;
 
 lmdb_environment& state_store::environment() {
   if (!env_) {
-    env_ = std::make_unique<lmdb_environment>(options_.directory);
+    env_ = lmdb_environment::shared(options_.directory);
     meta_ = env_->open(std::string{lmdb_layout::meta_database});
   }
   return *env_;

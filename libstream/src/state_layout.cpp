@@ -55,7 +55,7 @@ void rename_or_fail(const fs::path& from, const fs::path& to) {
 
 /// An old instance's environment, restored to the checkpoint its state is moved from.
 struct old_instance {
-  std::unique_ptr<lmdb_environment> env;
+  std::shared_ptr<lmdb_environment> env;
   /// Table name to type record, and to the database of its completed entries.
   std::map<std::string, std::string> types;
   std::map<std::string, lmdb_environment::database> completed;
@@ -64,7 +64,7 @@ struct old_instance {
 
 old_instance open_old_instance(const fs::path& dir, std::optional<uint64_t> checkpoint) {
   old_instance old;
-  old.env = std::make_unique<lmdb_environment>(dir.string());
+  old.env = lmdb_environment::shared(dir.string());
   auto meta = old.env->open(std::string{lmdb_layout::meta_database});
   old.env->read([&](const lmdb_environment::transaction& txn) {
     txn.scan(meta, lmdb_layout::type_prefix, [&](std::string_view key, std::string_view type) {

@@ -40,8 +40,9 @@ public:
     void scan(database db, std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
-    /// Number of entries in `db`.
+    /// Number of entries in `db`, and the bytes of the pages it uses.
     [[nodiscard]] size_t entries(database db) const;
+    [[nodiscard]] uint64_t bytes(database db) const;
 
     void put(database db, std::string_view key, std::string_view value);
     void erase(database db, std::string_view key);
@@ -56,9 +57,15 @@ public:
     void* txn_;
   };
 
-  /// Opens the environment in `directory`, creating the directory if needed.
+  /// Opens the environment in `directory`, creating the directory if needed. LMDB allows one
+  /// open environment per directory and process: use `shared` where others may open it too.
   /// @throws state_error naming the path if it cannot be created, opened or is not LMDB's.
   explicit lmdb_environment(std::string directory);
+
+  /// The environment in `directory`, shared by all in this process that open it so (an
+  /// instance's state store, views of its state); opened when none is open yet.
+  /// @throws as the constructor.
+  static std::shared_ptr<lmdb_environment> shared(const std::string& directory);
   ~lmdb_environment();
 
   lmdb_environment(const lmdb_environment&) = delete;

@@ -194,7 +194,7 @@ private:
   void check_stored_type(const std::string& name, const std::string& type);
 
   state_options options_;
-  std::unique_ptr<lmdb_environment> env_;
+  std::shared_ptr<lmdb_environment> env_;
   lmdb_environment::database meta_ = 0;
   std::map<std::string, entry> tables_;
   /// The TTL views of tables, and their sweeps, run before each checkpoint.
