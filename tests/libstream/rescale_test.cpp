@@ -183,3 +183,67 @@ TEST_CASE("a state directory written with another max_parallelism is a clear err
   CHECK_THAT(describe(err),
              Catch::Contains("max_parallelism 128") && Catch::Contains(dir.file("groups")));
 }
+
+TEST_CASE("a rescale interrupted by a crash is finished by the next start") {
+  // The state of a job at parallelism 2, moved to parallelism 3 in a copy of its directory;
+  // the original then gets the state a crash in the middle of the swap leaves: the new
+  // directories built and marked ready, one old directory already retired.
+  test::temp_dir dir;
+  auto config = test::small_batches();
+  config.mode = execution_mode::streaming;
+  config.checkpoint_interval = 10ms;
+  auto make = [&](pipeline& p, uint32_t parallelism, double rate) {
+    p.source(generate<int64_t>([](uint64_t i) { return static_cast<int64_t>(i % keys); },
+                               {.count = records, .rate = rate}))
+      .parallelism(parallelism)
+      .key_by([](int64_t k) { return k; })
+      .count()
+      .name("count")
+      .parallelism(parallelism)
+      .map(counted)
+      .parallelism(parallelism)
+      .sink(write_file(dir.file("out.txt")))
+      .parallelism(parallelism);
+  };
+  auto state = dir.path() / "state";
+  config.state_dir = state.string();
+  {
+    pipeline p{"swap"};
+    make(p, 2, 20'000);
+    test::stop_after_checkpoints(p, config, 3);
+  }
+  auto pipeline_dir = state / "swap";
+  auto checkpoint = checkpoint_record::load((pipeline_dir / "checkpoints").string()).completed;
+  auto old_graph = graph_manifest::load((pipeline_dir / "graph").string());
+  REQUIRE(old_graph);
+  auto new_graph = *old_graph;
+  std::string moved;
+  for (auto& op : new_graph.operators) {
+    op.parallelism = 3;
+    moved += safe_path_component(op.name) + "\n";
+  }
+  auto copy = dir.path() / "copy";
+  std::filesystem::copy(pipeline_dir, copy, std::filesystem::copy_options::recursive);
+  prepare_state_directory(copy.string(), new_graph, checkpoint);
+
+  auto build = pipeline_dir / ".rescale";
+  std::filesystem::create_directories(build);
+  for (const auto& entry : std::filesystem::directory_iterator{copy})
+    if (entry.is_directory())
+      std::filesystem::copy(entry.path(), build / entry.path().filename(),
+                            std::filesystem::copy_options::recursive);
+  std::ofstream{build / "operators"} << moved;
+  new_graph.save((build / "graph").string());
+  std::ofstream{build / "ready"};
+  std::filesystem::create_directories(pipeline_dir / ".retired");
+  auto count0 = instance_directory_name("count", 0);
+  std::filesystem::rename(pipeline_dir / count0, pipeline_dir / ".retired" / count0);
+
+  pipeline p{"swap"};
+  make(p, 3, 0);
+  runtime rt{config};
+  REQUIRE_FALSE(rt.run(p));
+  CHECK_FALSE(std::filesystem::exists(build));
+  CHECK_FALSE(std::filesystem::exists(pipeline_dir / ".retired"));
+  check_exact_counts(output_lines(dir, "out.txt"));
+}
