@@ -209,15 +209,7 @@ TEST_CASE("a file sink restored from a checkpoint writes every record exactly on
   auto config = test::small_batches();
   config.state_dir = (dir.path() / "state").string();
   config.checkpoint_interval = 10ms;
-  {
-    pipeline p{"file"};
-    make(p, 20'000);
-    test::stop_after_checkpoints(p, config, 3);
-  }
-  pipeline p{"file"};
-  make(p, 0);
-  runtime rt{config};
-  REQUIRE_FALSE(rt.run(p));
+  REQUIRE_FALSE(test::run_stopped_and_restored("file", config, make));
   auto lines = test::read_lines(dir.file("out.txt"));
   std::sort(lines.begin(), lines.end());
   std::vector<std::string> expected;

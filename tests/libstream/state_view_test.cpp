@@ -95,20 +95,12 @@ TEST_CASE("a state view reads a live instance's state without stopping it") {
   runtime rt{config};
   auto job = rt.start(p);
   REQUIRE(job);
-  auto checkpointed = [&](uint64_t n) {
-    return test::eventually([&] {
-      auto stats = job->inspect();
-      return !stats.empty() && std::all_of(stats.begin(), stats.end(), [n](const auto& s) {
-        return s.checkpoint_completed >= n;
-      });
-    });
-  };
-  REQUIRE(checkpointed(2));
+  REQUIRE(test::wait_for_checkpoint(*job, 2));
   state_view view{config, "live", "sum", 0};
   auto first = view.get<int64_t, int64_t>("sum", 0);
   REQUIRE(first);
   auto reached = job->checkpoints().back().id;
-  REQUIRE(checkpointed(reached + 2));
+  REQUIRE(test::wait_for_checkpoint(*job, reached + 2));
   auto later = view.get<int64_t, int64_t>("sum", 0);
   REQUIRE(later);
   CHECK(*later > *first); // the view follows the checkpoints of the running instance

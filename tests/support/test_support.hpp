@@ -82,20 +82,42 @@ std::map<K, V> last_per_key(const std::vector<std::pair<K, V>>& changelog) {
   return result;
 }
 
+/// Waits until every instance of `j` saw checkpoint `n` complete; false if that took too long.
+inline bool wait_for_checkpoint(const job& j, uint64_t n) {
+  return eventually([&] {
+    auto stats = j.inspect();
+    return !stats.empty() && std::all_of(stats.begin(), stats.end(), [n](const auto& s) {
+      return s.checkpoint_completed >= n;
+    });
+  });
+}
+
 /// Runs `p` until every instance saw checkpoint `n` complete, then stops it as a crash would
 /// (nothing after the last completed checkpoint is kept).
 inline void stop_after_checkpoints(pipeline& p, const runtime_config& config, uint64_t n) {
   runtime rt{config};
   auto job = rt.start(p);
   REQUIRE(job);
-  REQUIRE(eventually([&] {
-    auto stats = job->inspect();
-    return !stats.empty() && std::all_of(stats.begin(), stats.end(), [n](const auto& s) {
-      return s.checkpoint_completed >= n;
-    });
-  }));
+  REQUIRE(wait_for_checkpoint(*job, n));
   job->cancel();
   CHECK(job->wait());
+}
+
+/// Runs the job `make(p, rate)` describes in pipeline `name` twice over the same state: rate
+/// limited until checkpoint 3 completed, stopped there as by a crash, then restored and at full
+/// speed to its end. Returns the second run's error.
+template <class Make>
+caf::error run_stopped_and_restored(const std::string& name, const runtime_config& config,
+                                    Make make, double slow_rate = 20'000) {
+  {
+    pipeline p{name};
+    make(p, slow_rate);
+    stop_after_checkpoints(p, config, 3);
+  }
+  pipeline p{name};
+  make(p, 0);
+  runtime rt{config};
+  return rt.run(p);
 }
 
 /// The resident set size of this process in bytes (from /proc/self/statm).
