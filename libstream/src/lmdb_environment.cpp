@@ -1,5 +1,8 @@
 #include "sluice/lmdb_environment.hpp"
 
+#include <sys/statvfs.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -33,6 +36,14 @@ MDB_txn* native(void* txn) {
 /// Thrown inside a write transaction when the map is full: `write` grows it and runs again.
 struct map_full {};
 
+/// Whether the filesystem holding `path` has no space left for this process. LMDB reports a
+/// write the filesystem cut short as EIO ("short write, filesystem full?" in mdb_page_flush),
+/// and on a regular file that happens when it runs out of space.
+bool filesystem_full(const std::string& path) {
+  struct statvfs fs {};
+  return ::statvfs(path.c_str(), &fs) == 0 && fs.f_bavail == 0;
+}
+
 } // namespace
 
 struct lmdb_environment::handle {
@@ -53,6 +64,8 @@ struct lmdb_environment::handle {
 void lmdb_environment::fail(const std::string& what, int code) const {
   if (code == MDB_MAP_FULL)
     throw map_full{};
+  if (code == EIO && filesystem_full(path_))
+    code = ENOSPC;
   std::string reason = code == MDB_INVALID     ? "not an LMDB environment (corrupt?)"
                        : code == MDB_CORRUPTED ? "the environment is corrupt"
                                                : mdb_strerror(code);
