@@ -1,9 +1,9 @@
 #include "sluice/state_view.hpp"
 
-#include <cxxabi.h>
-
 #include <cstdlib>
 #include <filesystem>
+
+#include <cxxabi.h>
 
 #include "sluice/state.hpp"
 
@@ -62,8 +62,7 @@ void state_view::check_type(const std::string& table, const std::string& type) c
     throw state_type_error("no keyed state '" + table + "' in " + env_->path());
   if (i->second != type)
     throw state_type_error("keyed state '" + table + "' in " + env_->path()
-                           + " was written with other key or value types: "
-                           + demangled(i->second));
+                           + " was written with other key or value types: " + demangled(i->second));
 }
 
 std::vector<state_view::table_info> state_view::tables() const {
@@ -127,8 +126,8 @@ void state_view::visit(const std::string& table, size_t limit,
     txn.scan(pending, {}, [&](std::string_view pk, std::string_view value) {
       auto stored = std::string{lmdb_layout::stored_of_pending(pk)};
       if (!changes.contains(stored))
-        changes.emplace(std::move(stored), value[0] == 1 ? std::optional<std::string>{value.substr(1)}
-                                                         : std::nullopt);
+        changes.emplace(std::move(stored),
+                        value[0] == 1 ? std::optional<std::string>{value.substr(1)} : std::nullopt);
       return true;
     });
     size_t seen = 0;
