@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -216,6 +217,8 @@ measurement run_in_child(const variant& v, const options& opt) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  std::error_code ignored;
+  std::filesystem::remove_all(child_state_dir(pid), ignored);
   if (got != sizeof m) {
     if (WIFSIGNALED(status))
       return failed("the measurement was killed by signal " + std::to_string(WTERMSIG(status))
@@ -262,11 +265,23 @@ variant_result run_variant(const workload& w, const variant& v, const options& o
     }
   }
   bool latency = runs.front().latency_samples > 0;
+  // Each figure's median is taken on its own: the run of median throughput need not be the one
+  // of median checkpoint time.
+  auto figures = runs.front().figure_count;
+  r.figure_runs.resize(static_cast<size_t>(figures));
+  for (const auto& m : runs)
+    for (int f = 0; f < figures && f < m.figure_count; ++f)
+      r.figure_runs[static_cast<size_t>(f)].push_back(m.figures[f].value);
   std::sort(runs.begin(), runs.end(), [&](const auto& a, const auto& b) {
     return latency ? a.p99_us < b.p99_us : a.records_per_s() < b.records_per_s();
   });
   r.runs = static_cast<int>(runs.size());
   r.m = runs[runs.size() / 2];
+  for (int f = 0; f < figures && f < r.m.figure_count; ++f) {
+    auto values = r.figure_runs[static_cast<size_t>(f)];
+    std::sort(values.begin(), values.end());
+    r.m.figures[f].value = values[values.size() / 2];
+  }
   return r;
 }
 
