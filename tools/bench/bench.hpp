@@ -103,6 +103,9 @@ struct variant {
   bool reference = false;  ///< a reference the Sluice variants are compared with
   /// Runs in a forked child; sets up, then times the work with `timed`.
   std::function<measurement(const options&)> run;
+  /// A variant that takes long at full size runs at least this long before the timeout kills
+  /// it (unless --timeout 0 turned timeouts off); `run` sees the timeout in force.
+  int min_timeout_s = 0;
 };
 
 /// A workload: what it does, and its variants.
