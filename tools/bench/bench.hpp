@@ -3,6 +3,8 @@
 /// Shared pieces of sluice-bench: options, the result of one measurement, the workloads and the
 /// helpers that time a run and read its CPU time, memory and clocks.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +50,13 @@ namespace bench {
 /// The runtime configuration of Sluice variants: the defaults, except what the options change.
 sluice::runtime_config runtime_config(const options& opt);
 
+/// A figure a workload reports beside records/s: how long a checkpoint or a restore took.
+struct figure {
+  char name[40] = {};
+  char unit[8] = {};
+  double value = 0;
+};
+
 /// The outcome of one measurement, as a forked child reports it to the parent.
 ///
 /// Plain data on purpose: it crosses a pipe as bytes.
@@ -72,6 +81,13 @@ struct measurement {
   double p99_us = 0;
   double p999_us = 0;
   double max_us = 0;
+  // Workloads that time something other than throughput (checkpoints, restores).
+  static constexpr int max_figures = 16;
+  figure figures[max_figures] = {};
+  int figure_count = 0;
+
+  /// Adds a figure (ignored past max_figures; names and units are cut to fit).
+  void add_figure(const char* name, const char* unit, double value);
 
   [[nodiscard]] double records_per_s() const { return wall_s > 0 ? records / wall_s : 0; }
   [[nodiscard]] double cpu_s() const { return cpu_user_s + cpu_sys_s; }
@@ -87,6 +103,9 @@ struct variant {
   bool reference = false;  ///< a reference the Sluice variants are compared with
   /// Runs in a forked child; sets up, then times the work with `timed`.
   std::function<measurement(const options&)> run;
+  /// A variant that takes long at full size runs at least this long before the timeout kills
+  /// it (unless --timeout 0 turned timeouts off); `run` sees the timeout in force.
+  int min_timeout_s = 0;
 };
 
 /// A workload: what it does, and its variants.
@@ -101,7 +120,20 @@ workload chain_workload();
 workload latency_workload(const options& opt);
 workload shuffle_workload();
 workload wordcount_workload();
+workload wordcount_state_workload(const options& opt);
+workload checkpoint_workload(const options& opt);
+workload restore_workload(const options& opt);
 std::vector<workload> all_workloads(const options& opt);
+
+/// Where measurement child `pid` keeps LMDB state: /tmp/sluice-bench-<pid>. The parent removes
+/// it once the child has ended, however it ended (a killed child cannot clean up).
+std::string child_state_dir(pid_t pid);
+
+/// The state directory of the calling measurement child.
+std::string child_state_dir();
+
+/// Bytes of LMDB data files (data.mdb) under `dir`, as allocated on disk.
+uint64_t lmdb_bytes(const std::string& dir);
 
 /// Resource usage at one instant: wall clock and process CPU time.
 struct usage_point {
@@ -211,6 +243,8 @@ struct variant_result {
   measurement m;
   std::vector<double> all_rates;  ///< records/s of every run, to judge the spread
   std::vector<double> all_p99_us; ///< p99 latency of every run (latency variants)
+  /// Every run's value of each figure of `m`; `m.figures` holds the median of each.
+  std::vector<std::vector<double>> figure_runs;
 };
 
 struct workload_result {

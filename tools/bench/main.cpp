@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -47,7 +48,8 @@ void usage(std::ostream& os) {
         "  --workers N       runtime worker threads (default: the runtime's, one per core)\n"
         "  --quiet-wait S    before each measurement, wait up to S seconds for other\n"
         "                    processes to use less than 0.15 cores (default 0: don't wait)\n"
-        "  --timeout S       kill a measurement that runs longer than S seconds (default 120)\n";
+        "  --timeout S       kill a measurement that runs longer than S seconds (default 120;\n"
+        "                    600 for the 1e7-key state workloads)\n";
 }
 
 bool parse(int argc, char** argv, options& opt) {
@@ -177,12 +179,15 @@ measurement run_in_child(const variant& v, const options& opt) {
     return failed(std::string{"fork: "} + std::strerror(errno));
   if (pid == 0) {
     close(fds[0]);
-    if (opt.timeout_s > 0)
-      alarm(static_cast<unsigned>(opt.timeout_s));
+    auto child_opt = opt;
+    if (child_opt.timeout_s > 0) {
+      child_opt.timeout_s = std::max(child_opt.timeout_s, v.min_timeout_s);
+      alarm(static_cast<unsigned>(child_opt.timeout_s));
+    }
     auto rss_start = proc_status_kb("VmRSS");
     measurement m;
     try {
-      m = v.run(opt);
+      m = v.run(child_opt);
     } catch (const std::exception& e) {
       m = failed(std::string{"exception: "} + e.what());
     }
@@ -216,6 +221,8 @@ measurement run_in_child(const variant& v, const options& opt) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  std::error_code ignored;
+  std::filesystem::remove_all(child_state_dir(pid), ignored);
   if (got != sizeof m) {
     if (WIFSIGNALED(status))
       return failed("the measurement was killed by signal " + std::to_string(WTERMSIG(status))
@@ -262,11 +269,23 @@ variant_result run_variant(const workload& w, const variant& v, const options& o
     }
   }
   bool latency = runs.front().latency_samples > 0;
+  // Each figure's median is taken on its own: the run of median throughput need not be the one
+  // of median checkpoint time.
+  auto figures = runs.front().figure_count;
+  r.figure_runs.resize(static_cast<size_t>(figures));
+  for (const auto& m : runs)
+    for (int f = 0; f < figures && f < m.figure_count; ++f)
+      r.figure_runs[static_cast<size_t>(f)].push_back(m.figures[f].value);
   std::sort(runs.begin(), runs.end(), [&](const auto& a, const auto& b) {
     return latency ? a.p99_us < b.p99_us : a.records_per_s() < b.records_per_s();
   });
   r.runs = static_cast<int>(runs.size());
   r.m = runs[runs.size() / 2];
+  for (int f = 0; f < figures && f < r.m.figure_count; ++f) {
+    auto values = r.figure_runs[static_cast<size_t>(f)];
+    std::sort(values.begin(), values.end());
+    r.m.figures[f].value = values[values.size() / 2];
+  }
   return r;
 }
 

@@ -1,4 +1,5 @@
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -17,7 +19,38 @@
 namespace bench {
 
 std::vector<workload> all_workloads(const options& opt) {
-  return {chain_workload(), latency_workload(opt), shuffle_workload(), wordcount_workload()};
+  return {chain_workload(),     latency_workload(opt),         shuffle_workload(),
+          wordcount_workload(), wordcount_state_workload(opt), checkpoint_workload(opt),
+          restore_workload(opt)};
+}
+
+void measurement::add_figure(const char* name, const char* unit, double value) {
+  if (figure_count >= max_figures)
+    return;
+  auto& f = figures[figure_count++];
+  std::snprintf(f.name, sizeof f.name, "%s", name);
+  std::snprintf(f.unit, sizeof f.unit, "%s", unit);
+  f.value = value;
+}
+
+std::string child_state_dir(pid_t pid) {
+  return "/tmp/sluice-bench-" + std::to_string(pid);
+}
+
+std::string child_state_dir() {
+  return child_state_dir(getpid());
+}
+
+uint64_t lmdb_bytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator i{dir, ec}, end; !ec && i != end;
+       i.increment(ec)) {
+    struct stat st {};
+    if (i->path().filename() == "data.mdb" && ::stat(i->path().c_str(), &st) == 0)
+      total += static_cast<uint64_t>(st.st_blocks) * 512;
+  }
+  return total;
 }
 
 namespace {

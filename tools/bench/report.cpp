@@ -63,6 +63,13 @@ const variant_result* find(const std::vector<workload_result>& results, const st
   return nullptr;
 }
 
+std::optional<double> figure_value(const measurement& m, const std::string& name) {
+  for (int f = 0; f < m.figure_count; ++f)
+    if (name == m.figures[f].name)
+      return m.figures[f].value;
+  return std::nullopt;
+}
+
 /// One of the issue's targets, beside what was measured.
 struct target {
   std::string name;
@@ -80,6 +87,10 @@ std::vector<target> targets(const std::vector<workload_result>& results) {
   auto* wc2 = find(results, "wordcount", "sluice_p2");
   auto* wc_bare = find(results, "wordcount", "bare_loop");
   auto* lat = find(results, "latency", "half_max");
+  auto* wcs_memory = find(results, "wc_state", "memory");
+  auto* wcs_ckpt = find(results, "wc_state", "lmdb_ckpt");
+  auto* restore_1e6 = find(results, "restore", "1e6_ckpt");
+  auto* restore_1e6_mid = find(results, "restore", "1e6_mid");
   if (chain) {
     auto r = chain->m.records_per_s();
     out.push_back({"10-stage chain, Sluice", ">= 100 M records/s", r / 1e6, "M records/s",
@@ -109,6 +120,17 @@ std::vector<target> targets(const std::vector<workload_result>& results) {
     out.push_back({"p99 latency at half the chain's max rate", "< 2 ms", p99_ms, "ms", 2.0 / p99_ms,
                    p99_ms < 2.0});
   }
+  if (wcs_memory && wcs_ckpt) {
+    auto r = wcs_ckpt->m.records_per_s() / wcs_memory->m.records_per_s();
+    out.push_back(
+      {"streaming word count, LMDB+ckpt / memory", ">= 0.5x", r, "x", r / 0.5, r >= 0.5});
+  }
+  for (auto [r, when] :
+       {std::pair{restore_1e6, "at checkpoint"}, std::pair{restore_1e6_mid, "between checkpoints"}})
+    if (r)
+      if (auto up = figure_value(r->m, "back_up"))
+        out.push_back(
+          {std::string{"restore 1e6 keys, kill "} + when, "< 2 s", *up, "s", 2.0 / *up, *up < 2.0});
   return out;
 }
 
@@ -210,6 +232,18 @@ std::string to_json(const machine_info& machine, const options& opt,
         vo["p99_us_all_runs"] = std::move(p99s);
       } else {
         vo["checksum"] = m.checksum;
+      }
+      if (v.m.figure_count > 0) {
+        json::object figures;
+        for (int f = 0; f < m.figure_count; ++f) {
+          json::array runs;
+          if (static_cast<size_t>(f) < v.figure_runs.size())
+            for (auto x : v.figure_runs[static_cast<size_t>(f)])
+              runs.push_back(x);
+          figures[m.figures[f].name] = json::object{
+            {"median", m.figures[f].value}, {"unit", m.figures[f].unit}, {"all_runs", runs}};
+        }
+        vo["figures"] = std::move(figures);
       }
       if (!v.reference) {
         json::object ratios;
@@ -315,6 +349,34 @@ std::string to_table(const machine_info& machine, const options& opt,
         os << line;
       }
   }
+  bool any_figures = false;
+  for (const auto& w : results)
+    for (const auto& v : w.variants)
+      any_figures = any_figures || (v.m.ok && v.m.figure_count > 0);
+  if (any_figures) {
+    os << "\nfigures: the median over the runs of each figure on its own (min-max over all runs)\n";
+    for (const auto& w : results)
+      for (const auto& v : w.variants) {
+        const auto& m = v.m;
+        if (!m.ok || m.figure_count == 0)
+          continue;
+        std::snprintf(line, sizeof line, "%-10s %-10s %s\n", w.name.c_str(), v.name.c_str(),
+                      v.description.c_str());
+        os << line;
+        for (int f = 0; f < m.figure_count; ++f) {
+          std::string spread;
+          if (static_cast<size_t>(f) < v.figure_runs.size()
+              && v.figure_runs[static_cast<size_t>(f)].size() > 1) {
+            auto [lo, hi] = std::minmax_element(v.figure_runs[static_cast<size_t>(f)].begin(),
+                                                v.figure_runs[static_cast<size_t>(f)].end());
+            spread = "(" + fmt("%.4g", *lo) + "-" + fmt("%.4g", *hi) + ")";
+          }
+          std::snprintf(line, sizeof line, "  %-22s %10.4g %-4s %s\n", m.figures[f].name,
+                        m.figures[f].value, m.figures[f].unit, spread.c_str());
+          os << line;
+        }
+      }
+  }
   double worst_bg = 0;
   for (const auto& w : results)
     for (const auto& v : w.variants)
@@ -328,7 +390,7 @@ std::string to_table(const machine_info& machine, const options& opt,
        << " cores during the measurements: the figures are disturbed.\n";
   auto ts = targets(results);
   if (!ts.empty()) {
-    os << "\ntargets (issue #2)"
+    os << "\ntargets (issues #2 and #3)"
        << (machine.optimized ? "" : " -- NOT an optimized build: these verdicts mean nothing")
        << "\n";
     for (const auto& t : ts) {

@@ -7,8 +7,13 @@
 // the lines by reference (`line_ref`), so the measured work is tokenizing and counting, not
 // producing. (Not std::string_view: CAF 0.17 deems it serializable, but batch<std::string_view>
 // then fails to compile in CAF's deserializer.)
+//
+// Workload "wc_state": the same text through the same pipeline in streaming mode, so the count
+// stage updates its keyed state for every word and emits every updated count; with the state in
+// memory (the reference), in LMDB, and in LMDB with a checkpoint every second.
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -20,6 +25,7 @@
 #include <vector>
 
 #include "sluice/all.hpp"
+#include "sluice/checkpoint_record.hpp"
 #include "sluice/key_group.hpp"
 
 #include "bench.hpp"
@@ -225,7 +231,99 @@ measurement run_bare_wordcount(const options& opt) {
   });
 }
 
+// ----- wordcount_state: the same word count in streaming mode, state in memory or LMDB -------
+
+/// Streaming mode emits every updated count: (word, 1), (word, 2), ... for every word, in an
+/// order that differs from run to run but whose set does not. The sum of their hashes is the
+/// checksum, so every variant must count every word the same.
+struct changelog_sink {
+  using input_type = word_count;
+  using output_type = sluice::no_output;
+
+  std::shared_ptr<std::atomic<uint64_t>> acc = std::make_shared<std::atomic<uint64_t>>(0);
+
+  void on_batch(std::vector<sluice::record<word_count>>& records,
+                sluice::context<sluice::no_output>&) {
+    uint64_t s = 0;
+    for (const auto& r : records)
+      s += result_hash(r.value.first, r.value.second);
+    acc->fetch_add(s, std::memory_order_relaxed);
+  }
+};
+
+uint64_t streaming_words(const options& opt) {
+  return sized(opt, 50'000'000, 300'000);
+}
+
+measurement run_streaming_wordcount(const options& opt, sluice::state_backend backend,
+                                    std::chrono::milliseconds checkpoint_interval) {
+  constexpr uint32_t par = 2;
+  const std::string name = "wordcount-state";
+  auto text = make_corpus();
+  auto [lines, words] = plan(*text, streaming_words(opt));
+  auto cfg = runtime_config(opt);
+  cfg.mode = sluice::execution_mode::streaming;
+  cfg.state = backend;
+  cfg.checkpoint_interval = checkpoint_interval;
+  if (backend == sluice::state_backend::lmdb)
+    cfg.state_dir = child_state_dir();
+  sluice::runtime rt{cfg};
+  sluice::pipeline p{name};
+  changelog_sink sink;
+  auto acc = sink.acc;
+  p
+    .source(sluice::generate<line_ref>(
+      [text](uint64_t i) { return line_ref{text->lines[i % corpus_lines]}; }, {.count = lines}))
+    .parallelism(par)
+    .flat_map([](const line_ref& line, sluice::emitter<std::string>& out) {
+      for_each_word(line.text, [&](std::string_view w) { out(std::string{w}); });
+    })
+    .parallelism(par)
+    .key_by([](const std::string& w) { return w; })
+    .count()
+    .parallelism(par)
+    .sink(sink)
+    .parallelism(par);
+  std::string error;
+  auto m = timed(words, [&] {
+    if (auto err = rt.run(p))
+      error = sluice::describe(err);
+    return acc->load();
+  });
+  if (!error.empty())
+    return failed(error);
+  if (checkpoint_interval.count() > 0) {
+    auto record =
+      sluice::checkpoint_record::load(sluice::pipeline_state_directory(cfg, name) + "/checkpoints");
+    m.add_figure("checkpoints", "", static_cast<double>(record.completed));
+  }
+  return m;
+}
+
 } // namespace
+
+workload wordcount_state_workload(const options& opt) {
+  auto interval = std::chrono::milliseconds{opt.quick ? 100 : 1000};
+  auto every = std::to_string(interval.count()) + " ms";
+  return {"wc_state",
+          "word count in streaming mode (keyed state updated per word, every count emitted), p=2",
+          {
+            {"memory", "in-memory state, no checkpoints", true,
+             [](const options& o) {
+               return run_streaming_wordcount(o, sluice::state_backend::memory,
+                                              std::chrono::milliseconds{0});
+             }},
+            {"lmdb", "LMDB state, no checkpoints", false,
+             [](const options& o) {
+               return run_streaming_wordcount(o, sluice::state_backend::lmdb,
+                                              std::chrono::milliseconds{0});
+             }},
+            {"lmdb_ckpt", "LMDB state, a checkpoint every " + every, false,
+             [interval](const options& o) {
+               return run_streaming_wordcount(o, sluice::state_backend::lmdb, interval);
+             }},
+          }};
+}
 
 workload wordcount_workload() {
   return {"wordcount",
