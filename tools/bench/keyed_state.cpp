@@ -301,6 +301,10 @@ measurement run_checkpoint(const options& opt, checkpoint_sizes plan) {
         if (all_applied)
           applied_ns = now_ns();
       }
+      if (applied_ns == 0) {
+        error = "timed out waiting for the instances to apply checkpoint " + std::to_string(c.id);
+        break;
+      }
       e2e.push_back(c.duration_ms());
       write.push_back(ms(w));
       align.push_back(ms(a));
