@@ -141,6 +141,12 @@ void move_operator_state(const fs::path& dir, const fs::path& build, const std::
   for (const auto& old : olds)
     restored = std::max(restored, old.checkpoint);
 
+  // Operator state, read once: the entries of all old instances per table.
+  std::map<std::string, std::vector<std::string>> operator_state;
+  for (const auto& [name, type] : types)
+    if (name.starts_with(lmdb_layout::operator_state_prefix))
+      operator_state.emplace(name, operator_state_values(olds, name));
+
   for (uint32_t j = 0; j < new_parallelism; ++j) {
     lmdb_environment env{(build / instance_directory_name(op, j)).string()};
     auto meta = env.open(std::string{lmdb_layout::meta_database});
@@ -149,13 +155,13 @@ void move_operator_state(const fs::path& dir, const fs::path& build, const std::
       env.open(lmdb_layout::spill_database(name));
       env.open(lmdb_layout::pending_database(name));
       std::vector<std::string> values; // operator state: this instance's share
-      bool keyed = !name.starts_with(lmdb_layout::operator_state_prefix);
+      bool keyed = !operator_state.contains(name);
       if (!keyed) {
-        auto all = operator_state_values(olds, name);
+        const auto& all = operator_state.at(name);
         bool whole = name.starts_with(lmdb_layout::union_state_prefix);
         for (size_t k = 0; k < all.size(); ++k)
           if (whole || k % new_parallelism == j)
-            values.push_back(std::move(all[k]));
+            values.push_back(all[k]);
       }
       env.write([&](lmdb_environment::transaction& txn) {
         txn.put(meta, std::string{lmdb_layout::type_prefix} + name, type);

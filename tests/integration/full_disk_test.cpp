@@ -23,6 +23,7 @@
 
 #include "sluice/checkpoint_record.hpp"
 
+#include "support/output_fingerprint.hpp"
 #include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -72,29 +73,6 @@ int recorded_status(const std::string& path) {
   int status = -1000;
   std::ifstream{path} >> status;
   return status;
-}
-
-/// An order-independent fingerprint of the lines of the job's output (the counting instances
-/// interleave differently in every run): how many lines, and two sums of line hashes.
-struct fingerprint {
-  uint64_t lines = 0;
-  uint64_t sum = 0;
-  uint64_t mixed_sum = 0;
-
-  bool operator==(const fingerprint&) const = default;
-};
-
-fingerprint output_fingerprint(const std::string& path) {
-  fingerprint f;
-  std::ifstream in{path};
-  std::hash<std::string> hash;
-  for (std::string line; std::getline(in, line);) {
-    auto h = static_cast<uint64_t>(hash(line));
-    ++f.lines;
-    f.sum += h;
-    f.mixed_sum += (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL;
-  }
-  return f;
 }
 
 std::string regex_escape(const std::string& text) {
@@ -203,7 +181,7 @@ TEST_CASE("a job that fills its state disk fails naming path and operator and lo
     120s);
   REQUIRE(reference_status.has_value());
   REQUIRE(*reference_status == 0);
-  auto expected = output_fingerprint(reference.file("out.txt"));
+  auto expected = sluice::test::output_fingerprint(reference.file("out.txt"));
   REQUIRE(expected.lines == input_lines * 6);
-  CHECK(output_fingerprint(out + "/output.txt") == expected);
+  CHECK(sluice::test::output_fingerprint(out + "/output.txt") == expected);
 }

@@ -16,6 +16,7 @@
 
 #include "sluice/checkpoint_record.hpp"
 
+#include "support/output_fingerprint.hpp"
 #include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -40,31 +41,6 @@ int wait_job(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
-/// An order-independent fingerprint of the lines of the job's output (the counting instances
-/// interleave differently in every run): how many lines, and two sums of line hashes. Two files
-/// with the same lines in any order have the same fingerprint; a missing or repeated line
-/// changes it.
-struct fingerprint {
-  uint64_t lines = 0;
-  uint64_t sum = 0;
-  uint64_t mixed_sum = 0;
-
-  bool operator==(const fingerprint&) const = default;
-};
-
-fingerprint output_fingerprint(const std::string& path) {
-  fingerprint f;
-  std::ifstream in{path};
-  std::hash<std::string> hash;
-  for (std::string line; std::getline(in, line);) {
-    auto h = static_cast<uint64_t>(hash(line));
-    ++f.lines;
-    f.sum += h;
-    f.mixed_sum += (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL;
-  }
-  return f;
-}
-
 } // namespace
 
 TEST_CASE("a word count killed with SIGKILL 20 times and restarted writes exactly its output") {
@@ -83,7 +59,7 @@ TEST_CASE("a word count killed with SIGKILL 20 times and restarted writes exactl
 
   sluice::test::temp_dir reference;
   REQUIRE(wait_job(start_job(input, reference.file("out.txt"), reference.file("state"))) == 0);
-  auto expected = output_fingerprint(reference.file("out.txt"));
+  auto expected = sluice::test::output_fingerprint(reference.file("out.txt"));
   REQUIRE(expected.lines == input_lines * 8);
 
   // Each run is killed at a random moment after it completed a checkpoint of its own, so every
@@ -114,7 +90,7 @@ TEST_CASE("a word count killed with SIGKILL 20 times and restarted writes exactl
   REQUIRE(kills == 20);
   CHECK(completed() >= 20);
   REQUIRE(wait_job(start_job(input, killed.file("out.txt"), killed.file("state"))) == 0);
-  auto actual = output_fingerprint(killed.file("out.txt"));
+  auto actual = sluice::test::output_fingerprint(killed.file("out.txt"));
   CHECK(actual.lines == expected.lines);
   CHECK(actual.sum == expected.sum);
   CHECK(actual.mixed_sum == expected.mixed_sum);

@@ -14,6 +14,8 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
+
+#include "sluice/error.hpp"
 #endif
 
 namespace bench {
@@ -162,6 +164,19 @@ measurement timed(uint64_t records, F&& body) {
 
 /// A failed measurement carrying `what`.
 measurement failed(const std::string& what);
+
+/// Runs pipeline `p` on runtime `rt`, timed over `records` records; the checksum is what
+/// `checksum()` reads after the run. A run that fails is a failed measurement.
+template <class Runtime, class Pipeline, class F>
+measurement timed_run(Runtime& rt, Pipeline& p, uint64_t records, F&& checksum) {
+  std::string error;
+  auto m = timed(records, [&] {
+    if (auto err = rt.run(p))
+      error = sluice::describe(err);
+    return checksum();
+  });
+  return error.empty() ? m : failed(error);
+}
 
 /// CPU used by the whole machine over `window`, in cores (from /proc/stat).
 double machine_load(std::chrono::milliseconds window);

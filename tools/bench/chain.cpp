@@ -52,15 +52,7 @@ measurement run_sluice_chain(const options& opt, size_t workers) {
   checksum_sink sink;
   auto sum = sink.sum;
   s.sink(sink);
-  std::string error;
-  auto m = timed(n, [&] {
-    if (auto err = rt.run(p))
-      error = sluice::describe(err);
-    return sum->load();
-  });
-  if (!error.empty())
-    return failed(error);
-  return m;
+  return timed_run(rt, p, n, [&] { return sum->load(); });
 }
 
 measurement run_bare_chain(const options& opt) {

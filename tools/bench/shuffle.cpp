@@ -68,15 +68,7 @@ measurement run_sluice_shuffle(const options& opt) {
     .process<uint64_t>(sum_per_instance{})
     .parallelism(parallelism)
     .sink(sink);
-  std::string error;
-  auto m = timed(n, [&] {
-    if (auto err = rt.run(p))
-      error = sluice::describe(err);
-    return acc->load();
-  });
-  if (!error.empty())
-    return failed(error);
-  return m;
+  return timed_run(rt, p, n, [&] { return acc->load(); });
 }
 
 measurement run_bare_shuffle(const options& opt) {

@@ -155,6 +155,25 @@ struct local_count {
   }
 };
 
+/// The lines of the corpus, `lines` of them, as a generator at parallelism `par`.
+auto lines_of(sluice::pipeline& p, std::shared_ptr<const corpus> text, uint64_t lines,
+              uint32_t par) {
+  return p
+    .source(sluice::generate<line_ref>(
+      [text](uint64_t i) { return line_ref{text->lines[i % corpus_lines]}; }, {.count = lines}))
+    .parallelism(par);
+}
+
+/// The words of those lines, tokenized by a flat_map at parallelism `par`.
+auto words_of(sluice::pipeline& p, std::shared_ptr<const corpus> text, uint64_t lines,
+              uint32_t par) {
+  return lines_of(p, std::move(text), lines, par)
+    .flat_map([](const line_ref& line, sluice::emitter<std::string>& out) {
+      for_each_word(line.text, [&](std::string_view w) { out(std::string{w}); });
+    })
+    .parallelism(par);
+}
+
 measurement run_sluice_wordcount(const options& opt, uint32_t par) {
   auto text = make_corpus();
   auto [lines, words] = plan(*text, target_words(opt));
@@ -162,27 +181,12 @@ measurement run_sluice_wordcount(const options& opt, uint32_t par) {
   sluice::pipeline p{"wordcount"};
   result_sink<word_count> sink;
   auto acc = sink.acc;
-  p
-    .source(sluice::generate<line_ref>(
-      [text](uint64_t i) { return line_ref{text->lines[i % corpus_lines]}; }, {.count = lines}))
-    .parallelism(par)
-    .flat_map([](const line_ref& line, sluice::emitter<std::string>& out) {
-      for_each_word(line.text, [&](std::string_view w) { out(std::string{w}); });
-    })
-    .parallelism(par)
+  words_of(p, text, lines, par)
     .key_by([](const std::string& w) { return w; })
     .count()
     .parallelism(par)
     .sink(sink);
-  std::string error;
-  auto m = timed(words, [&] {
-    if (auto err = rt.run(p))
-      error = sluice::describe(err);
-    return acc->load();
-  });
-  if (!error.empty())
-    return failed(error);
-  return m;
+  return timed_run(rt, p, words, [&] { return acc->load(); });
 }
 
 measurement run_sluice_wordcount_combiner(const options& opt, uint32_t par) {
@@ -192,10 +196,7 @@ measurement run_sluice_wordcount_combiner(const options& opt, uint32_t par) {
   sluice::pipeline p{"wordcount-combiner"};
   result_sink<std::pair<std::string, word_count>> sink;
   auto acc = sink.acc;
-  p
-    .source(sluice::generate<line_ref>(
-      [text](uint64_t i) { return line_ref{text->lines[i % corpus_lines]}; }, {.count = lines}))
-    .parallelism(par)
+  lines_of(p, text, lines, par)
     .process<word_count>(local_count{})
     .parallelism(par)
     .key_by([](const word_count& wc) { return wc.first; })
@@ -205,15 +206,7 @@ measurement run_sluice_wordcount_combiner(const options& opt, uint32_t par) {
     })
     .parallelism(par)
     .sink(sink);
-  std::string error;
-  auto m = timed(words, [&] {
-    if (auto err = rt.run(p))
-      error = sluice::describe(err);
-    return acc->load();
-  });
-  if (!error.empty())
-    return failed(error);
-  return m;
+  return timed_run(rt, p, words, [&] { return acc->load(); });
 }
 
 measurement run_bare_wordcount(const options& opt) {
@@ -271,27 +264,15 @@ measurement run_streaming_wordcount(const options& opt, sluice::state_backend ba
   sluice::pipeline p{name};
   changelog_sink sink;
   auto acc = sink.acc;
-  p
-    .source(sluice::generate<line_ref>(
-      [text](uint64_t i) { return line_ref{text->lines[i % corpus_lines]}; }, {.count = lines}))
-    .parallelism(par)
-    .flat_map([](const line_ref& line, sluice::emitter<std::string>& out) {
-      for_each_word(line.text, [&](std::string_view w) { out(std::string{w}); });
-    })
-    .parallelism(par)
+  words_of(p, text, lines, par)
     .key_by([](const std::string& w) { return w; })
     .count()
     .parallelism(par)
     .sink(sink)
     .parallelism(par);
-  std::string error;
-  auto m = timed(words, [&] {
-    if (auto err = rt.run(p))
-      error = sluice::describe(err);
-    return acc->load();
-  });
-  if (!error.empty())
-    return failed(error);
+  auto m = timed_run(rt, p, words, [&] { return acc->load(); });
+  if (!m.ok)
+    return m;
   if (checkpoint_interval.count() > 0) {
     auto record =
       sluice::checkpoint_record::load(sluice::pipeline_state_directory(cfg, name) + "/checkpoints");
