@@ -39,10 +39,6 @@ std::string stored_key(uint32_t key_group, const std::vector<char>& encoded_key)
   return bytes;
 }
 
-uint32_t key_group_of_stored(std::string_view stored) {
-  return static_cast<uint32_t>(decode_id(stored.substr(0, 2)));
-}
-
 std::string_view encoded_key_of_stored(std::string_view stored) {
   return stored.substr(header_bytes);
 }

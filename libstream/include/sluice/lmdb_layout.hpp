@@ -42,8 +42,7 @@ inline constexpr std::string_view union_state_prefix = "~union:";
 /// of another.
 [[nodiscard]] std::string stored_key(uint32_t key_group, const std::vector<char>& encoded_key);
 
-/// The key group a stored key starts with, and the prefix of all of that group's keys.
-[[nodiscard]] uint32_t key_group_of_stored(std::string_view stored);
+/// The prefix of all stored keys of a key group.
 [[nodiscard]] std::string key_group_prefix(uint32_t key_group);
 
 /// The encoded key inside a stored key.

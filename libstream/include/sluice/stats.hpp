@@ -1,6 +1,5 @@
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -87,17 +86,11 @@ struct checkpoint_stats {
   /// The instances that acknowledged it, in the order they did.
   std::vector<instance_checkpoint_stats> instances;
 
-  /// Totals over the instances: bytes written, and the longest alignment.
+  /// The bytes all instances wrote.
   [[nodiscard]] uint64_t bytes() const {
     uint64_t n = 0;
     for (const auto& i : instances)
       n += i.bytes;
-    return n;
-  }
-  [[nodiscard]] int64_t max_alignment_ns() const {
-    int64_t n = 0;
-    for (const auto& i : instances)
-      n = std::max(n, i.alignment_ns);
     return n;
   }
 };
