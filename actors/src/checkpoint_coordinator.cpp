@@ -33,7 +33,9 @@ struct coordinator_state {
   /// Sources that have read everything, and the final checkpoint taken after all had.
   std::unordered_set<uint32_t> finished_sources;
   std::optional<uint64_t> final_checkpoint;
-  size_t running = 0;
+  bool final_completed = false;
+  /// Instances that failed and are not yet replaced: no checkpoint is triggered meanwhile.
+  std::unordered_set<uint32_t> recovering;
   bool ending = false;
   static inline const char* name = "sluice.checkpoint_coordinator";
 };
@@ -59,7 +61,7 @@ bool all_sources_finished(coordinator_pointer self) {
 
 void trigger(coordinator_pointer self) {
   auto& st = self->state;
-  if (st.ending || st.in_flight || st.final_checkpoint)
+  if (st.ending || st.in_flight || st.final_checkpoint || !st.recovering.empty())
     return;
   auto id = st.record.triggered + 1;
   st.record.triggered = id;
@@ -74,8 +76,42 @@ void trigger(coordinator_pointer self) {
   st.history.push_back(checkpoint_stats{id, false, true, 0, {}});
   if (all_sources_finished(self))
     st.final_checkpoint = id;
-  for (auto& source : st.config.sources)
-    detail::send_from(self, source, trigger_checkpoint_msg{id});
+  for (auto source : st.config.sources)
+    detail::send_from(self, st.config.instances[source], trigger_checkpoint_msg{id});
+}
+
+/// Triggers the next checkpoint after the interval, or at once when the job's end or a request
+/// waits for one.
+void schedule_next(coordinator_pointer self) {
+  auto& st = self->state;
+  if (all_sources_finished(self) || st.requested)
+    trigger(self);
+  else
+    self->delayed_send(self, st.config.interval, tick_atom::value);
+}
+
+/// An instance failed: the checkpoint in flight cannot complete (the failed incarnation may
+/// have taken it, its successor will not), so it is abandoned, and none is triggered until the
+/// instance is replaced.
+restore_point_msg instance_failed(coordinator_pointer self, uint32_t instance) {
+  auto& st = self->state;
+  if (st.in_flight) {
+    if (st.final_checkpoint == st.in_flight)
+      st.final_checkpoint.reset();
+    st.in_flight.reset();
+    st.history.back().in_flight = false;
+    st.requested = true; // make up for it once the instance is back
+  }
+  st.recovering.insert(instance);
+  return {st.record.completed, st.record.triggered};
+}
+
+void instance_replaced(coordinator_pointer self, instance_replaced_msg& m) {
+  auto& st = self->state;
+  st.config.instances.at(m.instance) = m.handle;
+  self->monitor(m.handle);
+  if (st.recovering.erase(m.instance) > 0 && st.recovering.empty())
+    schedule_next(self);
 }
 
 void acknowledge(coordinator_pointer self, const checkpoint_ack_msg& ack) {
@@ -102,20 +138,22 @@ void acknowledge(coordinator_pointer self, const checkpoint_ack_msg& ack) {
     detail::send_from(self, instance, checkpoint_done_msg{ack.checkpoint});
   if (st.final_checkpoint == ack.checkpoint) {
     // The job's end is covered: the sources may end their streams.
-    for (auto& source : st.config.sources)
-      detail::send_from(self, source, finish_atom::value);
-  } else if (all_sources_finished(self) || st.requested) {
-    trigger(self);
+    st.final_completed = true;
+    for (auto source : st.config.sources)
+      detail::send_from(self, st.config.instances[source], finish_atom::value);
   } else {
-    self->delayed_send(self, st.config.interval, tick_atom::value);
+    schedule_next(self);
   }
 }
 
-/// A source has read everything; once all have, the final checkpoint is taken at once.
+/// A source has read everything; once all have, the final checkpoint is taken at once. A
+/// source restarted after it completed may end at once.
 void source_finished(coordinator_pointer self, uint32_t instance) {
   auto& st = self->state;
   st.finished_sources.insert(instance);
-  if (all_sources_finished(self))
+  if (st.final_completed)
+    detail::send_from(self, st.config.instances.at(instance), finish_atom::value);
+  else if (all_sources_finished(self))
     trigger(self); // waits for a checkpoint in flight, if any: its completion triggers
 }
 
@@ -123,23 +161,25 @@ coordinator_impl::behavior_type coordinator(coordinator_pointer self, coordinato
   auto& st = self->state;
   st.config = std::move(config);
   st.record = st.config.record;
-  st.running = st.config.instances.size();
   for (auto& instance : st.config.instances)
     self->monitor(instance);
-  self->set_down_handler([self](caf::down_msg&) {
+  self->set_down_handler([self](caf::down_msg& msg) {
+    if (msg.reason)
+      return; // failed: its supervisor reports it, if it restarts it
+    // An instance finished: the job is ending, and no checkpoint can complete any more.
     auto& st = self->state;
     st.ending = true;
     st.in_flight.reset();
     if (!st.history.empty())
       st.history.back().in_flight = false; // abandoned, unless it completed
-    if (--st.running == 0)
-      self->quit();
   });
   self->delayed_send(self, st.config.interval, tick_atom::value);
   return {
     [self](tick_atom) { trigger(self); },
     [self](checkpoint_ack_msg& ack) { acknowledge(self, ack); },
     [self](source_finished_msg& m) { source_finished(self, m.instance); },
+    [self](instance_failed_msg& m) { return instance_failed(self, m.instance); },
+    [self](instance_replaced_msg& m) { instance_replaced(self, m); },
     [self](checkpoints_atom) {
       auto& st = self->state;
       std::vector<checkpoint_stats> result{st.history.begin(), st.history.end()};

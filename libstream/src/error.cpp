@@ -24,6 +24,8 @@ std::string to_string(errc code) {
       return "state_failed";
     case errc::cancelled:
       return "cancelled";
+    case errc::gave_up:
+      return "gave_up";
   }
   return "unknown";
 }

@@ -13,7 +13,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "sluice/actors/checkpoint_coordinator.hpp"
-#include "sluice/actors/job_monitor.hpp"
+#include "sluice/actors/pipeline_supervisor.hpp"
 #include "sluice/checkpoint_record.hpp"
 #include "sluice/error.hpp"
 #include "sluice/pipeline.hpp"
@@ -106,13 +106,21 @@ std::optional<caf::error> job::wait_for(std::chrono::milliseconds timeout) {
 }
 
 void job::cancel() {
-  caf::anon_send_exit(monitor_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
 }
 
 std::vector<instance_stats> job::inspect() const {
+  std::vector<control_actor> instances;
+  {
+    std::lock_guard<std::mutex> guard{graph_->mutex};
+    for (const auto& node : graph_->nodes) {
+      auto controls = node->control_handles();
+      instances.insert(instances.end(), controls.begin(), controls.end());
+    }
+  }
   std::vector<instance_stats> result;
   caf::scoped_actor self{*system_};
-  for (const auto& h : instances_) {
+  for (const auto& h : instances) {
     self->request(h, std::chrono::seconds(5), inspect_atom::value)
       .receive([&](instance_stats& s) { result.push_back(std::move(s)); },
                [](caf::error&) { /* the instance has already ended */ });
@@ -141,6 +149,42 @@ caf::expected<uint64_t> job::checkpoint_now() {
   self->request(coordinator_, std::chrono::seconds(5), checkpoint_now_atom::value)
     .receive([&](uint64_t id) { result = id; }, [&](caf::error& err) { result = std::move(err); });
   return result;
+}
+
+caf::expected<control_actor> job::instance(const std::string& operator_name, uint32_t index) const {
+  std::lock_guard<std::mutex> guard{graph_->mutex};
+  for (const auto& node : graph_->nodes) {
+    if (node->name != operator_name)
+      continue;
+    auto controls = node->control_handles();
+    if (index >= controls.size())
+      return make_error(errc::invalid_pipeline,
+                        "operator '" + operator_name + "' has " + std::to_string(controls.size())
+                          + " instances, no instance " + std::to_string(index));
+    return controls[index];
+  }
+  return make_error(errc::invalid_pipeline, "the job has no operator '" + operator_name + "'");
+}
+
+caf::error job::kill(const std::string& operator_name, uint32_t instance_index) {
+  auto target = instance(operator_name, instance_index);
+  if (!target)
+    return std::move(target.error());
+  caf::scoped_actor self{*system_};
+  self->send_exit(*target,
+                  make_error(errc::operator_failed, "instance " + std::to_string(instance_index)
+                                                      + " of operator '" + operator_name
+                                                      + "' killed by fault injection"));
+  return {};
+}
+
+caf::error job::inject_fault(const std::string& operator_name, uint32_t instance_index,
+                             inject_fault_msg fault) {
+  auto target = instance(operator_name, instance_index);
+  if (!target)
+    return std::move(target.error());
+  caf::anon_send(*target, fault);
+  return {};
 }
 
 struct runtime::impl {
@@ -213,7 +257,7 @@ caf::error runtime::run(pipeline& p) {
 }
 
 caf::expected<job> runtime::start(pipeline& p) {
-  auto& g = p.graph_;
+  auto& g = *p.graph_;
   if (!g.problems.empty())
     return invalid(p, g.problems.front());
   if (config_.batch_size == 0)
@@ -294,19 +338,25 @@ caf::expected<job> runtime::start(pipeline& p) {
     return invalid(p, e.what());
   }
   auto& sys = impl_->system;
-  for (auto& node : g.nodes)
-    node->spawn(sys, config, p.name(), batch_mode, restore_to);
+  g.job = detail::job_settings{&sys,
+                               config,
+                               p.name(),
+                               batch_mode,
+                               restore_to,
+                               {},
+                               checkpoints && config.state == state_backend::lmdb,
+                               plan_channels(g)};
   job result;
   result.system_ = &sys;
+  result.graph_ = p.graph_;
   result.outcome_ = std::make_shared<job_outcome>();
-  std::vector<caf::actor> all;
+  std::unique_lock<std::mutex> guard{g.mutex};
+  uint32_t next_instance_number = 0;
   for (auto& node : g.nodes) {
-    auto actors = node->actors();
-    all.insert(all.end(), actors.begin(), actors.end());
-    auto controls = node->control_handles();
-    result.instances_.insert(result.instances_.end(), controls.begin(), controls.end());
+    node->first_instance_number = next_instance_number;
+    next_instance_number += node->effective_parallelism;
+    node->spawn(g);
   }
-  coordinator_actor coordinator;
   if (checkpoints) {
     coordinator_config cc;
     cc.interval = config.checkpoint_interval;
@@ -314,24 +364,26 @@ caf::expected<job> runtime::start(pipeline& p) {
     cc.record = record;
     for (auto& node : g.nodes) {
       auto controls = node->control_handles();
-      cc.instances.insert(cc.instances.end(), controls.begin(), controls.end());
-      for (uint32_t i = 0; i < controls.size(); ++i)
+      for (uint32_t i = 0; i < controls.size(); ++i) {
+        if (node->is_source)
+          cc.sources.push_back(static_cast<uint32_t>(cc.instances.size()));
+        cc.instances.push_back(controls[i]);
         cc.instance_names.emplace_back(node->name, i);
-      if (node->is_source)
-        cc.sources.insert(cc.sources.end(), controls.begin(), controls.end());
+      }
     }
-    coordinator = spawn_checkpoint_coordinator(sys, std::move(cc));
-    all.push_back(caf::actor_cast<caf::actor>(coordinator));
-    result.coordinator_ = coordinator;
+    g.job.coordinator = spawn_checkpoint_coordinator(sys, std::move(cc));
+    result.coordinator_ = g.job.coordinator;
   }
-  result.monitor_ = spawn_job_monitor(sys, std::move(all), result.outcome_);
-  auto plan = plan_channels(g);
-  uint32_t next_instance_number = 0;
-  for (size_t n = 0; n < g.nodes.size(); ++n) {
-    g.nodes[n]->wire(g, plan, n, coordinator, next_instance_number);
-    next_instance_number += g.nodes[n]->effective_parallelism;
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    g.nodes[n]->wire(g, n);
+  std::vector<control_actor> instances;
+  for (auto& node : g.nodes) {
+    auto controls = node->control_handles();
+    instances.insert(instances.end(), controls.begin(), controls.end());
   }
-  for (auto& h : result.instances_)
+  guard.unlock();
+  result.supervisor_ = spawn_pipeline_supervisor(sys, p.graph_, result.outcome_);
+  for (auto& h : instances)
     caf::anon_send(h, start_atom::value);
   return result;
 }

@@ -53,10 +53,10 @@ struct two_inputs {
     using host = detail::operator_host<op::map<int, decltype(identity)>>;
     instance_info info{"p", "id", 0, 1, 128, false, std::nullopt};
     node = sys.spawn<host>(op::map<int, decltype(identity)>{identity}, info, config);
-    wiring<int> w;
+    wiring<int, int> w;
     w.outputs.push_back(edge_wiring<int>{partitioning::forward, {}, 128, {{downstream, 0}}});
-    w.inputs.emplace_back(upstream, 0);
-    w.inputs.emplace_back(upstream, 1);
+    w.inputs.push_back({upstream, 0});
+    w.inputs.push_back({upstream, 1});
     w.coordinator = coordinator;
     w.instance_number = 5;
     caf::anon_send(node, std::move(w));
@@ -78,25 +78,24 @@ struct two_inputs {
     return c;
   }
 
-  template <class Message>
-  void send(Message m) {
-    caf::anon_send(node, std::move(m));
+  /// Sends a marker, numbered after what was sent before on its channel.
+  template <class Marker>
+  void send(Marker m) {
+    caf::anon_send(node, stamps.marker(m));
     sched.run();
   }
 
   void send_batch(channel_index channel, std::vector<int> values) {
-    batch<int> b;
-    b.channel = channel;
-    for (int v : values)
-      b.records.push_back({v, 0});
-    send(std::move(b));
+    caf::anon_send(node, stamps.batch_of(channel, values));
+    sched.run();
   }
 
   std::shared_ptr<test::fake_log> log = std::make_shared<test::fake_log>();
   caf::actor_system_config cfg;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
-  output_actor upstream;
+  test::channel_stamps stamps;
+  output_actor<int> upstream;
   input_actor<int> downstream;
   coordinator_actor coordinator;
   host_actor<int, int> node;

@@ -28,9 +28,9 @@ struct fixture {
     using host = detail::operator_host<op::map<int, decltype(doubler)>>;
     instance_info info{"p", "double", 0, 1, 128, false, std::nullopt};
     node = sys.spawn<host>(op::map<int, decltype(doubler)>{doubler}, info, config);
-    wiring<int> w;
+    wiring<int, int> w;
     w.outputs.push_back(edge_wiring<int>{partitioning::forward, {}, 128, {{downstream, 3}}});
-    w.inputs.emplace_back(upstream, 7);
+    w.inputs.push_back({upstream, 7});
     caf::anon_send(node, std::move(w));
     caf::anon_send(node, start_atom::value);
     sched.run();
@@ -48,13 +48,15 @@ struct fixture {
     return c;
   }
 
-  void send_batch(uint64_t seq, std::vector<int> values) {
-    batch<int> b;
-    b.channel = 0;
-    b.seq = seq;
-    for (int v : values)
-      b.records.push_back({v, 0});
-    caf::anon_send(node, std::move(b));
+  void send_batch(std::vector<int> values) {
+    caf::anon_send(node, stamps.batch_of(0, values));
+    sched.run();
+  }
+
+  /// Sends a marker on input channel 0, numbered after what was sent before.
+  template <class Marker>
+  void send_marker(Marker m) {
+    caf::anon_send(node, stamps.marker(m));
     sched.run();
   }
 
@@ -67,7 +69,8 @@ struct fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
-  output_actor upstream;
+  test::channel_stamps stamps;
+  output_actor<int> upstream;
   input_actor<int> downstream;
   host_actor<int, int> node;
 };
@@ -83,7 +86,7 @@ TEST_CASE("a host grants its input buffer as initial credit to each upstream") {
 
 TEST_CASE("a host sends no record downstream without credit and then no more than granted") {
   fixture f;
-  f.send_batch(0, {1, 2, 3, 4, 5, 6});
+  f.send_batch({1, 2, 3, 4, 5, 6});
   CHECK(f.log->downstream.empty());
   f.grant(5);
   CHECK(f.log->values() == std::vector<int>{2, 4, 6, 8, 10});
@@ -98,23 +101,22 @@ TEST_CASE("a host sends no record downstream without credit and then no more tha
 TEST_CASE("a host returns credit upstream in lumps of half its input buffer") {
   fixture f; // input buffer 8
   f.grant(100);
-  f.send_batch(0, {1, 2, 3});
+  f.send_batch({1, 2, 3});
   CHECK(f.log->credit.size() == 1); // 3 processed: not yet half the buffer
-  f.send_batch(3, {4});
+  f.send_batch({4});
   REQUIRE(f.log->credit.size() == 2);
   CHECK(f.log->credit[1].records == 4);
   CHECK(f.log->credit[1].output == 7);
-  f.send_batch(4, {5, 6, 7, 8, 9});
+  f.send_batch({5, 6, 7, 8, 9});
   REQUIRE(f.log->credit.size() == 3);
   CHECK(f.log->credit[2].records == 5);
 }
 
 TEST_CASE("a blocked host stops taking input and markers wait behind records lacking credit") {
   fixture f;
-  f.send_batch(0, {1, 2, 3, 4, 5, 6, 7, 8}); // fills the output: the host is now blocked
-  caf::anon_send(f.node, watermark_msg{0, 42});
-  f.send_batch(8, {9});
-  f.sched.run();
+  f.send_batch({1, 2, 3, 4, 5, 6, 7, 8}); // fills the output: the host is now blocked
+  f.send_marker(watermark_msg{0, 42});
+  f.send_batch({9});
   // The first batch was processed and its credit returned; the second waits unprocessed.
   CHECK(f.log->credit.size() == 2);
   CHECK(f.log->credit[1].records == 8);
@@ -130,15 +132,15 @@ TEST_CASE("a blocked host stops taking input and markers wait behind records lac
   CHECK(std::get<watermark_msg>(f.log->downstream[3]).time == 42);
   CHECK(std::get<watermark_msg>(f.log->downstream[3]).channel == 3);
   CHECK(std::get<batch<int>>(f.log->downstream[4]).records.at(0).value == 18);
-  CHECK(std::get<batch<int>>(f.log->downstream[4]).seq == 8);
+  CHECK(std::get<watermark_msg>(f.log->downstream[3]).seq == 8);
+  CHECK(std::get<batch<int>>(f.log->downstream[4]).seq == 9);
 }
 
 TEST_CASE("a host forwards end of stream after its last record and then exits") {
   fixture f;
   f.grant(100);
-  f.send_batch(0, {1});
-  caf::anon_send(f.node, end_of_stream_msg{0});
-  f.sched.run();
+  f.send_batch({1});
+  f.send_marker(end_of_stream_msg{0});
   REQUIRE(f.log->downstream.size() == 3);
   CHECK(std::holds_alternative<batch<int>>(f.log->downstream[0]));
   CHECK(std::get<watermark_msg>(f.log->downstream[1]).time == max_timestamp);
@@ -147,13 +149,9 @@ TEST_CASE("a host forwards end of stream after its last record and then exits") 
 
 TEST_CASE("an input that sends a watermark after going idle is active and may go idle again") {
   fixture f;
-  auto send = [&](auto msg) {
-    caf::anon_send(f.node, msg);
-    f.sched.run();
-  };
-  send(idle_msg{0, true});
-  send(watermark_msg{0, 5});
-  send(idle_msg{0, true});
+  f.send_marker(idle_msg{0, true});
+  f.send_marker(watermark_msg{0, 5});
+  f.send_marker(idle_msg{0, true});
   REQUIRE(f.log->downstream.size() == 4);
   CHECK(std::get<idle_msg>(f.log->downstream[0]).idle);
   CHECK(std::get<watermark_msg>(f.log->downstream[1]).time == 5);

@@ -2,6 +2,7 @@
 
 // Fake neighbours for testing one host in isolation: they record what the host sends them.
 
+#include <map>
 #include <memory>
 #include <variant>
 #include <vector>
@@ -36,13 +37,41 @@ struct fake_log {
 // function actors spawned without arguments, which UBSan reports.
 
 /// An upstream instance that records the credit it is granted.
-inline output_actor spawn_fake_upstream(caf::actor_system& sys, std::shared_ptr<fake_log> log) {
+inline output_actor<int> spawn_fake_upstream(caf::actor_system& sys,
+                                             std::shared_ptr<fake_log> log) {
   return sys.spawn(
-    [](output_actor::pointer, std::shared_ptr<fake_log> rec) -> output_actor::behavior_type {
-      return {[rec](credit_msg c) { rec->credit.push_back(c); }};
+    [](output_actor<int>::pointer,
+       std::shared_ptr<fake_log> rec) -> output_actor<int>::behavior_type {
+      return {
+        [rec](credit_msg c) { rec->credit.push_back(c); },
+        [](attach_downstream_msg<int>&) {},
+      };
     },
     std::move(log));
 }
+
+/// Numbers what a test sends on each input channel of a host, as an upstream would.
+class channel_stamps {
+public:
+  batch<int> batch_of(channel_index channel, const std::vector<int>& values) {
+    batch<int> b;
+    b.channel = channel;
+    b.seq = next_[channel];
+    for (int v : values)
+      b.records.push_back({v, 0});
+    next_[channel] += values.size();
+    return b;
+  }
+
+  template <class Marker>
+  Marker marker(Marker m) {
+    m.seq = next_[m.channel]++;
+    return m;
+  }
+
+private:
+  std::map<channel_index, uint64_t> next_;
+};
 
 /// A downstream instance that records batches and markers.
 inline input_actor<int> spawn_fake_downstream(caf::actor_system& sys,
@@ -56,6 +85,7 @@ inline input_actor<int> spawn_fake_downstream(caf::actor_system& sys,
         [rec](idle_msg m) { rec->downstream.emplace_back(m); },
         [rec](end_of_stream_msg m) { rec->downstream.emplace_back(m); },
         [rec](barrier_msg m) { rec->downstream.emplace_back(m); },
+        [](attach_upstream_msg<int>&) {},
       };
     },
     std::move(log));
@@ -70,6 +100,8 @@ inline coordinator_actor spawn_fake_coordinator(caf::actor_system& sys,
       return {
         [rec](checkpoint_ack_msg& m) { rec->acks.push_back(m); },
         [](source_finished_msg&) {},
+        [](instance_failed_msg&) { return restore_point_msg{}; },
+        [](instance_replaced_msg&) {},
         [](checkpoints_atom) { return std::vector<checkpoint_stats>{}; },
         [](checkpoint_now_atom) { return uint64_t{0}; },
       };

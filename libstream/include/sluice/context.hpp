@@ -22,6 +22,8 @@ struct instance_info {
   bool batch_mode = false;
   /// The completed checkpoint the instance's state restores to (empty: the last it saw).
   std::optional<uint64_t> restore_checkpoint;
+  /// How often this instance was restarted in this run.
+  uint32_t incarnation = 0;
 
   /// "operator 'name' (instance i of n) in pipeline 'p'": how errors name an instance.
   [[nodiscard]] std::string describe() const {

@@ -14,6 +14,7 @@ enum class errc : uint8_t {
   io_failed,            ///< A file or device could not be read or written.
   state_failed,         ///< Keyed state could not be read or written.
   cancelled,            ///< The job was cancelled.
+  gave_up,              ///< A supervisor gave up after too many restarts.
 };
 
 /// Makes a Sluice error carrying a human-readable message.

@@ -15,30 +15,87 @@ struct no_input {};
 /// Marks a host without output (a sink).
 struct no_output {};
 
+template <class T>
+struct attach_upstream_msg;
+
+template <class T>
+struct attach_downstream_msg;
+
 /// What an upstream instance sends to a downstream instance of element type T.
 template <class T>
-using input_actor = caf::typed_actor<caf::reacts_to<batch<T>>, caf::reacts_to<watermark_msg>,
-                                     caf::reacts_to<idle_msg>, caf::reacts_to<end_of_stream_msg>,
-                                     caf::reacts_to<barrier_msg>>;
+using input_actor =
+  caf::typed_actor<caf::reacts_to<batch<T>>, caf::reacts_to<watermark_msg>,
+                   caf::reacts_to<idle_msg>, caf::reacts_to<end_of_stream_msg>,
+                   caf::reacts_to<barrier_msg>, caf::reacts_to<attach_upstream_msg<T>>>;
 
-/// What a downstream instance sends back to an upstream instance.
-using output_actor = caf::typed_actor<caf::reacts_to<credit_msg>>;
+/// What a downstream instance of element type T sends back to an upstream instance.
+template <class T>
+using output_actor =
+  caf::typed_actor<caf::reacts_to<credit_msg>, caf::reacts_to<attach_downstream_msg<T>>>;
+
+/// A downstream instance tells its upstream where its input channel resumes: when it restarted,
+/// or when its upstream restarted and said hello (attach_upstream_msg). The upstream sends to
+/// `target` from then on, from element `resume_seq` (replayed from what it retained, or skipped
+/// while it regenerates what the receiver already has), within `credit` records; `incarnation`
+/// is the receiver's.
+template <class T>
+struct attach_downstream_msg {
+  uint32_t output = 0;
+  input_actor<T> target;
+  uint32_t incarnation = 0;
+  uint64_t resume_seq = 0;
+  int64_t credit = 0;
+};
+
+/// A restarted upstream instance says hello on input channel `channel` of a downstream
+/// instance; the downstream answers with an attach_downstream_msg.
+template <class T>
+struct attach_upstream_msg {
+  channel_index channel = 0;
+  output_actor<T> upstream;
+  uint32_t upstream_output = 0;
+  uint32_t incarnation = 0;
+};
 
 /// What the runtime (and later the console) sends to every instance.
 using control_actor =
   caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<flush_atom>,
                    caf::reacts_to<produce_atom>, caf::reacts_to<trigger_checkpoint_msg>,
                    caf::reacts_to<checkpoint_done_msg>, caf::reacts_to<finish_atom>,
+                   caf::reacts_to<inject_fault_msg>,
                    caf::replies_to<inspect_atom>::with<instance_stats>>;
 
+/// Supervisor → coordinator: instance `instance` (its number in the job) failed and will be
+/// restarted; the coordinator abandons the checkpoint in flight, triggers none until the
+/// instance is replaced, and answers where the new incarnation restores to.
+struct instance_failed_msg {
+  uint32_t instance = 0;
+};
+
+/// Coordinator → supervisor: the last completed checkpoint, and the last one triggered (those
+/// in between were abandoned).
+struct restore_point_msg {
+  uint64_t completed = 0;
+  uint64_t abandoned_through = 0;
+};
+
+/// Supervisor → coordinator: the new incarnation of instance `instance`.
+struct instance_replaced_msg {
+  uint32_t instance = 0;
+  control_actor handle;
+};
+
 /// The checkpoint coordinator of a job: instances acknowledge checkpoints and report finished
-/// sources; the job (and the console) asks for statistics and checkpoints on request.
+/// sources; supervisors report failed and replaced instances; the job (and the console) asks
+/// for statistics and checkpoints on request.
 using coordinator_actor =
   caf::typed_actor<caf::reacts_to<checkpoint_ack_msg>, caf::reacts_to<source_finished_msg>,
+                   caf::replies_to<instance_failed_msg>::with<restore_point_msg>,
+                   caf::reacts_to<instance_replaced_msg>,
                    caf::replies_to<checkpoints_atom>::with<std::vector<checkpoint_stats>>,
                    caf::replies_to<checkpoint_now_atom>::with<uint64_t>>;
 
-template <class Out>
+template <class In, class Out>
 struct wiring;
 
 /// The whole typed interface of an operator instance reading In and writing Out.
@@ -47,8 +104,20 @@ struct wiring;
 /// compile, since the upstream holds an `input_actor<Out>` handle.
 template <class In, class Out>
 using host_actor = typename input_actor<In>::template extend_with<
-  output_actor, control_actor>::template extend<caf::reacts_to<wiring<Out>>>;
+  output_actor<Out>, control_actor>::template extend<caf::reacts_to<wiring<In, Out>>>;
 
 } // namespace sluice
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::no_input)
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::instance_failed_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::restore_point_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::instance_replaced_msg)
+
+namespace caf {
+// Channels are attached between instances of one node (distribution attaches them otherwise).
+template <class T>
+struct allowed_unsafe_message_type<sluice::attach_downstream_msg<T>> : std::true_type {};
+template <class T>
+struct allowed_unsafe_message_type<sluice::attach_upstream_msg<T>> : std::true_type {};
+} // namespace caf

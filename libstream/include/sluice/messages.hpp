@@ -11,26 +11,38 @@
 namespace sluice {
 
 /// Downstream → upstream: the receiver may take `records` more records on output `output`.
+/// `incarnation` is the receiver's: credit from an incarnation that was since replaced is void.
 struct credit_msg {
   uint32_t output = 0;
   int64_t records = 0;
+  uint32_t incarnation = 0;
 };
+
+// Every message on a channel carries its sequence number (`seq`: the elements sent on the
+// channel before it, where a record and a marker count one each) and the sender's incarnation
+// (how often its instance restarted). A receiver drops what it already has; see batch.
 
 /// Event time on a channel has advanced to `time`: no record older than it follows.
 struct watermark_msg {
   channel_index channel = 0;
   timestamp time = min_timestamp;
+  uint64_t seq = 0;
+  uint32_t incarnation = 0;
 };
 
 /// The channel declares itself idle (excluded from the watermark minimum) or active again.
 struct idle_msg {
   channel_index channel = 0;
   bool idle = true;
+  uint64_t seq = 0;
+  uint32_t incarnation = 0;
 };
 
 /// The channel carries no more records.
 struct end_of_stream_msg {
   channel_index channel = 0;
+  uint64_t seq = 0;
+  uint32_t incarnation = 0;
 };
 
 /// Everything before this on the channel belongs to checkpoint `checkpoint`, everything after
@@ -38,6 +50,8 @@ struct end_of_stream_msg {
 struct barrier_msg {
   channel_index channel = 0;
   uint64_t checkpoint = 0;
+  uint64_t seq = 0;
+  uint32_t incarnation = 0;
 };
 
 /// Coordinator → source instance: take checkpoint `checkpoint` now.
@@ -75,7 +89,7 @@ struct checkpoint_done_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, barrier_msg& x) {
-  return f(caf::meta::type_name("sluice.barrier"), x.channel, x.checkpoint);
+  return f(caf::meta::type_name("sluice.barrier"), x.channel, x.checkpoint, x.seq, x.incarnation);
 }
 
 template <class Inspector>
@@ -96,22 +110,35 @@ typename Inspector::result_type inspect(Inspector& f, checkpoint_done_msg& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, credit_msg& x) {
-  return f(caf::meta::type_name("sluice.credit"), x.output, x.records);
+  return f(caf::meta::type_name("sluice.credit"), x.output, x.records, x.incarnation);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, watermark_msg& x) {
-  return f(caf::meta::type_name("sluice.watermark"), x.channel, x.time);
+  return f(caf::meta::type_name("sluice.watermark"), x.channel, x.time, x.seq, x.incarnation);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, idle_msg& x) {
-  return f(caf::meta::type_name("sluice.idle"), x.channel, x.idle);
+  return f(caf::meta::type_name("sluice.idle"), x.channel, x.idle, x.seq, x.incarnation);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, end_of_stream_msg& x) {
-  return f(caf::meta::type_name("sluice.eos"), x.channel);
+  return f(caf::meta::type_name("sluice.eos"), x.channel, x.seq, x.incarnation);
+}
+
+/// Fault injection, for tests and the console: the instance fails as its user code would by
+/// throwing on the `throw_at`-th record it handles from now on (0: never), and sleeps `delay_us`
+/// microseconds per batch (0: none).
+struct inject_fault_msg {
+  uint64_t throw_at = 0;
+  int64_t delay_us = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, inject_fault_msg& x) {
+  return f(caf::meta::type_name("sluice.inject_fault"), x.throw_at, x.delay_us);
 }
 
 using start_atom = caf::atom_constant<caf::atom("start")>;

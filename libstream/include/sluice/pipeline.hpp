@@ -52,6 +52,13 @@ public:
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
+  /// How the pipeline's supervisor handles an operator whose supervisor gave up (default:
+  /// supervision::pipeline_default(), the job fails).
+  pipeline& supervision(const sluice::supervision& s) {
+    graph_->supervise = s;
+    return *this;
+  }
+
 private:
   template <class T>
   friend class stream;
@@ -62,13 +69,14 @@ private:
   template <class Host, class In, class Out, class Op>
   size_t add_node(Op op, std::string default_name) {
     auto node = std::make_unique<detail::host_node<Host, In, Out, Op>>(std::move(op));
-    node->name = std::move(default_name) + "#" + std::to_string(graph_.nodes.size());
-    graph_.nodes.push_back(std::move(node));
-    return graph_.nodes.size() - 1;
+    node->name = std::move(default_name) + "#" + std::to_string(graph_->nodes.size());
+    graph_->nodes.push_back(std::move(node));
+    return graph_->nodes.size() - 1;
   }
 
   std::string name_;
-  detail::graph graph_;
+  /// Shared with the job that runs it, whose supervisors restart instances from it.
+  std::shared_ptr<detail::graph> graph_ = std::make_shared<detail::graph>();
 };
 
 /// A stream of records of type T: the output of one or more operators (several after a union).
@@ -174,7 +182,7 @@ private:
     static_assert(std::is_same_v<typename Sink::input_type, T>,
                   "sink: the sink's input type differs from the stream's record type");
     auto s2 = then<Sink>(std::move(s), "sink");
-    p_->graph_.nodes[s2.heads_[0]]->is_sink = true;
+    p_->graph_->nodes[s2.heads_[0]]->is_sink = true;
     return s2;
   }
 
@@ -190,6 +198,22 @@ public:
   stream<T>& name(std::string n) {
     if (auto* node = single_head("name"))
       node->name = std::move(n);
+    return *this;
+  }
+
+  /// What the operator that produces this stream does when its user code throws on a record
+  /// (default: restart, from the last checkpoint).
+  stream<T>& on_failure(failure_policy policy) {
+    if (auto* node = single_head("on_failure"))
+      node->on_failure = policy;
+    return *this;
+  }
+
+  /// How the supervisor of the operator that produces this stream restarts its failed
+  /// instances (default: supervision::operator_default()).
+  stream<T>& supervision(const sluice::supervision& s) {
+    if (auto* node = single_head("supervision"))
+      node->supervise = s;
     return *this;
   }
 
@@ -257,7 +281,7 @@ private:
       e.kind = key_hash ? partitioning::hash : kind_.value_or(partitioning::forward);
       e.explicit_kind = kind_.has_value() && !key_hash;
       e.key_hash = key_hash;
-      p_->graph_.edges.push_back(std::move(e));
+      p_->graph_->edges.push_back(std::move(e));
     }
   }
 
@@ -282,17 +306,17 @@ private:
               + ": set it on each input before the union");
       return nullptr;
     }
-    return p_->graph_.nodes[heads_[0]].get();
+    return p_->graph_->nodes[heads_[0]].get();
   }
 
   std::string describe_heads() const {
     std::string result;
     for (auto h : heads_)
-      result += (result.empty() ? "'" : ", '") + p_->graph_.nodes[h]->name + "'";
+      result += (result.empty() ? "'" : ", '") + p_->graph_->nodes[h]->name + "'";
     return result;
   }
 
-  void problem(std::string text) { p_->graph_.problems.push_back(std::move(text)); }
+  void problem(std::string text) { p_->graph_->problems.push_back(std::move(text)); }
 
   pipeline* p_;
   std::vector<size_t> heads_;
@@ -371,7 +395,7 @@ private:
       for (auto head : input_.heads_) {
         auto combine_id = p.template add_node<detail::operator_host<combine_type>, T, partial>(
           combine_type{key_fn_, agg}, what + "/combine");
-        p.graph_.nodes[combine_id]->added =
+        p.graph_->nodes[combine_id]->added =
           detail::node_base::added_stage{head, merge_id, "combine"};
         stream<T>{p, {head}}.connect(combine_id, nullptr);
         stream<partial>{p, {combine_id}}.connect(merge_id, hash);
@@ -408,8 +432,8 @@ stream<typename Src::output_type> pipeline::source(Src src) {
   using out = typename Src::output_type;
   bool bounded = src.bounded();
   auto id = add_node<detail::source_host<Src>, no_input, out>(std::move(src), "source");
-  graph_.nodes[id]->is_source = true;
-  graph_.nodes[id]->bounded = bounded;
+  graph_->nodes[id]->is_source = true;
+  graph_->nodes[id]->bounded = bounded;
   return {*this, {id}};
 }
 

@@ -33,13 +33,16 @@ using channel_index = uint32_t;
 
 /// The unit of data on a channel: consecutive records with the sequence number of the first.
 ///
-/// A batch travels from one upstream instance to one downstream instance. `seq` counts records
-/// sent on the channel before this batch, so a receiver can tell replays from new data.
+/// A batch travels from one upstream instance to one downstream instance. `seq` counts the
+/// elements (records and markers) sent on the channel before this batch, so a receiver can tell
+/// replays from new data; `incarnation` tells which incarnation of the upstream instance sent
+/// it (it grows with each restart).
 template <class T>
 struct batch {
   channel_index channel = 0;
   uint64_t seq = 0;
   std::vector<record<T>> records;
+  uint32_t incarnation = 0;
 };
 
 /// Types CAF can serialize: records of them can cross a node boundary.
@@ -53,7 +56,7 @@ typename Inspector::result_type inspect(Inspector& f, record<T>& x) {
 
 template <class Inspector, serializable T>
 typename Inspector::result_type inspect(Inspector& f, batch<T>& x) {
-  return f(caf::meta::type_name("sluice.batch"), x.channel, x.seq, x.records);
+  return f(caf::meta::type_name("sluice.batch"), x.channel, x.seq, x.records, x.incarnation);
 }
 
 } // namespace sluice

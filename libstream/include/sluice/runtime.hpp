@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -21,6 +22,10 @@ namespace sluice {
 
 class pipeline;
 struct job_outcome;
+
+namespace detail {
+class graph;
+} // namespace detail
 
 /// A running pipeline.
 class job {
@@ -45,12 +50,25 @@ public:
   /// the job takes no checkpoints (runtime_config::checkpoint_interval is 0) or is ending.
   [[nodiscard]] caf::expected<uint64_t> checkpoint_now();
 
+  /// Fault injection: kills instance `instance` of operator `operator_name` as a crash would;
+  /// its supervisor handles the failure. An error if there is no such instance.
+  caf::error kill(const std::string& operator_name, uint32_t instance);
+
+  /// Fault injection: the instance fails as if its user code threw on the `fault.throw_at`-th
+  /// record it handles from now on, and sleeps `fault.delay_us` per batch. An error if there is
+  /// no such instance.
+  caf::error inject_fault(const std::string& operator_name, uint32_t instance,
+                          inject_fault_msg fault);
+
 private:
   friend class runtime;
 
+  /// The live incarnation of an instance, or an error naming what is unknown.
+  caf::expected<control_actor> instance(const std::string& operator_name, uint32_t index) const;
+
   caf::actor_system* system_ = nullptr;
-  caf::actor monitor_;
-  std::vector<control_actor> instances_;
+  caf::actor supervisor_;
+  std::shared_ptr<detail::graph> graph_;
   coordinator_actor coordinator_;
   std::shared_ptr<job_outcome> outcome_;
 };

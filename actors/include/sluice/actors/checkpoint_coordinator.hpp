@@ -20,11 +20,11 @@ struct coordinator_config {
   /// when the job started.
   std::string record_path;
   checkpoint_record record;
-  /// Every instance (numbered by position) with its operator name and index, and which of
-  /// them are sources.
+  /// Every instance (numbered by position) with its operator name and index, and the numbers
+  /// of the sources.
   std::vector<control_actor> instances;
   std::vector<std::pair<std::string, uint32_t>> instance_names;
-  std::vector<control_actor> sources;
+  std::vector<uint32_t> sources;
 };
 
 /// Spawns the coordinator of a job's checkpoints (aligned barriers, as Flink's).
@@ -45,8 +45,12 @@ struct coordinator_config {
 /// the coordinator takes a final checkpoint at once, and when it completes tells the sources
 /// to end their streams. So a job restored after its sources finished resumes from the end.
 ///
-/// It monitors the instances: once one has exited (the job is ending), it takes no further
-/// checkpoints, and it exits when all have. A record it cannot write stops it with an error.
+/// When a supervisor reports a failed instance, it abandons the checkpoint in flight, answers
+/// with the last completed checkpoint (where the new incarnation restores to), and triggers no
+/// checkpoint until the supervisor reports the instance replaced.
+///
+/// It monitors the instances: once one has finished (the job is ending), it takes no further
+/// checkpoints. The job's supervisor stops it. A record it cannot write stops it with an error.
 coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys, coordinator_config config);
 
 } // namespace sluice

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <typeinfo>
@@ -18,6 +19,8 @@
 #include "sluice/context.hpp"
 #include "sluice/detail/output_channels.hpp"
 #include "sluice/interfaces.hpp"
+#include "sluice/recovery_log.hpp"
+#include "sluice/supervision.hpp"
 
 namespace sluice::detail {
 
@@ -55,7 +58,21 @@ struct channel_plan {
 
 class graph;
 
+/// How a new incarnation of an instance starts.
+struct restart_plan {
+  /// The completed checkpoint its state restores to.
+  uint64_t restore_to = 0;
+  /// Checkpoints after `restore_to` up to this one were abandoned (see recovery_wiring).
+  uint64_t abandoned_through = 0;
+  /// Replay the logged input order (the upstream resends what it sent), or not (it
+  /// regenerates its output afresh as well).
+  bool keep_order = true;
+};
+
 /// A node of the logical graph; knows how to spawn and wire its instances.
+///
+/// Once the job runs, the node keeps the handle and incarnation of each of its instances, which
+/// change as supervisors restart them: read and change them only under the graph's mutex.
 class node_base {
 public:
   virtual ~node_base() = default;
@@ -65,8 +82,13 @@ public:
   bool is_source = false;
   bool is_sink = false;
   bool bounded = true;
+  /// How a failure of one of its instances is handled.
+  supervision supervise;
+  failure_policy on_failure = failure_policy::restart;
   /// Resolved when the pipeline starts.
   uint32_t effective_parallelism = 1;
+  /// The job-wide number of its first instance (instances are numbered node by node).
+  uint32_t first_instance_number = 0;
 
   /// A stage the pipeline added in front of an operator (its combiner): it runs at the
   /// parallelism of its input node and is named `<operator name>/<role>`.
@@ -80,18 +102,16 @@ public:
   /// The record types in and out, as "In -> Out".
   [[nodiscard]] virtual std::string record_types() const = 0;
 
-  /// Spawns one actor per instance; their keyed state restores to checkpoint `restore_to`
-  /// when given.
-  virtual void spawn(caf::actor_system& sys, const runtime_config& config,
-                     const std::string& pipeline, bool batch_mode,
-                     std::optional<uint64_t> restore_to) = 0;
+  /// Spawns the first incarnation of every instance.
+  virtual void spawn(graph& g) = 0;
 
-  /// Sends each instance its wiring; instance i gets the number `first_instance_number + i`
-  /// for acknowledging checkpoints to `coordinator` (null when the job takes none).
-  virtual void wire(const graph& g, const std::vector<channel_plan>& plan, size_t self_id,
-                    const coordinator_actor& coordinator, uint32_t first_instance_number) = 0;
+  /// Sends each instance its wiring.
+  virtual void wire(const graph& g, size_t self_id) = 0;
 
-  [[nodiscard]] virtual std::vector<output_actor> output_handles() const = 0;
+  /// Spawns, wires and starts a new incarnation of instance `index`; returns it.
+  virtual caf::actor restart(const graph& g, size_t self_id, uint32_t index,
+                             const restart_plan& plan, const std::string& last_failure) = 0;
+
   [[nodiscard]] virtual std::vector<control_actor> control_handles() const = 0;
   [[nodiscard]] virtual std::vector<caf::actor> actors() const = 0;
 };
@@ -101,7 +121,33 @@ template <class T>
 class node_input {
 public:
   virtual ~node_input() = default;
-  [[nodiscard]] virtual std::vector<input_actor<T>> input_handles() const = 0;
+  [[nodiscard]] virtual input_actor<T> input_handle(uint32_t index) const = 0;
+  [[nodiscard]] virtual uint32_t incarnation(uint32_t index) const = 0;
+};
+
+/// The instances of a node that emit records of type T.
+template <class T>
+class node_output {
+public:
+  virtual ~node_output() = default;
+  [[nodiscard]] virtual output_actor<T> output_handle(uint32_t index) const = 0;
+  [[nodiscard]] virtual uint32_t incarnation(uint32_t index) const = 0;
+};
+
+/// What every instance of a running job is spawned with.
+struct job_settings {
+  caf::actor_system* system = nullptr;
+  runtime_config config;
+  std::string pipeline;
+  bool batch_mode = false;
+  /// The checkpoint the job started from, if any.
+  std::optional<uint64_t> restore_to;
+  /// Null when the job takes no checkpoints.
+  coordinator_actor coordinator;
+  /// Failed instances can be restarted: the job takes checkpoints of LMDB state. Instances then
+  /// log their input order and retain what they sent.
+  bool recovery = false;
+  std::vector<channel_plan> plan;
 };
 
 /// The logical graph of a pipeline: nodes in creation order and the edges between them.
@@ -111,68 +157,54 @@ public:
   std::vector<edge> edges;
   /// Misuse found while the pipeline was described, reported when it runs.
   std::vector<std::string> problems;
+  /// How the pipeline's supervisor handles an operator that gave up.
+  supervision supervise = supervision::pipeline_default();
+  /// Set when a job starts; the job and its supervisors share the graph.
+  job_settings job;
+  /// Guards the instance handles of all nodes once the job runs.
+  mutable std::mutex mutex;
+
+  [[nodiscard]] bool recovers() const noexcept { return job.recovery; }
 };
 
 /// A node hosting instances of `Host` (an operator_host or source_host).
 template <class Host, class In, class Out, class Op>
-class host_node final : public node_base, public node_input<In> {
+class host_node final : public node_base, public node_input<In>, public node_output<Out> {
 public:
   explicit host_node(Op prototype) : prototype_(std::move(prototype)) {}
 
   std::string record_types() const override { return type_name<In>() + " -> " + type_name<Out>(); }
 
-  void spawn(caf::actor_system& sys, const runtime_config& config, const std::string& pipeline,
-             bool batch_mode, std::optional<uint64_t> restore_to) override {
+  void spawn(graph& g) override {
     instances_.clear();
-    max_parallelism_ = config.max_parallelism;
+    incarnations_.assign(effective_parallelism, 0);
+    logs_.clear();
     for (uint32_t i = 0; i < effective_parallelism; ++i) {
-      instance_info info{pipeline,   name,      i, effective_parallelism, config.max_parallelism,
-                         batch_mode, restore_to};
-      instances_.push_back(sys.spawn<Host>(prototype_, std::move(info), config));
+      if (g.recovers())
+        logs_.push_back(std::make_shared<recovery_log>(g.job.restore_to.value_or(0)));
+      instances_.push_back(spawn_incarnation(g, i, g.job.restore_to));
     }
   }
 
-  void wire(const graph& g, const std::vector<channel_plan>& plan, size_t self_id,
-            const coordinator_actor& coordinator, uint32_t first_instance_number) override {
+  void wire(const graph& g, size_t self_id) override {
     for (uint32_t i = 0; i < effective_parallelism; ++i) {
-      wiring<Out> w;
-      w.coordinator = coordinator;
-      w.instance_number = first_instance_number + i;
-      // Outputs: one edge_wiring per outgoing edge, targets in output-index order.
-      if constexpr (!std::is_same_v<Out, no_output>) {
-        for (size_t e = 0; e < g.edges.size(); ++e) {
-          const auto& ed = g.edges[e];
-          if (ed.from != self_id)
-            continue;
-          edge_wiring<Out> ew;
-          ew.kind = ed.effective;
-          ew.max_parallelism = max_parallelism_;
-          if (ed.key_hash)
-            ew.key_hash =
-              *static_cast<const std::function<uint64_t(const Out&)>*>(ed.key_hash.get());
-          auto* down = dynamic_cast<node_input<Out>*>(g.nodes[ed.to].get());
-          auto handles = down->input_handles();
-          for (const auto& c : plan)
-            if (c.edge == e && c.from_instance == i)
-              ew.targets.push_back(channel_target<Out>{handles[c.to_instance], c.input_index});
-          w.outputs.push_back(std::move(ew));
-        }
-      }
-      // Inputs: indexed by input channel index.
-      for (const auto& c : plan) {
-        if (g.edges[c.edge].to != self_id || c.to_instance != i)
-          continue;
-        if (w.inputs.size() <= c.input_index)
-          w.inputs.resize(c.input_index + 1);
-        auto ups = g.nodes[g.edges[c.edge].from]->output_handles();
-        w.inputs[c.input_index] = {ups[c.from_instance], c.output_index};
-      }
-      caf::anon_send(instances_[i], std::move(w));
+      recovery_wiring recovery;
+      if (!logs_.empty())
+        recovery.log = logs_[i];
+      caf::anon_send(instances_[i], wiring_of(g, self_id, i, std::move(recovery)));
     }
   }
 
-  std::vector<output_actor> output_handles() const override {
-    return {instances_.begin(), instances_.end()};
+  caf::actor restart(const graph& g, size_t self_id, uint32_t index, const restart_plan& plan,
+                     const std::string& last_failure) override {
+    ++incarnations_[index];
+    instances_[index] = spawn_incarnation(g, index, plan.restore_to);
+    recovery_wiring recovery{logs_.at(index), true, plan.keep_order, plan.abandoned_through,
+                             last_failure};
+    auto w = wiring_of(g, self_id, index, std::move(recovery));
+    caf::anon_send(instances_[index], std::move(w));
+    caf::anon_send(instances_[index], start_atom::value);
+    return caf::actor_cast<caf::actor>(instances_[index]);
   }
 
   std::vector<control_actor> control_handles() const override {
@@ -186,14 +218,70 @@ public:
     return result;
   }
 
-  std::vector<input_actor<In>> input_handles() const override {
-    return {instances_.begin(), instances_.end()};
-  }
+  input_actor<In> input_handle(uint32_t index) const override { return instances_.at(index); }
+  output_actor<Out> output_handle(uint32_t index) const override { return instances_.at(index); }
+  uint32_t incarnation(uint32_t index) const override { return incarnations_.at(index); }
 
 private:
+  host_actor<In, Out> spawn_incarnation(const graph& g, uint32_t index,
+                                        std::optional<uint64_t> restore_to) {
+    const auto& job = g.job;
+    instance_info info{job.pipeline,
+                       name,
+                       index,
+                       effective_parallelism,
+                       job.config.max_parallelism,
+                       job.batch_mode,
+                       restore_to,
+                       incarnations_[index]};
+    return job.system->spawn<Host>(prototype_, std::move(info), job.config);
+  }
+
+  /// The wiring of instance `index`, with the current handles of its neighbours.
+  wiring<In, Out> wiring_of(const graph& g, size_t self_id, uint32_t index,
+                            recovery_wiring recovery) const {
+    wiring<In, Out> w;
+    w.coordinator = g.job.coordinator;
+    w.instance_number = first_instance_number + index;
+    w.recovery = std::move(recovery);
+    // Outputs: one edge_wiring per outgoing edge, targets in output-index order.
+    if constexpr (!std::is_same_v<Out, no_output>) {
+      for (size_t e = 0; e < g.edges.size(); ++e) {
+        const auto& ed = g.edges[e];
+        if (ed.from != self_id)
+          continue;
+        edge_wiring<Out> ew;
+        ew.kind = ed.effective;
+        ew.max_parallelism = g.job.config.max_parallelism;
+        if (ed.key_hash)
+          ew.key_hash = *static_cast<const std::function<uint64_t(const Out&)>*>(ed.key_hash.get());
+        auto* down = dynamic_cast<node_input<Out>*>(g.nodes[ed.to].get());
+        for (const auto& c : g.job.plan)
+          if (c.edge == e && c.from_instance == index)
+            ew.targets.push_back(channel_target<Out>{
+              down->input_handle(c.to_instance), c.input_index, down->incarnation(c.to_instance)});
+        w.outputs.push_back(std::move(ew));
+      }
+    }
+    // Inputs: indexed by input channel index.
+    if constexpr (!std::is_same_v<In, no_input>) {
+      for (const auto& c : g.job.plan) {
+        if (g.edges[c.edge].to != self_id || c.to_instance != index)
+          continue;
+        if (w.inputs.size() <= c.input_index)
+          w.inputs.resize(c.input_index + 1);
+        auto* up = dynamic_cast<node_output<In>*>(g.nodes[g.edges[c.edge].from].get());
+        w.inputs[c.input_index] = {up->output_handle(c.from_instance), c.output_index,
+                                   up->incarnation(c.from_instance)};
+      }
+    }
+    return w;
+  }
+
   Op prototype_;
-  uint32_t max_parallelism_ = 128;
   std::vector<host_actor<In, Out>> instances_;
+  std::vector<uint32_t> incarnations_;
+  std::vector<std::shared_ptr<recovery_log>> logs_;
 };
 
 } // namespace sluice::detail

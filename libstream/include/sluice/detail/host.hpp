@@ -4,8 +4,11 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -66,8 +69,50 @@ struct host_core {
   /// Where checkpoints are acknowledged (null when the job takes none).
   coordinator_actor coordinator;
   uint32_t instance_number = 0;
+  /// How the instance takes part in recovery; `recovery.log` is null without checkpoints.
+  recovery_wiring recovery;
+  /// A fault injected for tests: fail on record `fault.throw_at` counted from
+  /// `fault_counted_from` records in.
+  inject_fault_msg fault;
+  uint64_t fault_counted_from = 0;
   bool failed = false;
   bool flush_scheduled = false;
+
+  /// Takes the wiring's outputs, coordinator and recovery settings.
+  template <class In>
+  void configure(caf::local_actor* self, wiring<In, Out>& w) {
+    out.configure(self, std::move(w.outputs), config.batch_size, info.incarnation,
+                  w.recovery.log != nullptr);
+    coordinator = std::move(w.coordinator);
+    instance_number = w.instance_number;
+    recovery = std::move(w.recovery);
+    stats.restarts = info.incarnation;
+    stats.last_failure = recovery.last_failure;
+  }
+
+  /// True for a checkpoint a failed incarnation took part in and that was abandoned: a replay
+  /// passes its barrier on without taking it again.
+  [[nodiscard]] bool abandoned(uint64_t id) const noexcept {
+    return recovery.restarted && id <= recovery.abandoned_through;
+  }
+
+  /// Notes in the recovery log where the channels stand after checkpoint `id`'s barrier.
+  void note_checkpoint(uint64_t id, std::vector<uint64_t> inputs, uint64_t emitted) {
+    if (recovery.log && !abandoned(id))
+      recovery.log->took(id, {std::move(inputs), out.positions(), emitted, 0, 0});
+  }
+
+  /// Applies an injected fault to a batch of `n` records: sleeps, and throws on the chosen
+  /// record.
+  void inject() {
+    if (fault.delay_us > 0)
+      std::this_thread::sleep_for(std::chrono::microseconds{fault.delay_us});
+    if (fault.throw_at > 0 && stats.records_in - fault_counted_from >= fault.throw_at) {
+      auto at = fault.throw_at;
+      fault.throw_at = 0;
+      throw std::runtime_error("injected fault on record " + std::to_string(at));
+    }
+  }
 
   /// Runs `fn` and adds its duration to the busy time. Only every `busy_sample_every`-th call
   /// reads the clock (counting for all calls in between): two clock reads per batch would cost
@@ -114,6 +159,8 @@ struct host_core {
   /// if the state could not be written.
   template <class Self>
   bool take_checkpoint(Self* self, uint64_t id, int64_t alignment_ns) {
+    if (abandoned(id))
+      return true;
     auto start = clock::now();
     std::string what;
     uint64_t bytes = 0;
@@ -138,6 +185,9 @@ struct host_core {
       fail(self, "completing checkpoint " + std::to_string(id) + ": " + what);
       return false;
     }
+    out.release(id);
+    if (recovery.log)
+      recovery.log->completed(id);
     stats.checkpoint_completed = id;
     return true;
   }
@@ -158,10 +208,12 @@ struct host_core {
     try_finish(self);
   }
 
-  /// Sends what credit allows; exits when nothing is left to send.
+  /// Sends what credit allows; exits when nothing is left to send. An instance that can be
+  /// recovered stays, to replay what it retains to a restarted downstream instance, until the
+  /// job ends.
   void try_finish(caf::scheduled_actor* self) {
     out.flush();
-    if (out.empty())
+    if (out.empty() && (!recovery.log || out.channel_count() == 0))
       self->quit();
   }
 
@@ -174,6 +226,10 @@ struct host_core {
 
 /// Hosts an operator (or a sink) as an actor: does the credit protocol, watermarks, end of
 /// stream and counters, and calls the operator's hooks.
+///
+/// With recovery (docs/architecture.md, "Recovery"), it drops elements it already has, logs the
+/// order in which it handles its inputs, and, as a restarted incarnation, first replays its input
+/// in the logged order.
 template <operator_type Op>
 class operator_host : public host_actor<typename Op::input_type, typename Op::output_type>::base {
 public:
@@ -205,7 +261,7 @@ public:
     return {
       [this](batch<in_type>& b) { on_data(std::move(b)); },
       [this](credit_msg c) {
-        core_.out.add_credit(c.output, c.records);
+        core_.out.add_credit(c);
         if (core_.finishing)
           try_finish();
         else
@@ -214,11 +270,25 @@ public:
       [this](watermark_msg m) { on_marker(m); },
       [this](idle_msg m) { on_marker(m); },
       [this](end_of_stream_msg m) { on_marker(m); },
-      [this](barrier_msg m) { on_barrier(m); },
+      [this](barrier_msg m) { on_marker(m); },
+      [this](attach_upstream_msg<in_type>& m) { on_upstream_hello(m); },
+      [this](attach_downstream_msg<out_type>& m) {
+        if (auto error = core_.out.attach(m.output, std::move(m.target), m.incarnation,
+                                          m.resume_seq, m.credit))
+          return fail(*error);
+        if (core_.finishing)
+          try_finish();
+        else
+          drain();
+      },
       [this](start_atom) { start(); },
       [](trigger_checkpoint_msg) {}, // only sources start checkpoints and end streams
       [](finish_atom) {},
       [this](checkpoint_done_msg m) { on_checkpoint_done(m.checkpoint); },
+      [this](inject_fault_msg m) {
+        core_.fault = m;
+        core_.fault_counted_from = core_.stats.records_in;
+      },
       [this](flush_atom) {
         core_.flush_scheduled = false;
         core_.out.flush();
@@ -226,15 +296,14 @@ public:
       },
       [](produce_atom) {},
       [this](inspect_atom) { return core_.snapshot(); },
-      [this](wiring<out_type>& w) {
-        core_.out.configure(this, std::move(w.outputs), core_.config.batch_size);
-        core_.coordinator = std::move(w.coordinator);
-        core_.instance_number = w.instance_number;
+      [this](wiring<in_type, out_type>& w) {
+        core_.configure(this, w);
         inputs_.clear();
-        for (auto& [upstream, output] : w.inputs) {
+        for (auto& wired : w.inputs) {
           input_channel in;
-          in.upstream = std::move(upstream);
-          in.upstream_output = output;
+          in.upstream = std::move(wired.upstream);
+          in.upstream_output = wired.output;
+          in.incarnation = wired.incarnation;
           inputs_.push_back(std::move(in));
         }
         watermarks_.resize(inputs_.size());
@@ -247,8 +316,13 @@ private:
     std::variant<batch<in_type>, watermark_msg, idle_msg, end_of_stream_msg, barrier_msg>;
 
   struct input_channel {
-    output_actor upstream;
+    output_actor<in_type> upstream;
     uint32_t upstream_output = 0;
+    /// The incarnation of the upstream instance: what older ones sent is dropped.
+    uint32_t incarnation = 0;
+    /// The sequence numbers of the next element to arrive and of the next to be handled.
+    uint64_t next = 0;
+    uint64_t handled = 0;
     uint64_t queued = 0;
     /// Records processed but not yet granted back as credit.
     uint64_t ungranted = 0;
@@ -259,6 +333,8 @@ private:
     /// The barrier was handled (everything before it processed).
     bool aligned = false;
     std::deque<event> held;
+    /// What arrived while a restarted incarnation replays, waiting for its turn in the log.
+    std::deque<event> replay;
   };
 
   void start() {
@@ -267,21 +343,125 @@ private:
       if (!guarded([&] { op_.open(ctx_); }, what))
         return fail(what);
     }
+    if (core_.recovery.restarted)
+      return restart();
     for (auto& in : inputs_)
       send_from(this, in.upstream,
-                credit_msg{in.upstream_output, static_cast<int64_t>(core_.config.input_buffer)});
+                credit_msg{in.upstream_output, static_cast<int64_t>(core_.config.input_buffer),
+                           core_.info.incarnation});
     if (inputs_.empty())
       finish_inputs();
+  }
+
+  /// A new incarnation: takes its channels' positions from the restored checkpoint, asks its
+  /// upstream instances to send from there and its downstream instances where to resume, and
+  /// replays what the log holds.
+  void restart() {
+    const recovery_log::position* where = nullptr;
+    std::string what;
+    if (!guarded(
+          [&] {
+            where = &core_.recovery.log->restart(core_.info.restore_checkpoint.value_or(0),
+                                                 core_.recovery.keep_order);
+          },
+          what))
+      return fail(what);
+    core_.out.resume_at(where->outputs);
+    replay_index_ = where->order_mark;
+    replaying_ = core_.recovery.log->order_at(replay_index_) != nullptr;
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      auto& in = inputs_[i];
+      in.next = in.handled = i < where->inputs.size() ? where->inputs[i] : 0;
+      send_from(this, in.upstream,
+                attach_downstream_msg<in_type>{in.upstream_output, input_actor<in_type>{this},
+                                               core_.info.incarnation, in.next,
+                                               static_cast<int64_t>(core_.config.input_buffer)});
+    }
+    if constexpr (!std::is_same_v<out_type, no_output>)
+      core_.out.say_hello(output_actor<out_type>{this});
+    if (inputs_.empty())
+      finish_inputs();
+  }
+
+  /// A restarted upstream instance says hello: from now on the channel is its, resuming after
+  /// what arrived from the failed one, with the credit that is free.
+  void on_upstream_hello(attach_upstream_msg<in_type>& m) {
+    if (m.channel >= inputs_.size())
+      return fail("hello on unknown input channel " + std::to_string(m.channel));
+    auto& in = inputs_[m.channel];
+    in.upstream = std::move(m.upstream);
+    in.upstream_output = m.upstream_output;
+    in.incarnation = m.incarnation;
+    in.ungranted = 0;
+    auto free = static_cast<int64_t>(core_.config.input_buffer) - static_cast<int64_t>(in.queued);
+    send_from(
+      this, in.upstream,
+      attach_downstream_msg<in_type>{in.upstream_output, input_actor<in_type>{this},
+                                     core_.info.incarnation, in.next, std::max<int64_t>(free, 0)});
+  }
+
+  /// Checks an arriving message against what the channel delivered so far: returns how many of
+  /// its `n` leading elements are new, from the `skip`-th on; 0 to drop it.
+  uint64_t accept(input_channel& in, uint64_t seq, uint64_t n, uint32_t incarnation,
+                  uint64_t& skip) {
+    if (incarnation != in.incarnation)
+      return 0; // sent by an incarnation that has since been replaced
+    if (seq > in.next) {
+      fail("input channel lost elements " + std::to_string(in.next) + " to "
+           + std::to_string(seq - 1));
+      return 0;
+    }
+    skip = in.next - seq;
+    if (skip >= n)
+      return 0;
+    in.next = seq + n;
+    return n - skip;
   }
 
   void on_data(batch<in_type>&& b) {
     if (b.channel >= inputs_.size())
       return fail("batch on unknown input channel " + std::to_string(b.channel));
     auto& in = inputs_[b.channel];
+    uint64_t skip = 0;
+    auto n = b.records.size();
+    if (accept(in, b.seq, n, b.incarnation, skip) == 0) {
+      if (b.incarnation == in.incarnation)
+        grant(in, n); // a duplicate still took credit
+      return;
+    }
+    if (skip > 0) {
+      b.records.erase(b.records.begin(), b.records.begin() + static_cast<std::ptrdiff_t>(skip));
+      b.seq += skip;
+      grant(in, skip);
+    }
     in.queued += b.records.size();
     queued_ += b.records.size();
     core_.stats.peak_queued_per_channel =
       std::max<uint64_t>(core_.stats.peak_queued_per_channel, in.queued);
+    if (replaying_) {
+      in.replay.emplace_back(std::move(b));
+      return replay();
+    }
+    enqueue(std::move(b));
+  }
+
+  template <class Marker>
+  void on_marker(Marker m) {
+    if (m.channel >= inputs_.size())
+      return fail("marker on unknown input channel " + std::to_string(m.channel));
+    auto& in = inputs_[m.channel];
+    uint64_t skip = 0;
+    if (accept(in, m.seq, 1, m.incarnation, skip) == 0)
+      return;
+    if (replaying_) {
+      in.replay.emplace_back(m);
+      return replay();
+    }
+    enqueue(m);
+  }
+
+  void enqueue(batch<in_type>&& b) {
+    auto& in = inputs_[b.channel];
     if (in.holding) {
       in.held.emplace_back(std::move(b));
       return;
@@ -297,38 +477,31 @@ private:
   }
 
   template <class Marker>
-  void on_marker(Marker m) {
-    if (m.channel >= inputs_.size())
-      return fail("marker on unknown input channel " + std::to_string(m.channel));
+  void enqueue(Marker m) {
     auto& in = inputs_[m.channel];
     if (in.holding) {
       in.held.emplace_back(m);
       return;
     }
+    if constexpr (std::is_same_v<Marker, barrier_msg>)
+      start_alignment(in, m.checkpoint);
     events_.emplace_back(m);
     drain();
   }
 
   /// A barrier: the channel holds back what follows it until the checkpoint is aligned.
-  void on_barrier(barrier_msg m) {
-    if (m.channel >= inputs_.size())
-      return fail("barrier on unknown input channel " + std::to_string(m.channel));
-    auto& in = inputs_[m.channel];
-    if (in.holding) {
-      in.held.emplace_back(m);
-      return;
-    }
+  void start_alignment(input_channel& in, uint64_t checkpoint) {
     in.holding = true;
     if (!aligning_) {
-      aligning_ = m.checkpoint;
+      aligning_ = checkpoint;
       alignment_started_ = clock::now();
     }
-    events_.emplace_back(m);
-    drain();
   }
 
   /// Processes queued input while output credit allows; flushes when the input runs dry.
   void drain() {
+    if (replaying_)
+      return replay();
     while (!events_.empty() && !core_.failed && !core_.finishing) {
       if (core_.out.blocked()) {
         core_.note_blocked(true);
@@ -348,6 +521,73 @@ private:
       core_.arm_flush(this);
   }
 
+  /// Handles what arrived in the order the log gives, while output credit allows; once the log
+  /// is done, goes on as usual with what arrived meanwhile.
+  void replay() {
+    while (replaying_ && !core_.failed) {
+      const auto* run = core_.recovery.log->order_at(replay_index_);
+      if (!run)
+        return end_replay();
+      if (run->channel >= inputs_.size())
+        return fail("the recovery log names unknown input channel " + std::to_string(run->channel));
+      auto& in = inputs_[run->channel];
+      if (in.replay.empty() || core_.out.blocked()) {
+        core_.arm_flush(this);
+        return; // more input, or credit, resumes the replay
+      }
+      auto wanted = run->elements - replayed_in_run_;
+      auto& front = in.replay.front();
+      uint64_t done = 1;
+      if (auto* b = std::get_if<batch<in_type>>(&front); b && b->records.size() > wanted) {
+        // The failed incarnation handled this batch's records in two turns.
+        batch<in_type> head;
+        head.channel = b->channel;
+        head.seq = b->seq;
+        head.incarnation = b->incarnation;
+        head.records.assign(
+          std::make_move_iterator(b->records.begin()),
+          std::make_move_iterator(b->records.begin() + static_cast<std::ptrdiff_t>(wanted)));
+        b->records.erase(b->records.begin(),
+                         b->records.begin() + static_cast<std::ptrdiff_t>(wanted));
+        b->seq += wanted;
+        done = wanted;
+        handle(head);
+      } else {
+        if (b)
+          done = b->records.size();
+        if (auto* barrier = std::get_if<barrier_msg>(&front); barrier && !in.holding)
+          start_alignment(in, barrier->checkpoint);
+        auto e = std::move(front);
+        in.replay.pop_front();
+        std::visit([this](auto& x) { handle(x); }, e);
+      }
+      replayed_in_run_ += done;
+      if (replayed_in_run_ == run->elements) {
+        ++replay_index_;
+        replayed_in_run_ = 0;
+      }
+    }
+  }
+
+  /// The log is replayed: what arrived meanwhile is handled as it would have been on arrival.
+  void end_replay() {
+    replaying_ = false;
+    for (auto& in : inputs_) {
+      auto pending = std::move(in.replay);
+      in.replay.clear();
+      for (auto& e : pending)
+        std::visit([this](auto& x) { enqueue(std::move(x)); }, e);
+    }
+    drain();
+  }
+
+  /// Counts `n` handled elements of input `channel`, in the log unless replaying it.
+  void note_handled(channel_index channel, uint64_t n) {
+    inputs_[channel].handled += n;
+    if (core_.recovery.log && !replaying_)
+      core_.recovery.log->handled(channel, n);
+  }
+
   void handle(batch<in_type>& b) {
     auto n = b.records.size();
     auto& in = inputs_[b.channel];
@@ -355,8 +595,16 @@ private:
     queued_ -= n;
     core_.stats.records_in += n;
     ++core_.stats.batches_in;
+    note_handled(b.channel, n);
     std::string what;
-    if (!core_.timed([&] { return guarded([&] { op_.on_batch(b.records, ctx_); }, what); }))
+    if (!core_.timed([&] {
+          return guarded(
+            [&] {
+              core_.inject();
+              op_.on_batch(b.records, ctx_);
+            },
+            what);
+        }))
       return fail(what);
     grant(in, n);
   }
@@ -368,24 +616,28 @@ private:
     in.ungranted += n;
     if (in.ungranted < grant_threshold_)
       return;
-    send_from(this, in.upstream,
-              credit_msg{in.upstream_output, static_cast<int64_t>(in.ungranted)});
+    send_from(
+      this, in.upstream,
+      credit_msg{in.upstream_output, static_cast<int64_t>(in.ungranted), core_.info.incarnation});
     in.ungranted = 0;
   }
 
   void handle(watermark_msg& m) {
+    note_handled(m.channel, 1);
     if (watermarks_.advance(m.channel, m.time))
       on_watermark();
     update_idle(); // a watermark makes an idle channel active again
   }
 
   void handle(idle_msg& m) {
+    note_handled(m.channel, 1);
     if (watermarks_.set_idle(m.channel, m.idle))
       on_watermark();
     update_idle();
   }
 
   void handle(barrier_msg& m) {
+    note_handled(m.channel, 1);
     inputs_[m.channel].aligned = true;
     complete_alignment();
   }
@@ -409,6 +661,10 @@ private:
     if (!core_.take_checkpoint(this, id, nanos_since(alignment_started_)))
       return;
     core_.out.broadcast(barrier_msg{0, id});
+    std::vector<uint64_t> handled;
+    for (const auto& in : inputs_)
+      handled.push_back(in.handled);
+    core_.note_checkpoint(id, std::move(handled), 0);
     for (auto& in : inputs_) {
       in.holding = false;
       in.aligned = false;
@@ -429,6 +685,7 @@ private:
   }
 
   void handle(end_of_stream_msg& m) {
+    note_handled(m.channel, 1);
     auto& in = inputs_[m.channel];
     if (in.ended)
       return;
@@ -494,10 +751,19 @@ private:
   clock::time_point alignment_started_{};
   watermark_tracker watermarks_;
   bool idle_out_ = false;
+  /// A restarted incarnation replays the log: the run it is at, and the elements of that run
+  /// it handled.
+  bool replaying_ = false;
+  uint64_t replay_index_ = 0;
+  uint64_t replayed_in_run_ = 0;
 };
 
 /// Hosts a source as an actor: produces while output credit allows, yielding to its mailbox
 /// between slices so credit and control messages are never starved.
+///
+/// With recovery, it logs the record counts at which it sent barriers and ended its stream; a
+/// restarted incarnation produces again from the restored splits and does those at the same
+/// counts, so that it emits the very elements the failed one did.
 template <source_type Src>
 class source_host : public host_actor<no_input, typename Src::output_type>::base {
 public:
@@ -526,31 +792,32 @@ public:
       [](idle_msg) {},
       [](end_of_stream_msg) {},
       [](barrier_msg) {},
-      [this](trigger_checkpoint_msg m) { checkpoint(m.checkpoint); },
+      [](attach_upstream_msg<no_input>&) {},
+      [this](attach_downstream_msg<out_type>& m) {
+        if (auto error = core_.out.attach(m.output, std::move(m.target), m.incarnation,
+                                          m.resume_seq, m.credit))
+          return fail(*error);
+        on_credit();
+      },
+      [this](trigger_checkpoint_msg m) {
+        if (replaying())
+          deferred_triggers_.push_back(m.checkpoint);
+        else
+          checkpoint(m.checkpoint, false);
+      },
       [this](checkpoint_done_msg m) { core_.complete_checkpoint(this, m.checkpoint); },
       [this](finish_atom) {
         if (waiting_to_finish_)
-          finish();
+          finish(false);
       },
       [this](credit_msg c) {
-        core_.out.add_credit(c.output, c.records);
-        if (core_.finishing)
-          try_finish();
-        else if (started_ && !produce_scheduled_)
-          produce();
-        else
-          core_.arm_flush(this);
+        core_.out.add_credit(c);
+        on_credit();
       },
-      [this](start_atom) {
-        started_ = true;
-        std::string what;
-        if constexpr (requires { src_.open(ctx_); }) {
-          if (!guarded([&] { src_.open(ctx_); }, what))
-            return fail(what);
-        }
-        if (!guarded([&] { restore_splits(); }, what))
-          return fail(what);
-        produce();
+      [this](start_atom) { start(); },
+      [this](inject_fault_msg m) {
+        core_.fault = m;
+        core_.fault_counted_from = core_.stats.records_in;
       },
       [this](flush_atom) {
         core_.flush_scheduled = false;
@@ -561,11 +828,7 @@ public:
         produce();
       },
       [this](inspect_atom) { return core_.snapshot(); },
-      [this](wiring<out_type>& w) {
-        core_.out.configure(this, std::move(w.outputs), core_.config.batch_size);
-        core_.coordinator = std::move(w.coordinator);
-        core_.instance_number = w.instance_number;
-      },
+      [this](wiring<no_input, out_type>& w) { core_.configure(this, w); },
     };
   }
 
@@ -574,20 +837,75 @@ private:
   /// job is restored with another parallelism.
   static constexpr const char* splits_state = "source splits";
 
+  void start() {
+    started_ = true;
+    std::string what;
+    if constexpr (requires { src_.open(ctx_); }) {
+      if (!guarded([&] { src_.open(ctx_); }, what))
+        return fail(what);
+    }
+    if (!guarded([&] { restore_splits(); }, what))
+      return fail(what);
+    if (core_.recovery.restarted) {
+      const recovery_log::position* where = nullptr;
+      if (!guarded(
+            [&] {
+              where = &core_.recovery.log->restart(core_.info.restore_checkpoint.value_or(0),
+                                                   core_.recovery.keep_order);
+            },
+            what))
+        return fail(what);
+      core_.out.resume_at(where->outputs);
+      emitted_before_ = where->emitted;
+      next_event_ = where->events_mark;
+      core_.out.say_hello(output_actor<out_type>{this});
+    }
+    produce();
+  }
+
+  void on_credit() {
+    if (core_.finishing)
+      try_finish();
+    else if (started_ && !produce_scheduled_)
+      produce();
+    else
+      core_.arm_flush(this);
+  }
+
+  /// The records emitted since the job started (or since the checkpoint it restored).
+  [[nodiscard]] uint64_t emitted() const noexcept {
+    return emitted_before_ + core_.out.records_emitted();
+  }
+
+  /// The event the log holds next, if a restarted incarnation has not replayed all yet.
+  [[nodiscard]] const recovery_log::source_event* next_logged() const {
+    if (!core_.recovery.restarted || !core_.recovery.log)
+      return nullptr;
+    return core_.recovery.log->event_at(next_event_);
+  }
+
+  [[nodiscard]] bool replaying() const { return next_logged() != nullptr; }
+
   /// Takes checkpoint `id`: records the source's splits, then sends the barrier behind
-  /// everything emitted so far.
-  void checkpoint(uint64_t id) {
+  /// everything emitted so far; `replayed` when the log holds it already.
+  void checkpoint(uint64_t id, bool replayed) {
     if (core_.failed)
       return;
-    if constexpr (requires { src_.checkpoint_splits(); }) {
-      std::string what;
-      if (!guarded([&] { splits().update(src_.checkpoint_splits()); }, what))
-        return fail("checkpoint " + std::to_string(id) + ": " + what);
+    if (!core_.abandoned(id)) {
+      if constexpr (requires { src_.checkpoint_splits(); }) {
+        std::string what;
+        if (!guarded([&] { splits().update(src_.checkpoint_splits()); }, what))
+          return fail("checkpoint " + std::to_string(id) + ": " + what);
+      }
     }
     if (!core_.take_checkpoint(this, id, 0))
       return;
-    if (!core_.finishing)
-      core_.out.broadcast(barrier_msg{0, id});
+    if (core_.finishing)
+      return;
+    core_.out.broadcast(barrier_msg{0, id});
+    if (core_.recovery.log && !replayed)
+      core_.recovery.log->source_did({emitted(), id});
+    core_.note_checkpoint(id, {}, emitted());
   }
 
   /// When the job was restored from a checkpoint, continues from the splits it recorded (none,
@@ -604,10 +922,31 @@ private:
     return core_.state.template operator_list<split_type>(splits_state);
   }
 
+  /// Does what the log holds at the current record count; returns how many records may be
+  /// produced before the next logged event (all, past the log).
+  uint64_t replay_due() {
+    while (const auto* event = next_logged()) {
+      if (event->emitted > emitted())
+        return event->emitted - emitted();
+      ++next_event_;
+      if (event->checkpoint)
+        checkpoint(*event->checkpoint, true);
+      else
+        finish(true);
+      if (!replaying())
+        for (auto id : std::exchange(deferred_triggers_, {}))
+          checkpoint(id, false);
+    }
+    return std::numeric_limits<uint64_t>::max();
+  }
+
   void produce() {
     if (core_.failed || core_.finishing || waiting_to_finish_)
       return;
     for (int i = 0; i < batches_per_slice; ++i) {
+      auto budget = std::min<uint64_t>(core_.config.batch_size, replay_due());
+      if (core_.failed || core_.finishing)
+        return;
       if (core_.out.blocked()) {
         core_.note_blocked(true);
         return; // credit resumes us
@@ -616,7 +955,12 @@ private:
       source_step step;
       std::string what;
       if (!core_.timed([&] {
-            return guarded([&] { step = src_.produce(ctx_, core_.config.batch_size); }, what);
+            return guarded(
+              [&] {
+                core_.inject();
+                step = src_.produce(ctx_, budget);
+              },
+              what);
           }))
         return fail(what);
       switch (step.what) {
@@ -644,17 +988,23 @@ private:
 
   /// The source has nothing more to read. Without checkpoints it ends its stream; with them it
   /// waits for the coordinator to take a final checkpoint first (`finish_atom`), so that the
-  /// end of a bounded job is covered by a checkpoint too.
+  /// end of a bounded job is covered by a checkpoint too. A replay ends where the failed
+  /// incarnation did.
   void read_everything() {
     if (!core_.coordinator)
-      return finish();
+      return finish(false);
+    replay_due();
+    if (core_.finishing)
+      return;
     waiting_to_finish_ = true;
     core_.out.flush();
     send_from(this, core_.coordinator, source_finished_msg{core_.instance_number});
   }
 
-  void finish() {
+  void finish(bool replayed) {
     waiting_to_finish_ = false;
+    if (core_.recovery.log && !replayed)
+      core_.recovery.log->source_did({emitted(), std::nullopt});
     ctx_.emit_watermark(max_timestamp);
     core_.end_stream(this);
   }
@@ -669,6 +1019,12 @@ private:
   bool started_ = false;
   bool produce_scheduled_ = false;
   bool waiting_to_finish_ = false;
+  /// Records emitted by earlier incarnations up to the restored checkpoint.
+  uint64_t emitted_before_ = 0;
+  /// The next source event of the log to replay (absolute index), and checkpoints triggered
+  /// while replaying: taken once the replay caught up.
+  uint64_t next_event_ = 0;
+  std::vector<uint64_t> deferred_triggers_;
 };
 
 } // namespace sluice::detail

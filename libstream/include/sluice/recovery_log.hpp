@@ -1,0 +1,95 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "sluice/record.hpp"
+
+namespace sluice {
+
+/// What the supervisor keeps of one operator instance, outside its actor, so that a new
+/// incarnation can do again exactly what the failed one did since the last completed checkpoint
+/// (docs/architecture.md, "Recovery").
+///
+/// The same input in the same order gives a deterministic operator the same output. An instance
+/// with inputs logs the input channel of every element it handles, run-length coded; a source
+/// logs the record counts at which it sent a barrier or ended its stream, the two things it does
+/// that do not follow from its records. At each checkpoint it takes, it notes where its channels
+/// stood. When a checkpoint completes, what came before it is dropped.
+///
+/// Only one incarnation uses a log at a time: the next one starts after the last has exited.
+class recovery_log {
+public:
+  /// Where an instance's channels stood right after it took a checkpoint.
+  struct position {
+    /// Per input channel: the sequence number of the next element to handle.
+    std::vector<uint64_t> inputs;
+    /// Per output channel: the sequence number of the next element emitted.
+    std::vector<uint64_t> outputs;
+    /// The records a source had emitted.
+    uint64_t emitted = 0;
+    /// Where the input order and the source events went on (absolute indices).
+    uint64_t order_mark = 0;
+    uint64_t events_mark = 0;
+  };
+
+  /// Elements handled one after another from one input channel.
+  struct run {
+    channel_index channel = 0;
+    uint64_t elements = 0;
+  };
+
+  /// A source sent the barrier of `checkpoint` (or, without one, ended its stream) after
+  /// emitting `emitted` records.
+  struct source_event {
+    uint64_t emitted = 0;
+    std::optional<uint64_t> checkpoint;
+  };
+
+  /// A log whose instance starts at completed checkpoint `checkpoint` on fresh channels.
+  explicit recovery_log(uint64_t checkpoint);
+
+  /// The instance handled `elements` elements of input channel `channel`.
+  void handled(channel_index channel, uint64_t elements);
+
+  /// The source did `event`.
+  void source_did(const source_event& event);
+
+  /// The instance took checkpoint `checkpoint`, its channels standing at `where` (its marks are
+  /// set here).
+  void took(uint64_t checkpoint, position where);
+
+  /// Checkpoint `checkpoint` completed: what came before it is no longer needed.
+  void completed(uint64_t checkpoint);
+
+  /// Prepares the log for an incarnation that restores to completed checkpoint `checkpoint`:
+  /// later checkpoints are forgotten (they never complete). With `keep_order`, the input order
+  /// and source events since `checkpoint` stay to be replayed; without (the instance's upstream
+  /// regenerates its input afresh), they are forgotten too. Returns where the channels stood.
+  /// @throws std::logic_error if the instance never took `checkpoint`.
+  const position& restart(uint64_t checkpoint, bool keep_order);
+
+  /// The run at absolute index `index`, or null past the last.
+  [[nodiscard]] const run* order_at(uint64_t index) const;
+
+  /// The source event at absolute index `index`, or null past the last.
+  [[nodiscard]] const source_event* event_at(uint64_t index) const;
+
+  /// The absolute index after the last run and after the last source event.
+  [[nodiscard]] uint64_t order_end() const noexcept { return order_base_ + order_.size(); }
+  [[nodiscard]] uint64_t events_end() const noexcept { return events_base_ + events_.size(); }
+
+private:
+  std::map<uint64_t, position> checkpoints_;
+  std::deque<run> order_;
+  uint64_t order_base_ = 0;
+  /// A checkpoint was noted since the last run began: the next element starts a new run.
+  bool run_closed_ = true;
+  std::deque<source_event> events_;
+  uint64_t events_base_ = 0;
+};
+
+} // namespace sluice
