@@ -151,10 +151,9 @@ void on_failure(supervisor* self, uint32_t index, const caf::error& reason) {
   if (!st.graph->recovers() || node.on_failure == failure_policy::fail)
     return stop(self, reason);
   if (!st.budget->take())
-    return stop(self, make_error(errc::gave_up, "operator '" + node.name
-                                                  + "' gave up after more than "
-                                                  + st.budget->limit()
-                                                  + "; last failure: " + st.last_failure));
+    return stop(self, make_error(errc::gave_up,
+                                 "operator '" + node.name + "' gave up after more than "
+                                   + st.budget->limit() + "; last failure: " + st.last_failure));
   st.delay = st.budget->delay();
   for (auto i : restart_set(self, index)) {
     if (st.starting.count(i) > 0)

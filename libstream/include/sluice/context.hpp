@@ -24,6 +24,9 @@ struct instance_info {
   std::optional<uint64_t> restore_checkpoint;
   /// How often this instance was restarted in this run.
   uint32_t incarnation = 0;
+  /// The job takes checkpoints: a sink makes its output visible when one completes (and at
+  /// the end), so that output a restarted instance produces again is not seen twice.
+  bool checkpointed = false;
 
   /// "operator 'name' (instance i of n) in pipeline 'p'": how errors name an instance.
   [[nodiscard]] std::string describe() const {

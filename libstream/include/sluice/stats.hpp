@@ -20,6 +20,7 @@ struct instance_stats {
   std::string operator_name;
   uint32_t instance = 0;
   uint32_t parallelism = 1;
+  /// Records handled (for a source: read, since the job started or restored).
   uint64_t records_in = 0;
   uint64_t records_out = 0;
   uint64_t batches_in = 0;

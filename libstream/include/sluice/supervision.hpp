@@ -45,14 +45,12 @@ struct supervision {
   }
 };
 
-/// What an operator does when its user code throws on a record (Kafka Streams' deserialization
-/// and processing exception handlers, Flink's restart strategies).
+/// What an operator's supervisor does when an instance fails, say because its user code threw
+/// (Flink's restart strategies). Skipping the record to dead letters is not built yet.
 enum class failure_policy {
-  /// The instance fails and its supervisor escalates at once: no restart.
+  /// The supervisor escalates at once: no restart.
   fail,
-  /// The record goes to the pipeline's dead letters, with the error; processing goes on.
-  skip,
-  /// The instance fails and its supervisor restarts it from the last checkpoint.
+  /// The supervisor restarts the instance from the last checkpoint.
   restart,
 };
 

@@ -233,7 +233,8 @@ private:
                        job.config.max_parallelism,
                        job.batch_mode,
                        restore_to,
-                       incarnations_[index]};
+                       incarnations_[index],
+                       job.config.checkpoint_interval.count() > 0};
     return job.system->spawn<Host>(prototype_, std::move(info), job.config);
   }
 

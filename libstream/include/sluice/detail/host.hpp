@@ -858,6 +858,7 @@ private:
       core_.out.resume_at(where->outputs);
       emitted_before_ = where->emitted;
       next_event_ = where->events_mark;
+      replay_end_ = core_.recovery.log->events_end();
       core_.out.say_hello(output_actor<out_type>{this});
     }
     produce();
@@ -879,7 +880,7 @@ private:
 
   /// The event the log holds next, if a restarted incarnation has not replayed all yet.
   [[nodiscard]] const recovery_log::source_event* next_logged() const {
-    if (!core_.recovery.restarted || !core_.recovery.log)
+    if (next_event_ >= replay_end_)
       return nullptr;
     return core_.recovery.log->event_at(next_event_);
   }
@@ -959,6 +960,7 @@ private:
               [&] {
                 core_.inject();
                 step = src_.produce(ctx_, budget);
+                core_.stats.records_in = emitted();
               },
               what);
           }))
@@ -1021,9 +1023,10 @@ private:
   bool waiting_to_finish_ = false;
   /// Records emitted by earlier incarnations up to the restored checkpoint.
   uint64_t emitted_before_ = 0;
-  /// The next source event of the log to replay (absolute index), and checkpoints triggered
-  /// while replaying: taken once the replay caught up.
+  /// The next source event of the log to replay and the end of those to replay (absolute
+  /// indices), and checkpoints triggered while replaying: taken once the replay caught up.
   uint64_t next_event_ = 0;
+  uint64_t replay_end_ = 0;
   std::vector<uint64_t> deferred_triggers_;
 };
 
