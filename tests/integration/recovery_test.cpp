@@ -59,7 +59,8 @@ void check_exact(const changelog& out, uint64_t records) {
   REQUIRE(counts.size() == keys);
   for (auto& [key, seen] : counts) {
     std::sort(seen.begin(), seen.end());
-    auto expected = static_cast<int64_t>(records / keys + (std::stoul(key.substr(1)) < records % keys));
+    auto expected =
+      static_cast<int64_t>(records / keys + (std::stoul(key.substr(1)) < records % keys));
     INFO("key " << key);
     REQUIRE(seen.size() == static_cast<size_t>(expected));
     for (int64_t i = 0; i < expected; ++i)
@@ -260,8 +261,7 @@ TEST_CASE("fault injection names what it cannot find") {
   runtime rt{recovery_config(state)};
   auto j = rt.start(p);
   REQUIRE(j);
-  CHECK(describe(j->kill("nope", 0))
-        == "invalid_pipeline: the job has no operator 'nope'");
+  CHECK(describe(j->kill("nope", 0)) == "invalid_pipeline: the job has no operator 'nope'");
   CHECK(describe(j->inject_fault("count", 7, {1, 0}))
         == "invalid_pipeline: operator 'count' has 2 instances, no instance 7");
   REQUIRE_FALSE(j->wait());
