@@ -275,8 +275,13 @@ caf::expected<job> runtime::start(pipeline& p) {
   bool all_bounded = true;
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     auto& node = *g.nodes[n];
-    if (node.added)
-      node.name = g.nodes[node.added->owner]->name + "/" + node.added->role;
+    if (node.added) {
+      // An added stage is part of its operator: named, supervised and failing like it.
+      const auto& owner = *g.nodes[node.added->owner];
+      node.name = owner.name + "/" + node.added->role;
+      node.supervise = owner.supervise;
+      node.on_failure = owner.on_failure;
+    }
     auto par = node.added ? g.nodes[node.added->input]->effective_parallelism
                           : node.parallelism.value_or(config_.default_parallelism);
     if (par == 0)

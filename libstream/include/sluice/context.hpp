@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "sluice/detail/output_channels.hpp"
 #include "sluice/record.hpp"
@@ -82,7 +84,13 @@ private:
 template <class Out>
 class source_context : public context<Out> {
 public:
-  using context<Out>::context;
+  /// A watermark or idle change of the source. Its host sends it on (and, when the job can
+  /// recover, logs it: a restarted source sends its markers where the failed one did).
+  using marker = std::variant<watermark_msg, idle_msg>;
+
+  source_context(detail::output_channels<Out>& out, const instance_info& info, state_store& state,
+                 std::function<void(marker)> send_marker)
+    : context<Out>(out, info, state), send_marker_(std::move(send_marker)) {}
 
   /// Promises that no record older than `time` follows.
   void emit_watermark(timestamp time) {
@@ -91,7 +99,7 @@ public:
     // Downstream takes a watermark as a sign of activity, so an idle source is active again.
     idle_ = false;
     this->set_watermark(time);
-    this->out_->broadcast(watermark_msg{0, time});
+    send_marker_(watermark_msg{0, time});
   }
 
   /// Declares the source idle (excluded from downstream watermarks) or active again.
@@ -99,10 +107,11 @@ public:
     if (idle == idle_)
       return;
     idle_ = idle;
-    this->out_->broadcast(idle_msg{0, idle});
+    send_marker_(idle_msg{0, idle});
   }
 
 private:
+  std::function<void(marker)> send_marker_;
   bool idle_ = false;
 };
 

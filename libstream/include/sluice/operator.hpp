@@ -16,8 +16,10 @@ namespace sluice {
 /// Required: `input_type`, `output_type` and `on_batch(std::vector<record<In>>&, context<Out>&)`.
 /// Optional hooks: `open(context<Out>&)` before the first record, `on_watermark(timestamp,
 /// context<Out>&)` when the instance's watermark advances, `on_end(context<Out>&)` at end of
-/// stream. A sink has `output_type = no_output`. Hooks may throw; the host turns that into an
-/// error naming the operator and instance.
+/// stream, `on_checkpoint(uint64_t id, context<Out>&)` when the instance takes checkpoint `id`
+/// (before its state is written and its barrier sent on), `on_checkpoint_complete(uint64_t id,
+/// context<Out>&)` when every instance took it. A sink has `output_type = no_output`. Hooks may
+/// throw; the host turns that into an error naming the operator and instance.
 template <class Op>
 concept operator_type = requires(Op& op, std::vector<record<typename Op::input_type>>& records,
                                  context<typename Op::output_type>& ctx) {

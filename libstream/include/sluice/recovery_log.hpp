@@ -3,9 +3,10 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <optional>
+#include <variant>
 #include <vector>
 
+#include "sluice/messages.hpp"
 #include "sluice/record.hpp"
 
 namespace sluice {
@@ -16,9 +17,9 @@ namespace sluice {
 ///
 /// The same input in the same order gives a deterministic operator the same output. An instance
 /// with inputs logs the input channel of every element it handles, run-length coded; a source
-/// logs the record counts at which it sent a barrier or ended its stream, the two things it does
-/// that do not follow from its records. At each checkpoint it takes, it notes where its channels
-/// stood. When a checkpoint completes, what came before it is dropped.
+/// logs the record counts at which it sent each marker (barrier, watermark, idle change, end of
+/// stream): what it does that does not follow from its records. At each checkpoint it takes, it
+/// notes where its channels stood. When a checkpoint completes, what came before it is dropped.
 ///
 /// Only one incarnation uses a log at a time: the next one starts after the last has exited.
 class recovery_log {
@@ -29,7 +30,7 @@ public:
     std::vector<uint64_t> inputs;
     /// Per output channel: the sequence number of the next element emitted.
     std::vector<uint64_t> outputs;
-    /// The records a source had emitted.
+    /// The records the instance had emitted (`output_channels::records_emitted`).
     uint64_t emitted = 0;
     /// Where the input order and the source events went on (absolute indices).
     uint64_t order_mark = 0;
@@ -42,11 +43,11 @@ public:
     uint64_t elements = 0;
   };
 
-  /// A source sent the barrier of `checkpoint` (or, without one, ended its stream) after
-  /// emitting `emitted` records.
+  /// A source sent `marker` (a barrier, a watermark, an idle change or the end of its stream)
+  /// after emitting `emitted` records.
   struct source_event {
     uint64_t emitted = 0;
-    std::optional<uint64_t> checkpoint;
+    std::variant<watermark_msg, idle_msg, end_of_stream_msg, barrier_msg> marker;
   };
 
   /// A log whose instance starts at completed checkpoint `checkpoint` on fresh channels.

@@ -97,9 +97,9 @@ struct host_core {
   }
 
   /// Notes in the recovery log where the channels stand after checkpoint `id`'s barrier.
-  void note_checkpoint(uint64_t id, std::vector<uint64_t> inputs, uint64_t emitted) {
+  void note_checkpoint(uint64_t id, std::vector<uint64_t> inputs) {
     if (recovery.log && !abandoned(id))
-      recovery.log->took(id, {std::move(inputs), out.positions(), emitted, 0, 0});
+      recovery.log->took(id, {std::move(inputs), out.positions(), out.records_emitted(), 0, 0});
   }
 
   /// Applies an injected fault to a batch of `n` records: sleeps, and throws on the chosen
@@ -244,7 +244,8 @@ public:
       op_(std::move(op)),
       core_(std::move(info), config),
       ctx_(core_.out, core_.info, core_.state),
-      grant_threshold_(std::max<uint64_t>(1, config.input_buffer / 2)) {
+      grant_threshold_(std::max<uint64_t>(1, config.input_buffer / 2)),
+      newest_barrier_(core_.info.restore_checkpoint.value_or(0)) {
     core_.stats.input_credit_limit = static_cast<int64_t>(config.input_buffer);
   }
 
@@ -366,7 +367,7 @@ private:
           },
           what))
       return fail(what);
-    core_.out.resume_at(where->outputs);
+    core_.out.resume_at(where->outputs, where->emitted);
     replay_index_ = where->order_mark;
     replaying_ = core_.recovery.log->order_at(replay_index_) != nullptr;
     for (size_t i = 0; i < inputs_.size(); ++i) {
@@ -478,24 +479,48 @@ private:
 
   template <class Marker>
   void enqueue(Marker m) {
-    auto& in = inputs_[m.channel];
-    if (in.holding) {
-      in.held.emplace_back(m);
-      return;
-    }
-    if constexpr (std::is_same_v<Marker, barrier_msg>)
-      start_alignment(in, m.checkpoint);
-    events_.emplace_back(m);
+    admit(event{m});
     drain();
   }
 
-  /// A barrier: the channel holds back what follows it until the checkpoint is aligned.
-  void start_alignment(input_channel& in, uint64_t checkpoint) {
-    in.holding = true;
-    if (!aligning_) {
-      aligning_ = checkpoint;
-      alignment_started_ = clock::now();
+  /// Queues an arrived element behind those waiting, or holds it back if its channel holds.
+  void admit(event&& e) {
+    auto& in = inputs_[std::visit([](const auto& x) { return x.channel; }, e)];
+    if (in.holding) {
+      in.held.push_back(std::move(e));
+      return;
     }
+    if (const auto* b = std::get_if<barrier_msg>(&e); b && aligns(b->checkpoint))
+      hold(in);
+    events_.push_back(std::move(e));
+  }
+
+  /// True if a barrier of `checkpoint` is one to align: not of a checkpoint that an
+  /// alignment already passed (see `handle(barrier_msg&)`).
+  [[nodiscard]] bool aligns(uint64_t checkpoint) const noexcept {
+    return checkpoint > newest_barrier_ || checkpoint == aligning_;
+  }
+
+  /// The channel holds back what arrives after a barrier until its checkpoint is aligned.
+  void hold(input_channel& in) {
+    if (in.holding)
+      return;
+    bool first = true;
+    for (const auto& other : inputs_)
+      first = first && !other.holding;
+    if (first)
+      alignment_started_ = clock::now();
+    in.holding = true;
+  }
+
+  /// The channel stops holding back: what it held arrives now, in order.
+  void release(input_channel& in) {
+    in.holding = false;
+    in.aligned = false;
+    auto held = std::move(in.held);
+    in.held.clear();
+    for (auto& e : held)
+      admit(std::move(e));
   }
 
   /// Processes queued input while output credit allows; flushes when the input runs dry.
@@ -555,8 +580,6 @@ private:
       } else {
         if (b)
           done = b->records.size();
-        if (auto* barrier = std::get_if<barrier_msg>(&front); barrier && !in.holding)
-          start_alignment(in, barrier->checkpoint);
         auto e = std::move(front);
         in.replay.pop_front();
         std::visit([this](auto& x) { handle(x); }, e);
@@ -636,9 +659,27 @@ private:
     update_idle();
   }
 
+  /// Aligns checkpoints by their ids. A barrier of a newer checkpoint than the one being
+  /// aligned aborts that one (it was abandoned: the coordinator triggers one at a time), and a
+  /// barrier of a checkpoint already taken or aborted is dropped. Either way the decision
+  /// depends only on the order in which elements are handled, so a replay makes it again.
   void handle(barrier_msg& m) {
     note_handled(m.channel, 1);
-    inputs_[m.channel].aligned = true;
+    auto& in = inputs_[m.channel];
+    if (!aligns(m.checkpoint)) {
+      if (in.holding)
+        release(in); // it held back what followed this barrier
+      return;
+    }
+    if (m.checkpoint != aligning_) {
+      aligning_ = m.checkpoint;
+      newest_barrier_ = m.checkpoint;
+      for (auto& other : inputs_)
+        if (other.aligned)
+          release(other); // aligned to the aborted checkpoint
+    }
+    hold(in);
+    in.aligned = true;
     complete_alignment();
   }
 
@@ -654,8 +695,8 @@ private:
     auto id = *aligning_;
     aligning_.reset();
     std::string what;
-    if constexpr (requires { op_.on_checkpoint(ctx_); }) {
-      if (!guarded([&] { op_.on_checkpoint(ctx_); }, what))
+    if constexpr (requires { op_.on_checkpoint(id, ctx_); }) {
+      if (!guarded([&] { op_.on_checkpoint(id, ctx_); }, what))
         return fail(what);
     }
     if (!core_.take_checkpoint(this, id, nanos_since(alignment_started_)))
@@ -664,14 +705,9 @@ private:
     std::vector<uint64_t> handled;
     for (const auto& in : inputs_)
       handled.push_back(in.handled);
-    core_.note_checkpoint(id, std::move(handled), 0);
-    for (auto& in : inputs_) {
-      in.holding = false;
-      in.aligned = false;
-      for (auto& e : in.held)
-        events_.push_back(std::move(e));
-      in.held.clear();
-    }
+    core_.note_checkpoint(id, std::move(handled));
+    for (auto& in : inputs_)
+      release(in);
   }
 
   void on_checkpoint_done(uint64_t id) {
@@ -746,8 +782,10 @@ private:
   std::deque<event> events_;
   uint64_t queued_ = 0;
   uint64_t grant_threshold_;
-  /// The checkpoint whose barriers are being aligned, if any, and when its first arrived.
+  /// The checkpoint whose barriers are being aligned, if any, and when its first arrived; the
+  /// newest checkpoint whose barrier was handled (at first, the restored one).
   std::optional<uint64_t> aligning_;
+  uint64_t newest_barrier_ = 0;
   clock::time_point alignment_started_{};
   watermark_tracker watermarks_;
   bool idle_out_ = false;
@@ -779,7 +817,8 @@ public:
     : super(cfg),
       src_(std::move(src)),
       core_(std::move(info), config),
-      ctx_(core_.out, core_.info, core_.state) {}
+      ctx_(core_.out, core_.info, core_.state,
+           [this](typename source_context<out_type>::marker m) { on_source_marker(m); }) {}
 
   const char* name() const override { return "sluice.source_host"; }
 
@@ -797,18 +836,19 @@ public:
         if (auto error = core_.out.attach(m.output, std::move(m.target), m.incarnation,
                                           m.resume_seq, m.credit))
           return fail(*error);
+        catch_up();
         on_credit();
       },
       [this](trigger_checkpoint_msg m) {
-        if (replaying())
-          deferred_triggers_.push_back(m.checkpoint);
-        else
-          checkpoint(m.checkpoint, false);
+        deferred_triggers_.push_back(m.checkpoint);
+        catch_up();
       },
       [this](checkpoint_done_msg m) { core_.complete_checkpoint(this, m.checkpoint); },
       [this](finish_atom) {
-        if (waiting_to_finish_)
-          finish(false);
+        if (!waiting_to_finish_)
+          return;
+        finish_deferred_ = true;
+        catch_up();
       },
       [this](credit_msg c) {
         core_.out.add_credit(c);
@@ -855,8 +895,7 @@ private:
             },
             what))
         return fail(what);
-      core_.out.resume_at(where->outputs);
-      emitted_before_ = where->emitted;
+      core_.out.resume_at(where->outputs, where->emitted);
       next_event_ = where->events_mark;
       replay_end_ = core_.recovery.log->events_end();
       core_.out.say_hello(output_actor<out_type>{this});
@@ -873,10 +912,8 @@ private:
       core_.arm_flush(this);
   }
 
-  /// The records emitted since the job started (or since the checkpoint it restored).
-  [[nodiscard]] uint64_t emitted() const noexcept {
-    return emitted_before_ + core_.out.records_emitted();
-  }
+  /// The records emitted since the job started (or was restored).
+  [[nodiscard]] uint64_t emitted() const noexcept { return core_.out.records_emitted(); }
 
   /// The event the log holds next, if a restarted incarnation has not replayed all yet.
   [[nodiscard]] const recovery_log::source_event* next_logged() const {
@@ -885,11 +922,54 @@ private:
     return core_.recovery.log->event_at(next_event_);
   }
 
-  [[nodiscard]] bool replaying() const { return next_logged() != nullptr; }
+  /// True while a restarted incarnation does again what the failed one did: until it replayed
+  /// the logged markers and emitted every element its downstream instances already have. Past
+  /// the log the failed one emitted records only, so that no marker of its own may come first.
+  [[nodiscard]] bool replaying() const { return next_logged() != nullptr || core_.out.behind(); }
+
+  /// A marker of the source itself: sent on and logged, or held back while replaying.
+  void on_source_marker(typename source_context<out_type>::marker m) {
+    if (replaying()) {
+      if (!held_markers_.empty() && held_markers_.back().index() == m.index())
+        held_markers_.back() = m; // only the newest of a kind matters
+      else
+        held_markers_.push_back(m);
+      return;
+    }
+    std::visit([this](auto& x) { send_marker(x); }, m);
+  }
+
+  /// Sends a marker on and logs it.
+  template <class Marker>
+  void send_marker(const Marker& m) {
+    if constexpr (std::is_same_v<Marker, watermark_msg>)
+      last_watermark_ = std::max(last_watermark_, m.time);
+    core_.out.broadcast(m);
+    if (core_.recovery.log)
+      core_.recovery.log->source_did({emitted(), m});
+  }
+
+  /// Once a replay is over, does what waited for it: the source's own markers, checkpoints
+  /// triggered meanwhile, and the end of the stream.
+  void catch_up() {
+    if (held_markers_.empty() && deferred_triggers_.empty() && !finish_deferred_)
+      return;
+    if (replaying() || core_.failed || core_.finishing)
+      return;
+    for (auto& m : std::exchange(held_markers_, {})) {
+      if (const auto* w = std::get_if<watermark_msg>(&m); w && w->time <= last_watermark_)
+        continue; // a replayed watermark went further
+      std::visit([this](auto& x) { send_marker(x); }, m);
+    }
+    for (auto id : std::exchange(deferred_triggers_, {}))
+      checkpoint(id);
+    if (std::exchange(finish_deferred_, false))
+      finish();
+  }
 
   /// Takes checkpoint `id`: records the source's splits, then sends the barrier behind
   /// everything emitted so far; `replayed` when the log holds it already.
-  void checkpoint(uint64_t id, bool replayed) {
+  void checkpoint(uint64_t id, bool replayed = false) {
     if (core_.failed)
       return;
     if (!core_.abandoned(id)) {
@@ -903,10 +983,11 @@ private:
       return;
     if (core_.finishing)
       return;
-    core_.out.broadcast(barrier_msg{0, id});
-    if (core_.recovery.log && !replayed)
-      core_.recovery.log->source_did({emitted(), id});
-    core_.note_checkpoint(id, {}, emitted());
+    if (replayed)
+      core_.out.broadcast(barrier_msg{0, id});
+    else
+      send_marker(barrier_msg{0, id});
+    core_.note_checkpoint(id, {});
   }
 
   /// When the job was restored from a checkpoint, continues from the splits it recorded (none,
@@ -930,16 +1011,27 @@ private:
       if (event->emitted > emitted())
         return event->emitted - emitted();
       ++next_event_;
-      if (event->checkpoint)
-        checkpoint(*event->checkpoint, true);
-      else
-        finish(true);
-      if (!replaying())
-        for (auto id : std::exchange(deferred_triggers_, {}))
-          checkpoint(id, false);
+      std::visit([this](const auto& m) { replay(m); }, event->marker);
     }
+    catch_up();
     return std::numeric_limits<uint64_t>::max();
   }
+
+  /// Does again what the failed incarnation did: a barrier is a checkpoint taken again (its
+  /// state and acknowledgement only if it was not abandoned), the end of the stream ends it.
+  void replay(const barrier_msg& m) { checkpoint(m.checkpoint, true); }
+
+  void replay(const end_of_stream_msg&) {
+    waiting_to_finish_ = false;
+    core_.end_stream(this);
+  }
+
+  void replay(const watermark_msg& m) {
+    last_watermark_ = std::max(last_watermark_, m.time);
+    core_.out.broadcast(m);
+  }
+
+  void replay(const idle_msg& m) { core_.out.broadcast(m); }
 
   void produce() {
     if (core_.failed || core_.finishing || waiting_to_finish_)
@@ -994,7 +1086,7 @@ private:
   /// incarnation did.
   void read_everything() {
     if (!core_.coordinator)
-      return finish(false);
+      return finish();
     replay_due();
     if (core_.finishing)
       return;
@@ -1003,11 +1095,11 @@ private:
     send_from(this, core_.coordinator, source_finished_msg{core_.instance_number});
   }
 
-  void finish(bool replayed) {
+  void finish() {
     waiting_to_finish_ = false;
-    if (core_.recovery.log && !replayed)
-      core_.recovery.log->source_did({emitted(), std::nullopt});
     ctx_.emit_watermark(max_timestamp);
+    if (core_.recovery.log)
+      core_.recovery.log->source_did({emitted(), end_of_stream_msg{0}});
     core_.end_stream(this);
   }
 
@@ -1021,13 +1113,17 @@ private:
   bool started_ = false;
   bool produce_scheduled_ = false;
   bool waiting_to_finish_ = false;
-  /// Records emitted by earlier incarnations up to the restored checkpoint.
-  uint64_t emitted_before_ = 0;
   /// The next source event of the log to replay and the end of those to replay (absolute
-  /// indices), and checkpoints triggered while replaying: taken once the replay caught up.
+  /// indices).
   uint64_t next_event_ = 0;
   uint64_t replay_end_ = 0;
+  /// What waits for a replay to end (see `catch_up`): the source's own markers, checkpoints
+  /// triggered, the end of the stream.
+  std::vector<typename source_context<out_type>::marker> held_markers_;
   std::vector<uint64_t> deferred_triggers_;
+  bool finish_deferred_ = false;
+  /// The newest watermark sent.
+  timestamp last_watermark_ = min_timestamp;
 };
 
 } // namespace sluice::detail

@@ -240,6 +240,15 @@ public:
     return false;
   }
 
+  /// True while a restarted incarnation has not yet emitted everything its downstream
+  /// instances have (or does not know yet how much that is: a channel is not attached).
+  [[nodiscard]] bool behind() const noexcept {
+    for (const auto& ch : channels_)
+      if (!ch.attached || ch.emitted < ch.suppress_below)
+        return true;
+    return false;
+  }
+
   /// True when nothing waits to be sent.
   [[nodiscard]] bool empty() const noexcept {
     for (const auto& ch : channels_)
@@ -266,12 +275,19 @@ public:
   }
 
   /// A restarted incarnation: its channels go on from `positions` (as `positions()` gave them
-  /// at the restored checkpoint) and send nothing until their downstream attaches.
-  void resume_at(const std::vector<uint64_t>& positions) {
+  /// at the restored checkpoint, when `records_emitted()` was `emitted`) and send nothing until
+  /// their downstream attaches.
+  void resume_at(const std::vector<uint64_t>& positions, uint64_t emitted) {
     for (size_t i = 0; i < channels_.size() && i < positions.size(); ++i) {
       auto& ch = channels_[i];
       ch.emitted = ch.sent = positions[i];
       ch.attached = false;
+    }
+    records_emitted_ = emitted;
+    for (auto& e : edges_) {
+      // Every record passes every edge: a round robin's turn follows from the count.
+      e.in_turn = emitted % batch_size_;
+      e.next = e.count > 0 ? (emitted / batch_size_) % e.count : 0;
     }
   }
 
@@ -338,6 +354,7 @@ public:
   [[nodiscard]] size_t channel_count() const noexcept { return channels_.size(); }
   [[nodiscard]] uint64_t records_sent() const noexcept { return records_sent_; }
   [[nodiscard]] uint64_t batches_sent() const noexcept { return batches_sent_; }
+  /// The records emitted since the job started (or was restored).
   [[nodiscard]] uint64_t records_emitted() const noexcept { return records_emitted_; }
   [[nodiscard]] uint64_t records_retained() const noexcept { return retained_records_; }
 

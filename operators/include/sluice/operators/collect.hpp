@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -17,10 +19,12 @@ namespace sluice::op {
 /// the interleaving of instances is not. The vector must outlive the run and must not be read
 /// until `run()` returned.
 ///
-/// When the job takes checkpoints, an instance holds what arrived since the last checkpoint's
-/// barrier and appends it when the checkpoint completes (and at the end of the stream), as
-/// Flink's two-phase-commit sinks do: a restarted instance, which gets that input again, appends
-/// it once.
+/// When the job takes checkpoints, the sink commits in two phases, as Flink's two-phase-commit
+/// sinks do with an external system: what an instance received before the barrier of checkpoint
+/// c is staged under c beside the vector (outside the instance, so that it outlives a failed
+/// incarnation) and appended once c completes. A restarted incarnation restores to a completed
+/// checkpoint c: it appends what is staged up to c (its predecessor may have failed before it
+/// learned that c completed) and drops what is staged after c, which it receives again.
 template <class T>
 class collect {
 public:
@@ -29,7 +33,13 @@ public:
 
   explicit collect(std::vector<T>& out) : target_(std::make_shared<target>(out)) {}
 
-  void open(context<no_output>& ctx) { transactional_ = ctx.info().checkpointed; }
+  void open(context<no_output>& ctx) {
+    const auto& info = ctx.info();
+    transactional_ = info.checkpointed;
+    index_ = info.index;
+    if (transactional_ && info.incarnation > 0)
+      target_->recover(index_, info.restore_checkpoint.value_or(0));
+  }
 
   void on_batch(std::vector<record<T>>& records, context<no_output>&) {
     if (transactional_) {
@@ -43,39 +53,61 @@ public:
   }
 
   /// What arrived before the barrier belongs to the checkpoint.
-  void on_checkpoint(context<no_output>&) {
-    std::move(pending_.begin(), pending_.end(), std::back_inserter(staged_));
-    pending_.clear();
-  }
+  void on_checkpoint(uint64_t id, context<no_output>&) { target_->stage(index_, id, pending_); }
 
-  /// A completed checkpoint covers everything staged: no later barrier can have arrived yet,
-  /// since the coordinator triggers the next checkpoint only after telling every instance.
-  void on_checkpoint_complete(uint64_t, context<no_output>&) { publish(staged_); }
+  void on_checkpoint_complete(uint64_t id, context<no_output>&) { target_->commit(index_, id); }
 
+  /// The end of the stream follows the job's final checkpoint: nothing is received again.
   void on_end(context<no_output>&) {
-    publish(staged_);
-    publish(pending_);
+    target_->commit(index_, UINT64_MAX);
+    target_->append(pending_);
   }
 
 private:
-  void publish(std::vector<T>& values) {
-    if (values.empty())
-      return;
-    std::lock_guard<std::mutex> guard{target_->mutex};
-    std::move(values.begin(), values.end(), std::back_inserter(target_->out));
-    values.clear();
-  }
-
   struct target {
     explicit target(std::vector<T>& v) : out(v) {}
+
+    void append(std::vector<T>& values) {
+      std::lock_guard<std::mutex> guard{mutex};
+      std::move(values.begin(), values.end(), std::back_inserter(out));
+      values.clear();
+    }
+
+    void stage(uint32_t instance, uint64_t checkpoint, std::vector<T>& values) {
+      std::lock_guard<std::mutex> guard{mutex};
+      staged[{instance, checkpoint}] = std::move(values);
+      values.clear();
+    }
+
+    /// Appends what instance `instance` staged up to checkpoint `checkpoint`.
+    void commit(uint32_t instance, uint64_t checkpoint) {
+      std::lock_guard<std::mutex> guard{mutex};
+      auto first = staged.lower_bound({instance, 0});
+      auto last = staged.upper_bound({instance, checkpoint});
+      for (auto it = first; it != last; ++it)
+        std::move(it->second.begin(), it->second.end(), std::back_inserter(out));
+      staged.erase(first, last);
+    }
+
+    /// A new incarnation of `instance` restores to completed checkpoint `checkpoint`.
+    void recover(uint32_t instance, uint64_t checkpoint) {
+      commit(instance, checkpoint);
+      std::lock_guard<std::mutex> guard{mutex};
+      staged.erase(staged.lower_bound({instance, 0}), staged.upper_bound({instance, UINT64_MAX}));
+    }
+
     std::mutex mutex;
     std::vector<T>& out;
+    /// Per instance and checkpoint: what the instance received before that checkpoint's
+    /// barrier (after the previous one's), not yet appended.
+    std::map<std::pair<uint32_t, uint64_t>, std::vector<T>> staged;
   };
+
   std::shared_ptr<target> target_;
   bool transactional_ = false;
-  /// Values since the last barrier, and values of checkpoints taken but not yet completed.
+  uint32_t index_ = 0;
+  /// Values received since the last barrier.
   std::vector<T> pending_;
-  std::vector<T> staged_;
 };
 
 } // namespace sluice::op

@@ -64,7 +64,7 @@ public:
 
   /// The partials are not keyed state: they leave before the checkpoint's barrier, so the
   /// checkpoint holds them in the merge stage's state.
-  void on_checkpoint(context<output_type>& ctx) { send_partials(ctx); }
+  void on_checkpoint(uint64_t, context<output_type>& ctx) { send_partials(ctx); }
 
 private:
   struct partial {

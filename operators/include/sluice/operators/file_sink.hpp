@@ -79,7 +79,7 @@ public:
                                + "': " + std::strerror(errno));
   }
 
-  void on_checkpoint(context<no_output>&) {
+  void on_checkpoint(uint64_t, context<no_output>&) {
     out_.flush();
     check();
     auto parts = kept_;
