@@ -37,8 +37,10 @@ runtime_config recovery_config(const test::temp_dir& dir) {
   return config;
 }
 
-/// words (2 instances, `rate` records/s in all) -> key_by -> count (2 instances) -> collect.
-void count_words(pipeline& p, changelog& out, uint64_t records, double rate) {
+/// words (2 instances, `rate` records/s in all) -> key_by -> count (2 instances, supervised by
+/// `count_supervision`) -> collect.
+void count_words(pipeline& p, changelog& out, uint64_t records, double rate,
+                 const supervision& count_supervision = supervision::operator_default()) {
   p.source(generate<std::string>(key_of, {records, rate}))
     .parallelism(2)
     .name("words")
@@ -46,6 +48,7 @@ void count_words(pipeline& p, changelog& out, uint64_t records, double rate) {
     .count()
     .parallelism(2)
     .name("count")
+    .supervision(count_supervision)
     .sink(collect(out))
     .name("out");
 }
@@ -88,6 +91,14 @@ void check_exact(const changelog& out, uint64_t records) {
   }
 }
 
+/// Waits for the job's end: no error, and exact counts.
+void check_ends_exact(job& j, const changelog& out, uint64_t records) {
+  auto error = j.wait();
+  INFO(describe(error));
+  REQUIRE_FALSE(error);
+  check_exact(out, records);
+}
+
 /// The restart counter of each instance, by operator name and index.
 std::map<std::pair<std::string, uint32_t>, uint64_t> restarts(const job& j) {
   std::map<std::pair<std::string, uint32_t>, uint64_t> result;
@@ -102,62 +113,59 @@ bool restarted(const job& j, const std::string& op, uint32_t index, uint64_t tim
 
 } // namespace
 
-TEST_CASE("a killed instance of a keyed count restarts alone and the counts stay exact") {
+namespace {
+
+/// A running count_words job of 200'000 records that has completed two checkpoints.
+struct running_count {
+  static constexpr uint64_t records = 200'000;
   test::temp_dir state;
-  constexpr uint64_t records = 200'000;
   changelog out;
   pipeline p{"recovery"};
-  count_words(p, out, records, 100'000);
   runtime rt{recovery_config(state)};
-  auto j = rt.start(p);
-  REQUIRE(j);
-  REQUIRE(test::wait_for_checkpoint(*j, 2));
-  REQUIRE_FALSE(j->kill("count", 1));
-  REQUIRE(restarted(*j, "count", 1, 1));
-  for (const auto& [instance, n] : restarts(*j)) {
+  caf::expected<job> j{caf::error{}};
+
+  running_count() {
+    count_words(p, out, records, 100'000);
+    j = rt.start(p);
+    REQUIRE(j);
+    REQUIRE(test::wait_for_checkpoint(*j, 2));
+  }
+
+  void check_end() { check_ends_exact(*j, out, records); }
+};
+
+} // namespace
+
+TEST_CASE("a killed instance of a keyed count restarts alone and the counts stay exact") {
+  running_count run;
+  auto& j = *run.j;
+  REQUIRE_FALSE(j.kill("count", 1));
+  REQUIRE(restarted(j, "count", 1, 1));
+  for (const auto& [instance, n] : restarts(j)) {
     INFO(instance.first << " " << instance.second);
     CHECK(n == (instance == std::pair<std::string, uint32_t>{"count", 1} ? 1U : 0U));
   }
-  auto error = j->wait();
-  INFO(describe(error));
-  REQUIRE_FALSE(error);
-  check_exact(out, records);
+  run.check_end();
 }
 
 TEST_CASE("an instance that fails again while it recovers is restarted again") {
-  test::temp_dir state;
-  constexpr uint64_t records = 200'000;
-  changelog out;
-  pipeline p{"recovery"};
-  count_words(p, out, records, 100'000);
-  runtime rt{recovery_config(state)};
-  auto j = rt.start(p);
-  REQUIRE(j);
-  REQUIRE(test::wait_for_checkpoint(*j, 2));
-  REQUIRE_FALSE(j->kill("count", 0));
-  REQUIRE(restarted(*j, "count", 0, 1));
-  REQUIRE_FALSE(j->kill("count", 0)); // most likely still replaying
-  REQUIRE(restarted(*j, "count", 0, 2));
-  REQUIRE_FALSE(j->wait());
-  check_exact(out, records);
+  running_count run;
+  auto& j = *run.j;
+  REQUIRE_FALSE(j.kill("count", 0));
+  REQUIRE(restarted(j, "count", 0, 1));
+  REQUIRE_FALSE(j.kill("count", 0)); // most likely still replaying
+  REQUIRE(restarted(j, "count", 0, 2));
+  run.check_end();
 }
 
 TEST_CASE("an upstream instance that fails while it replays to a restarted one recovers too") {
-  test::temp_dir state;
-  constexpr uint64_t records = 200'000;
-  changelog out;
-  pipeline p{"recovery"};
-  count_words(p, out, records, 100'000);
-  runtime rt{recovery_config(state)};
-  auto j = rt.start(p);
-  REQUIRE(j);
-  REQUIRE(test::wait_for_checkpoint(*j, 2));
-  REQUIRE_FALSE(j->kill("count", 1));
-  REQUIRE_FALSE(j->kill("words", 0));
-  REQUIRE(restarted(*j, "count", 1, 1));
-  REQUIRE(restarted(*j, "words", 0, 1));
-  REQUIRE_FALSE(j->wait());
-  check_exact(out, records);
+  running_count run;
+  auto& j = *run.j;
+  REQUIRE_FALSE(j.kill("count", 1));
+  REQUIRE_FALSE(j.kill("words", 0));
+  REQUIRE(restarted(j, "count", 1, 1));
+  REQUIRE(restarted(j, "words", 0, 1));
+  run.check_end();
 }
 
 TEST_CASE("a poison record under the restart policy exhausts the restarts and fails clearly") {
@@ -195,15 +203,7 @@ TEST_CASE("an operator that gives up is restarted whole by its pipeline with exa
   pipeline p{"escalation"};
   supervision operator_supervision;
   operator_supervision.intensity.max_restarts = 0; // the first failure escalates
-  p.source(generate<std::string>(key_of, {records, 100'000}))
-    .parallelism(2)
-    .name("words")
-    .key_by([](const std::string& w) { return w; })
-    .count()
-    .parallelism(2)
-    .name("count")
-    .supervision(operator_supervision)
-    .sink(collect(out));
+  count_words(p, out, records, 100'000, operator_supervision);
   supervision pipeline_supervision;
   pipeline_supervision.strategy = strategy;
   pipeline_supervision.intensity.max_restarts = 3;
@@ -214,10 +214,7 @@ TEST_CASE("an operator that gives up is restarted whole by its pipeline with exa
   REQUIRE(test::wait_for_checkpoint(*j, 2));
   REQUIRE_FALSE(j->kill("count", 1));
   REQUIRE(restarted(*j, "count", 0, 1)); // the whole operator restarted
-  auto error = j->wait();
-  INFO(describe(error));
-  REQUIRE_FALSE(error);
-  check_exact(out, records);
+  check_ends_exact(*j, out, records);
 }
 
 TEST_CASE("an operator that gives up fails the job when its pipeline may not restart it") {
@@ -328,10 +325,7 @@ void run_chaos(const std::vector<std::string>& targets, int faults, uint32_t see
   }
   INFO(done << " faults");
   CHECK(done >= 5);
-  auto error = j->wait();
-  INFO(describe(error));
-  REQUIRE_FALSE(error);
-  check_exact(out, records);
+  check_ends_exact(*j, out, records);
 }
 
 } // namespace
