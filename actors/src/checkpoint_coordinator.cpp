@@ -78,6 +78,8 @@ void trigger(coordinator_pointer self) {
     st.final_checkpoint = id;
   for (auto source : st.config.sources)
     detail::send_from(self, st.config.instances[source], trigger_checkpoint_msg{id});
+  for (auto source : st.config.trailing_sources)
+    detail::send_from(self, st.config.instances[source], trigger_checkpoint_msg{id});
 }
 
 /// Triggers the next checkpoint after the interval, or at once when the job's end or a request
@@ -178,6 +180,12 @@ coordinator_impl::behavior_type coordinator(coordinator_pointer self, coordinato
     [self](tick_atom) { trigger(self); },
     [self](checkpoint_ack_msg& ack) { acknowledge(self, ack); },
     [self](source_finished_msg& m) { source_finished(self, m.instance); },
+    [self](retention_full_msg&) {
+      // A checkpoint at once frees what the instance retains; sources pause meanwhile.
+      auto& st = self->state;
+      st.requested = true;
+      trigger(self);
+    },
     [self](instance_failed_msg& m) { return instance_failed(self, m.instance); },
     [self](instance_replaced_msg& m) { instance_replaced(self, m); },
     [self](checkpoints_atom) {

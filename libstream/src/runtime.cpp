@@ -266,7 +266,7 @@ caf::expected<job> runtime::start(pipeline& p) {
     return invalid(p, "input_buffer must be at least 1");
   if (config_.max_parallelism == 0)
     return invalid(p, "max_parallelism must be at least 1");
-  auto is_source = [](const auto& n) { return n->is_source; };
+  auto is_source = [](const auto& n) { return n->is_source && !n->trails_other_sources; };
   auto is_sink = [](const auto& n) { return n->is_sink; };
   if (std::none_of(g.nodes.begin(), g.nodes.end(), is_source))
     return invalid(p, "it has no source: start it with p.source(...)");
@@ -289,6 +289,14 @@ caf::expected<job> runtime::start(pipeline& p) {
     node.effective_parallelism = par;
     if (node.is_source && !node.bounded)
       all_bounded = false;
+    if (node.on_failure == failure_policy::skip && node.is_source)
+      return invalid(p, operator_name(node)
+                          + " is a source: failure_policy::skip applies to operators that handle "
+                            "records; use restart or fail");
+    if (node.on_failure == failure_policy::skip && !g.dead_letters)
+      return invalid(p, operator_name(node)
+                          + " skips records its code fails on, but they go nowhere: end "
+                            "p.dead_letters() in a sink");
     bool consumed =
       std::any_of(g.edges.begin(), g.edges.end(), [&](const auto& e) { return e.from == n; });
     if (!node.is_sink && !consumed)
@@ -342,15 +350,27 @@ caf::expected<job> runtime::start(pipeline& p) {
   } catch (const std::exception& e) {
     return invalid(p, e.what());
   }
+  if (g.dead_letters) {
+    std::vector<uint32_t> producers;
+    uint32_t number = 0;
+    for (const auto& node : g.nodes) {
+      for (uint32_t i = 0; i < node->effective_parallelism; ++i, ++number)
+        if (node->on_failure == failure_policy::skip)
+          producers.push_back(number);
+    }
+    g.dead_letters->reset(producers, checkpoints);
+  }
   auto& sys = impl_->system;
-  g.job = detail::job_settings{&sys,
-                               config,
-                               p.name(),
-                               batch_mode,
-                               restore_to,
-                               {},
-                               checkpoints && config.state == state_backend::lmdb,
-                               plan_channels(g)};
+  g.job =
+    detail::job_settings{&sys,
+                         config,
+                         p.name(),
+                         batch_mode,
+                         restore_to,
+                         {},
+                         checkpoints && config.state == state_backend::lmdb && config.recovery,
+                         plan_channels(g),
+                         std::make_shared<detail::retention_gate>()};
   job result;
   result.system_ = &sys;
   result.graph_ = p.graph_;
@@ -370,8 +390,11 @@ caf::expected<job> runtime::start(pipeline& p) {
     for (auto& node : g.nodes) {
       auto controls = node->control_handles();
       for (uint32_t i = 0; i < controls.size(); ++i) {
-        if (node->is_source)
-          cc.sources.push_back(static_cast<uint32_t>(cc.instances.size()));
+        auto number = static_cast<uint32_t>(cc.instances.size());
+        if (node->trails_other_sources)
+          cc.trailing_sources.push_back(number);
+        else if (node->is_source)
+          cc.sources.push_back(number);
         cc.instances.push_back(controls[i]);
         cc.instance_names.emplace_back(node->name, i);
       }

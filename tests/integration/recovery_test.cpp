@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <random>
@@ -166,6 +167,52 @@ TEST_CASE("an upstream instance that fails while it replays to a restarted one r
   REQUIRE(restarted(j, "count", 1, 1));
   REQUIRE(restarted(j, "words", 0, 1));
   run.check_end();
+}
+
+namespace {
+
+/// A sink that takes 200 ms for each checkpoint: while it does, no checkpoint completes.
+struct slow_checkpoint_sink {
+  using input_type = uint64_t;
+  using output_type = no_output;
+
+  void on_batch(std::vector<record<uint64_t>>&, context<no_output>&) {}
+  void on_checkpoint(uint64_t, context<no_output>&) { std::this_thread::sleep_for(200ms); }
+};
+
+} // namespace
+
+TEST_CASE("retention is bounded by pausing the sources and recovery stays exact") {
+  // Checkpoints come only when an instance's retention is full, and take 200 ms each for the
+  // slow sink of a second flow: meanwhile the words instances would go on sending, and
+  // retaining, at 50'000 records/s each, were the sources not paused.
+  test::temp_dir state;
+  constexpr uint64_t records = 200'000;
+  constexpr uint64_t limit = 5'000;
+  changelog out;
+  pipeline p{"bounded-retention"};
+  count_words(p, out, records, 100'000);
+  p.source(generate<uint64_t>([](uint64_t i) { return i; }, {300, 100}))
+    .name("ticks")
+    .sink(slow_checkpoint_sink{});
+  auto config = recovery_config(state);
+  config.checkpoint_interval = 60s;
+  config.retention_limit = limit;
+  runtime rt{config};
+  auto j = rt.start(p);
+  REQUIRE(j);
+  REQUIRE(test::wait_for_checkpoint(*j, 2));
+  REQUIRE_FALSE(j->kill("count", 1));
+  uint64_t peak = 0;
+  while (!j->wait_for(10ms))
+    for (const auto& s : j->inspect())
+      peak = std::max(peak, s.peak_records_retained);
+  // Past the limit, what was in flight still arrives: at most a slice of 8 batches from each
+  // of the two sources, and what the credit of a count instance's two inputs held.
+  INFO("peak retention " << peak);
+  CHECK(peak > limit / 2);
+  CHECK(peak <= limit + 2 * 8 * config.batch_size + 2 * config.input_buffer);
+  check_ends_exact(*j, out, records);
 }
 
 TEST_CASE("a poison record under the restart policy exhausts the restarts and fails clearly") {

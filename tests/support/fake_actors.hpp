@@ -100,6 +100,7 @@ inline coordinator_actor spawn_fake_coordinator(caf::actor_system& sys,
       return {
         [rec](checkpoint_ack_msg& m) { rec->acks.push_back(m); },
         [](source_finished_msg&) {},
+        [](retention_full_msg&) {},
         [](instance_failed_msg&) { return restore_point_msg{}; },
         [](instance_replaced_msg&) {},
         [](checkpoints_atom) { return std::vector<checkpoint_stats>{}; },

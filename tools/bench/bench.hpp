@@ -125,6 +125,8 @@ workload wordcount_workload();
 workload wordcount_state_workload(const options& opt);
 workload checkpoint_workload(const options& opt);
 workload restore_workload(const options& opt);
+workload recovery_workload(const options& opt);
+workload retention_workload(const options& opt);
 std::vector<workload> all_workloads(const options& opt);
 
 /// Where measurement child `pid` keeps LMDB state: /tmp/sluice-bench-<pid>. The parent removes

@@ -131,6 +131,26 @@ std::vector<target> targets(const std::vector<workload_result>& results) {
       if (auto up = figure_value(r->m, "back_up"))
         out.push_back(
           {std::string{"restore 1e6 keys, kill "} + when, "< 2 s", *up, "s", 2.0 / *up, *up < 2.0});
+  auto* local = find(results, "recovery", "local");
+  auto* full = find(results, "recovery", "full");
+  auto* recovery_on = find(results, "retention", "recovery_on");
+  auto* recovery_off = find(results, "retention", "recovery_off");
+  if (local)
+    if (auto ms = figure_value(local->m, "recovery"))
+      out.push_back({"local recovery, 1e6 keys, 1 s checkpoints", "< 100 ms", *ms, "ms",
+                     100.0 / *ms, *ms < 100.0});
+  if (local && full) {
+    auto l = figure_value(local->m, "recovery");
+    auto f = figure_value(full->m, "recovery");
+    if (l && f)
+      out.push_back({"full restart / local recovery time", ">= 10x", *f / *l, "x", *f / *l / 10.0,
+                     *f / *l >= 10.0});
+  }
+  if (recovery_on && recovery_off) {
+    auto r = recovery_on->m.records_per_s() / recovery_off->m.records_per_s();
+    out.push_back(
+      {"throughput with retention / without", "(cost of retention)", r, "x", r, std::nullopt});
+  }
   return out;
 }
 

@@ -57,6 +57,17 @@ struct runtime_config {
   /// takes none. A job started with checkpoints over a state directory that holds a completed
   /// checkpoint of the pipeline restores every instance to it.
   std::chrono::milliseconds checkpoint_interval{0};
+  /// With checkpoints of LMDB state, a failed instance restarts from the last checkpoint alone
+  /// (docs/architecture.md, "Supervision and recovery"): instances log their input order and
+  /// retain what they sent for it. False (as Flink without local recovery): none of that, and
+  /// any failure fails the job.
+  bool recovery = true;
+  /// With recovery on, the most records an instance keeps of what it sent since the last
+  /// completed checkpoint (for a downstream instance that restarts). Past it the job's sources
+  /// pause and a checkpoint is taken at once, whose completion frees what came before it: the
+  /// bound holds by backpressure and nothing is dropped. What is in flight when the sources
+  /// pause still arrives, so an instance may pass the limit by what its upstream credit holds.
+  uint64_t retention_limit = uint64_t{1} << 22;
   /// Entries per keyed state table an instance keeps in memory before dirty ones spill to
   /// LMDB.
   size_t state_overlay_entries = size_t{1} << 20;

@@ -1,12 +1,17 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
+#include <vector>
 
+#include "sluice/dead_letter.hpp"
 #include "sluice/detail/output_channels.hpp"
 #include "sluice/record.hpp"
 #include "sluice/state.hpp"
@@ -36,6 +41,21 @@ struct instance_info {
            + std::to_string(parallelism) + ") in pipeline '" + pipeline + "'";
   }
 };
+
+namespace detail {
+
+/// Where an instance under `failure_policy::skip` puts the records its user code failed on.
+struct dead_letter_outbox {
+  std::shared_ptr<dead_letter_store> store;
+  uint32_t instance_number = 0;
+  /// The records skipped so far.
+  uint64_t skipped = 0;
+};
+
+/// For `context::for_each_record` in an operator that is not keyed.
+struct no_key_text {};
+
+} // namespace detail
 
 /// What an operator sees of its host: where to emit records, its keyed state, its identity.
 ///
@@ -67,15 +87,61 @@ public:
   /// The keyed state of this instance.
   [[nodiscard]] state_store& state() noexcept { return *state_; }
 
+  /// Calls `fn(record)` for every record: how an operator runs user code per record.
+  ///
+  /// Under `failure_policy::skip`, a record whose call throws becomes a dead letter (its key
+  /// `key_text(value)` in a keyed operator) and the next record goes on; what `fn` emitted for
+  /// it before it threw stays emitted. Otherwise the exception leaves the hook and the instance
+  /// fails. `fn` must leave the record's value as it was when it throws.
+  template <class T, class F, class KeyText = detail::no_key_text>
+  void for_each_record(std::vector<record<T>>& records, F&& fn, KeyText&& key_text = {}) {
+    if (!dead_letters_) {
+      for (auto& r : records)
+        fn(r);
+      return;
+    }
+    for (auto& r : records) {
+      try {
+        fn(r);
+      } catch (const std::exception& e) {
+        skip(r, e.what(), key_text);
+      } catch (...) {
+        skip(r, "unknown exception", key_text);
+      }
+    }
+  }
+
+  /// True under `failure_policy::skip`.
+  [[nodiscard]] bool skips_failed_records() const noexcept { return dead_letters_ != nullptr; }
+
   void set_current_time(timestamp time) noexcept { current_time_ = time; }
   void set_watermark(timestamp time) noexcept { watermark_ = time; }
+  void skip_failed_records_to(detail::dead_letter_outbox* outbox) noexcept {
+    dead_letters_ = outbox;
+  }
 
 protected:
   detail::output_channels<Out>* out_;
 
 private:
+  template <class T, class KeyText>
+  void skip(const record<T>& r, const char* error, KeyText& key_text) {
+    dead_letter letter{info_->pipeline, info_->operator_name, info_->index, {},
+                       error,           record_text(r.value), r.time};
+    if constexpr (!std::is_same_v<std::decay_t<KeyText>, detail::no_key_text>) {
+      try {
+        letter.key = key_text(r.value);
+      } catch (...) {
+        // The key function failed on the record as well: the letter has no key.
+      }
+    }
+    ++dead_letters_->skipped;
+    dead_letters_->store->put(dead_letters_->instance_number, std::move(letter));
+  }
+
   const instance_info* info_;
   state_store* state_;
+  detail::dead_letter_outbox* dead_letters_ = nullptr;
   timestamp current_time_ = 0;
   timestamp watermark_ = min_timestamp;
 };

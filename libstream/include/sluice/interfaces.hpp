@@ -85,11 +85,12 @@ struct instance_replaced_msg {
   control_actor handle;
 };
 
-/// The checkpoint coordinator of a job: instances acknowledge checkpoints and report finished
-/// sources; supervisors report failed and replaced instances; the job (and the console) asks
-/// for statistics and checkpoints on request.
+/// The checkpoint coordinator of a job: instances acknowledge checkpoints, report finished
+/// sources and ask for a checkpoint when their retention is full; supervisors report failed and
+/// replaced instances; the job (and the console) asks for statistics and checkpoints on request.
 using coordinator_actor =
   caf::typed_actor<caf::reacts_to<checkpoint_ack_msg>, caf::reacts_to<source_finished_msg>,
+                   caf::reacts_to<retention_full_msg>,
                    caf::replies_to<instance_failed_msg>::with<restore_point_msg>,
                    caf::reacts_to<instance_replaced_msg>,
                    caf::replies_to<checkpoints_atom>::with<std::vector<checkpoint_stats>>,

@@ -82,6 +82,17 @@ typename Inspector::result_type inspect(Inspector& f, source_finished_msg& x) {
   return f(caf::meta::type_name("sluice.source_finished"), x.instance);
 }
 
+/// Instance → coordinator: the instance retains more than `runtime_config::retention_limit`
+/// records; a checkpoint, at once, would let it free them.
+struct retention_full_msg {
+  uint32_t instance = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, retention_full_msg& x) {
+  return f(caf::meta::type_name("sluice.retention_full"), x.instance);
+}
+
 /// Coordinator → every instance: every instance took checkpoint `checkpoint`.
 struct checkpoint_done_msg {
   uint64_t checkpoint = 0;

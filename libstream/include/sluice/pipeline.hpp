@@ -15,6 +15,7 @@
 #include "sluice/operators/aggregate.hpp"
 #include "sluice/operators/combine.hpp"
 #include "sluice/operators/count.hpp"
+#include "sluice/operators/dead_letter_source.hpp"
 #include "sluice/operators/filter.hpp"
 #include "sluice/operators/flat_map.hpp"
 #include "sluice/operators/key_by.hpp"
@@ -51,6 +52,11 @@ public:
   stream<typename Src::output_type> source(Src src);
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+  /// The records that user code failed on in operators with `.on_failure(failure_policy::skip)`,
+  /// as a stream of `dead_letter`s to end in any sink (Kafka Streams' dead-letter queue). One
+  /// source emits them; each call returns its stream.
+  stream<dead_letter> dead_letters();
 
   /// How the pipeline's supervisor handles an operator whose supervisor gave up (default:
   /// supervision::pipeline_default(), the job fails).
@@ -432,9 +438,23 @@ stream<typename Src::output_type> pipeline::source(Src src) {
   using out = typename Src::output_type;
   bool bounded = src.bounded();
   auto id = add_node<detail::source_host<Src>, no_input, out>(std::move(src), "source");
-  graph_->nodes[id]->is_source = true;
-  graph_->nodes[id]->bounded = bounded;
+  auto& node = *graph_->nodes[id];
+  node.is_source = true;
+  node.bounded = bounded;
+  if constexpr (requires { Src::trails_other_sources; })
+    node.trails_other_sources = Src::trails_other_sources;
   return {*this, {id}};
+}
+
+inline stream<dead_letter> pipeline::dead_letters() {
+  if (!graph_->dead_letters) {
+    graph_->dead_letters = std::make_shared<dead_letter_store>();
+    auto letters = source(op::dead_letter_source{graph_->dead_letters});
+    auto id = letters.heads_.front();
+    graph_->nodes[id]->name = "dead letters";
+    graph_->dead_letter_node = id;
+  }
+  return {*this, {*graph_->dead_letter_node}};
 }
 
 } // namespace sluice

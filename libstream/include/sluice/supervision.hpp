@@ -45,13 +45,17 @@ struct supervision {
   }
 };
 
-/// What an operator's supervisor does when an instance fails, say because its user code threw
-/// (Flink's restart strategies). Skipping the record to dead letters is not built yet.
+/// What happens when an operator's user code throws on a record (Flink's restart strategies,
+/// Kafka Streams' dead-letter queue).
 enum class failure_policy {
-  /// The supervisor escalates at once: no restart.
+  /// The instance fails and its supervisor escalates at once: no restart.
   fail,
-  /// The supervisor restarts the instance from the last checkpoint.
+  /// The instance fails and its supervisor restarts it from the last checkpoint.
   restart,
+  /// The record goes to the pipeline's dead letters (`pipeline::dead_letters()`) and the
+  /// instance goes on with the next. Failures outside the per-record user code (a throwing
+  /// end or watermark hook, a lost instance) restart it as under `restart`.
+  skip,
 };
 
 } // namespace sluice

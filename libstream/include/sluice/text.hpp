@@ -10,6 +10,21 @@
 
 namespace sluice {
 
+/// A string, a number, or a type with `operator<<`.
+template <class T>
+concept text_renderable_value =
+  std::is_convertible_v<const T&, std::string_view> || std::is_arithmetic_v<T> || requires(
+    const T& value, std::ostream& os) {
+  os << value;
+};
+
+/// The types `to_text` renders: those values, and pairs of them.
+template <class T>
+concept text_renderable = text_renderable_value<T> || requires(const T& value) {
+  requires text_renderable_value<std::decay_t<decltype(value.first)>>;
+  requires text_renderable_value<std::decay_t<decltype(value.second)>>;
+};
+
 /// Renders a record as one line of text, for the printing and file sinks.
 ///
 /// Strings print as they are, numbers as `std::to_string` would, pairs as `key,value`, and any

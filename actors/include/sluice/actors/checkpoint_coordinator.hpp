@@ -25,6 +25,9 @@ struct coordinator_config {
   std::vector<control_actor> instances;
   std::vector<std::pair<std::string, uint32_t>> instance_names;
   std::vector<uint32_t> sources;
+  /// Sources that end after the others (the dead letters): they take checkpoints, but the
+  /// final checkpoint does not wait for them and they do not wait for it.
+  std::vector<uint32_t> trailing_sources;
 };
 
 /// Spawns the coordinator of a job's checkpoints (aligned barriers, as Flink's).

@@ -82,6 +82,9 @@ public:
   bool is_source = false;
   bool is_sink = false;
   bool bounded = true;
+  /// A source that ends after the job's other sources have (the dead letters): it takes part in
+  /// checkpoints, but the job's final checkpoint does not wait for it.
+  bool trails_other_sources = false;
   /// How a failure of one of its instances is handled.
   supervision supervise;
   failure_policy on_failure = failure_policy::restart;
@@ -148,6 +151,8 @@ struct job_settings {
   /// log their input order and retain what they sent.
   bool recovery = false;
   std::vector<channel_plan> plan;
+  /// With recovery: pauses the sources while an instance retains more than the limit.
+  std::shared_ptr<retention_gate> retention;
 };
 
 /// The logical graph of a pipeline: nodes in creation order and the edges between them.
@@ -159,6 +164,10 @@ public:
   std::vector<std::string> problems;
   /// How the pipeline's supervisor handles an operator that gave up.
   supervision supervise = supervision::pipeline_default();
+  /// The dead letters of operators that skip failed records, and the node of the source that
+  /// emits them; null while the pipeline has none.
+  std::shared_ptr<dead_letter_store> dead_letters;
+  std::optional<size_t> dead_letter_node;
   /// Set when a job starts; the job and its supervisors share the graph.
   job_settings job;
   /// Guards the instance handles of all nodes once the job runs.
@@ -189,8 +198,10 @@ public:
   void wire(const graph& g, size_t self_id) override {
     for (uint32_t i = 0; i < effective_parallelism; ++i) {
       recovery_wiring recovery;
-      if (!logs_.empty())
+      if (!logs_.empty()) {
         recovery.log = logs_[i];
+        recovery.retention = g.job.retention;
+      }
       caf::anon_send(instances_[i], wiring_of(g, self_id, i, std::move(recovery)));
     }
   }
@@ -199,8 +210,8 @@ public:
                      const std::string& last_failure) override {
     ++incarnations_[index];
     instances_[index] = spawn_incarnation(g, index, plan.restore_to);
-    recovery_wiring recovery{logs_.at(index), true, plan.keep_order, plan.abandoned_through,
-                             last_failure};
+    recovery_wiring recovery{logs_.at(index),        true,         plan.keep_order,
+                             plan.abandoned_through, last_failure, g.job.retention};
     auto w = wiring_of(g, self_id, index, std::move(recovery));
     caf::anon_send(instances_[index], std::move(w));
     caf::anon_send(instances_[index], start_atom::value);
@@ -245,6 +256,8 @@ private:
     w.coordinator = g.job.coordinator;
     w.instance_number = first_instance_number + index;
     w.recovery = std::move(recovery);
+    if (on_failure == failure_policy::skip)
+      w.dead_letters = g.dead_letters;
     // Outputs: one edge_wiring per outgoing edge, targets in output-index order.
     if constexpr (!std::is_same_v<Out, no_output>) {
       for (size_t e = 0; e < g.edges.size(); ++e) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -75,6 +76,10 @@ struct host_core {
   /// `fault_counted_from` records in.
   inject_fault_msg fault;
   uint64_t fault_counted_from = 0;
+  /// Under `failure_policy::skip`: where records that user code failed on go.
+  dead_letter_outbox dead_letters;
+  /// The instance retains more than the limit and holds the retention gate closed.
+  bool over_retention = false;
   bool failed = false;
   bool flush_scheduled = false;
 
@@ -88,6 +93,13 @@ struct host_core {
     recovery = std::move(w.recovery);
     stats.restarts = info.incarnation;
     stats.last_failure = recovery.last_failure;
+    dead_letters.store = std::move(w.dead_letters);
+    dead_letters.instance_number = instance_number;
+  }
+
+  /// The outbox for the operator's context: null unless the instance skips failed records.
+  [[nodiscard]] dead_letter_outbox* skipped_records_outbox() noexcept {
+    return dead_letters.store ? &dead_letters : nullptr;
   }
 
   /// True for a checkpoint a failed incarnation took part in and that was abandoned: a replay
@@ -147,6 +159,8 @@ struct host_core {
     s.instance = info.index;
     s.parallelism = info.parallelism;
     s.records_out = out.records_sent();
+    s.records_skipped = dead_letters.skipped;
+    s.records_retained = out.records_retained();
     s.batches_out = out.batches_sent();
     s.uptime_ns = nanos_since(started);
     if (blocked)
@@ -168,6 +182,8 @@ struct host_core {
       fail(self, "checkpoint " + std::to_string(id) + ": " + what);
       return false;
     }
+    if (dead_letters.store)
+      dead_letters.store->stage(instance_number, id);
     stats.checkpoint_taken = id;
     stats.checkpoint_alignment_ns = alignment_ns;
     stats.checkpoint_write_ns = nanos_since(start);
@@ -186,10 +202,42 @@ struct host_core {
       return false;
     }
     out.release(id);
+    recheck_retention(self);
     if (recovery.log)
       recovery.log->completed(id);
+    if (dead_letters.store)
+      dead_letters.store->commit(instance_number, id);
     stats.checkpoint_completed = id;
     return true;
+  }
+
+  /// Once the instance retains more than the limit, closes the retention gate (the sources
+  /// pause) and asks for a checkpoint, whose completion frees what came before it.
+  void watch_retention(caf::local_actor* self) {
+    auto retained = out.records_retained();
+    stats.peak_records_retained = std::max(stats.peak_records_retained, retained);
+    if (over_retention || !recovery.retention || retained <= config.retention_limit)
+      return;
+    over_retention = true;
+    recovery.retention->close();
+    send_from(self, coordinator, retention_full_msg{instance_number});
+  }
+
+  /// After a checkpoint completed: opens the gate again if enough was freed, else asks for the
+  /// next checkpoint at once.
+  void recheck_retention(caf::local_actor* self) {
+    if (!over_retention)
+      return;
+    if (out.records_retained() > config.retention_limit)
+      send_from(self, coordinator, retention_full_msg{instance_number});
+    else
+      leave_retention();
+  }
+
+  /// Opens the gate if this instance held it closed (also when it exits).
+  void leave_retention() noexcept {
+    if (std::exchange(over_retention, false))
+      recovery.retention->open();
   }
 
   /// Arms the flush timer when records could be sent but wait for a fuller batch.
@@ -203,6 +251,8 @@ struct host_core {
 
   /// Sends end of stream behind the last records; the instance exits once all is sent.
   void end_stream(caf::scheduled_actor* self) {
+    if (dead_letters.store)
+      dead_letters.store->finish(instance_number);
     out.broadcast(end_of_stream_msg{0});
     finishing = true;
     try_finish(self);
@@ -254,6 +304,7 @@ public:
   // Upstream and downstream instances hold handles to each other: drop ours at exit so the
   // cycle does not keep finished instances alive.
   void on_exit() override {
+    core_.leave_retention();
     core_.out.clear();
     inputs_.clear();
   }
@@ -299,6 +350,7 @@ public:
       [this](inspect_atom) { return core_.snapshot(); },
       [this](wiring<in_type, out_type>& w) {
         core_.configure(this, w);
+        ctx_.skip_failed_records_to(core_.skipped_records_outbox());
         inputs_.clear();
         for (auto& wired : w.inputs) {
           input_channel in;
@@ -367,6 +419,9 @@ private:
           },
           what))
       return fail(what);
+    if (core_.dead_letters.store)
+      core_.dead_letters.store->recover(core_.instance_number,
+                                        core_.info.restore_checkpoint.value_or(0));
     core_.out.resume_at(where->outputs, where->emitted);
     replay_index_ = where->order_mark;
     replaying_ = core_.recovery.log->order_at(replay_index_) != nullptr;
@@ -539,6 +594,7 @@ private:
     core_.note_blocked(false);
     if (core_.failed || core_.finishing)
       return;
+    core_.watch_retention(this);
     core_.stats.queued_records = queued_;
     if (events_.empty() && this->mailbox().empty())
       core_.out.flush();
@@ -822,7 +878,10 @@ public:
 
   const char* name() const override { return "sluice.source_host"; }
 
-  void on_exit() override { core_.out.clear(); }
+  void on_exit() override {
+    core_.leave_retention();
+    core_.out.clear();
+  }
 
   behavior_type make_behavior() override {
     return {
@@ -876,6 +935,12 @@ private:
   /// Where a source that can rewind keeps its splits: operator state, dealt out anew when the
   /// job is restored with another parallelism.
   static constexpr const char* splits_state = "source splits";
+
+  static constexpr bool trails_other_sources = [] {
+    if constexpr (requires { Src::trails_other_sources; })
+      return Src::trails_other_sources;
+    return false;
+  }();
 
   void start() {
     started_ = true;
@@ -1036,6 +1101,14 @@ private:
   void produce() {
     if (core_.failed || core_.finishing || waiting_to_finish_)
       return;
+    core_.watch_retention(this);
+    if (retention_full() && !replaying()) {
+      // Paused until a checkpoint frees retention; a replay goes on, since the checkpoint
+      // that frees it waits for the replay to end.
+      core_.note_blocked(true);
+      core_.out.flush();
+      return schedule_produce(retention_poll);
+    }
     for (int i = 0; i < batches_per_slice; ++i) {
       auto budget = std::min<uint64_t>(core_.config.batch_size, replay_due());
       if (core_.failed || core_.finishing)
@@ -1072,6 +1145,14 @@ private:
     schedule_produce(std::chrono::microseconds{0});
   }
 
+  /// True while an instance of the job retains more than the limit.
+  [[nodiscard]] bool retention_full() const {
+    return core_.recovery.retention && core_.recovery.retention->closed();
+  }
+
+  /// How often a source paused for retention looks whether it may go on.
+  static constexpr std::chrono::microseconds retention_poll{500};
+
   void schedule_produce(std::chrono::microseconds delay) {
     produce_scheduled_ = true;
     if (delay.count() <= 0)
@@ -1082,10 +1163,11 @@ private:
 
   /// The source has nothing more to read. Without checkpoints it ends its stream; with them it
   /// waits for the coordinator to take a final checkpoint first (`finish_atom`), so that the
-  /// end of a bounded job is covered by a checkpoint too. A replay ends where the failed
+  /// end of a bounded job is covered by a checkpoint too; one that trails the other sources
+  /// reads everything only after that, and ends at once. A replay ends where the failed
   /// incarnation did.
   void read_everything() {
-    if (!core_.coordinator)
+    if (!core_.coordinator || trails_other_sources)
       return finish();
     replay_due();
     if (core_.finishing)

@@ -15,6 +15,8 @@
 #include <caf/message_id.hpp>
 #include <caf/send.hpp>
 
+#include "sluice/dead_letter.hpp"
+#include "sluice/detail/retention_gate.hpp"
 #include "sluice/interfaces.hpp"
 #include "sluice/key_group.hpp"
 #include "sluice/messages.hpp"
@@ -61,6 +63,8 @@ struct recovery_wiring {
   uint64_t abandoned_through = 0;
   /// Why the previous incarnation failed.
   std::string last_failure;
+  /// Closed while an instance of the job retains more than the limit: sources pause.
+  std::shared_ptr<detail::retention_gate> retention;
 };
 
 /// One outgoing edge of an instance: its partitioning and its channels.
@@ -84,6 +88,8 @@ struct wiring {
   coordinator_actor coordinator;
   uint32_t instance_number = 0;
   recovery_wiring recovery;
+  /// Under `failure_policy::skip`: the job's dead letters.
+  std::shared_ptr<dead_letter_store> dead_letters;
 };
 
 } // namespace sluice

@@ -28,12 +28,15 @@ public:
   void open(context<output_type>& ctx) { results_.open(ctx); }
 
   void on_batch(std::vector<record<T>>& records, context<output_type>& ctx) {
-    for (auto& r : records) {
-      decltype(auto) key = std::invoke(key_, std::as_const(r.value));
-      auto& acc = results_.accumulator(key, r.time);
-      results_.function().add(acc, std::as_const(r.value));
-      results_.updated(key, acc, r.time, ctx);
-    }
+    ctx.for_each_record(
+      records,
+      [&](record<T>& r) {
+        decltype(auto) key = std::invoke(key_, std::as_const(r.value));
+        results_.fold(
+          key, r.time, [&](auto& acc) { results_.function().add(acc, std::as_const(r.value)); },
+          ctx);
+      },
+      [&](const T& value) { return record_text(std::invoke(key_, value)); });
   }
 
   void on_end(context<output_type>& ctx) { results_.on_end(ctx); }

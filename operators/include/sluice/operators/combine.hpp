@@ -39,25 +39,21 @@ public:
   void open(context<output_type>& ctx) { batch_mode_ = ctx.info().batch_mode; }
 
   void on_batch(std::vector<record<T>>& records, context<output_type>& ctx) {
+    auto key_text = [&](const T& value) { return record_text(std::invoke(key_, value)); };
     if (!batch_mode_) {
-      for (auto& r : records) {
-        auto acc = agg_.create();
-        agg_.add(acc, std::as_const(r.value));
-        ctx.emit(output_type{std::invoke(key_, std::as_const(r.value)), std::move(acc)}, r.time);
-      }
+      ctx.for_each_record(
+        records,
+        [&](record<T>& r) {
+          auto acc = agg_.create();
+          agg_.add(acc, std::as_const(r.value));
+          ctx.emit(output_type{std::invoke(key_, std::as_const(r.value)), std::move(acc)}, r.time);
+        },
+        key_text);
       return;
     }
-    for (auto& r : records) {
-      decltype(auto) key = std::invoke(key_, std::as_const(r.value));
-      auto found = partials_.find(key);
-      if (found == partials_.end()) {
-        if (partials_.size() >= max_keys)
-          send_partials(ctx);
-        found = partials_.emplace(key, partial{agg_.create()}).first;
-      }
-      agg_.add(found->second.acc, std::as_const(r.value));
-      found->second.time = std::max(found->second.time, r.time);
-    }
+    ctx.for_each_record(
+      records, [&](record<T>& r) { add(std::invoke(key_, std::as_const(r.value)), r, ctx); },
+      key_text);
   }
 
   void on_end(context<output_type>& ctx) { send_partials(ctx); }
@@ -75,6 +71,30 @@ private:
   struct hasher {
     size_t operator()(const key_type& key) const noexcept { return key_hash<key_type>{}(key); }
   };
+
+  /// Folds a record into its key's partial. A record that fails leaves no trace: a new key
+  /// gets its partial only once the record is in it, and an instance that skips failed records
+  /// folds into a copy.
+  void add(const key_type& key, const record<T>& r, context<output_type>& ctx) {
+    auto found = partials_.find(key);
+    if (found == partials_.end()) {
+      auto acc = agg_.create();
+      agg_.add(acc, r.value);
+      if (partials_.size() >= max_keys)
+        send_partials(ctx);
+      partials_.emplace(key, partial{std::move(acc), r.time});
+      return;
+    }
+    auto& p = found->second;
+    if (ctx.skips_failed_records()) {
+      auto acc = p.acc;
+      agg_.add(acc, r.value);
+      p.acc = std::move(acc);
+    } else {
+      agg_.add(p.acc, r.value);
+    }
+    p.time = std::max(p.time, r.time);
+  }
 
   void send_partials(context<output_type>& ctx) {
     for (auto& [key, p] : partials_)

@@ -20,12 +20,13 @@ public:
   void on_batch(std::vector<record<T>>& records, context<T>& ctx) {
     // Keep the passing records in place, in order, and pass the vector on.
     auto kept = records.begin();
-    for (auto& r : records)
+    ctx.for_each_record(records, [&](record<T>& r) {
       if (std::invoke(fn_, std::as_const(r.value))) {
         if (&*kept != &r)
           *kept = std::move(r);
         ++kept;
       }
+    });
     records.erase(kept, records.end());
     ctx.emit_batch(std::move(records));
   }

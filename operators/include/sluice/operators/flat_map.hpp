@@ -38,7 +38,7 @@ public:
 
   void on_batch(std::vector<record<In>>& records, context<Out>& ctx) {
     emitter<Out> out{ctx};
-    for (auto& r : records) {
+    ctx.for_each_record(records, [&](record<In>& r) {
       ctx.set_current_time(r.time);
       if constexpr (std::is_invocable_v<F&, const In&, emitter<Out>&>) {
         std::invoke(fn_, std::as_const(r.value), out);
@@ -46,7 +46,7 @@ public:
         for (auto&& x : std::invoke(fn_, std::as_const(r.value)))
           out(Out(std::forward<decltype(x)>(x)));
       }
-    }
+    });
   }
 
 private:

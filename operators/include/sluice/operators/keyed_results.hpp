@@ -31,20 +31,35 @@ public:
 
   [[nodiscard]] const Agg& function() const noexcept { return agg_; }
 
-  /// The accumulator of `key` (created if new) for an update at event time `time`.
-  accumulator_type& accumulator(const K& key, timestamp time) {
-    auto& e = table_->upsert(key);
-    if (!e.acc)
-      e.acc = agg_.create();
-    e.time = std::max(e.time, time);
-    return *e.acc;
-  }
-
-  /// After an update of `key`: emits its new result in streaming mode.
-  void updated(const K& key, const accumulator_type& acc, timestamp time,
-               context<output_type>& ctx) {
+  /// Updates the accumulator of `key` (created if new) at event time `time` with
+  /// `fn(accumulator&)`, then emits the key's new result in streaming mode.
+  ///
+  /// An instance that skips failed records works on a copy, stored only when all succeeded:
+  /// a record that fails leaves no trace in the key's state.
+  template <class F>
+  void fold(const K& key, timestamp time, F&& fn, context<output_type>& ctx) {
+    if (!ctx.skips_failed_records()) {
+      auto& e = table_->upsert(key);
+      if (!e.acc)
+        e.acc = agg_.create();
+      e.time = std::max(e.time, time);
+      fn(*e.acc);
+      if (!batch_mode_)
+        ctx.emit(output_type{key, agg_.result(*e.acc)}, time);
+      return;
+    }
+    const auto* found = table_->find(key);
+    entry next = found ? *found : entry{};
+    if (!next.acc)
+      next.acc = agg_.create();
+    next.time = std::max(next.time, time);
+    fn(*next.acc);
+    std::optional<output_type> result;
     if (!batch_mode_)
-      ctx.emit(output_type{key, agg_.result(acc)}, time);
+      result.emplace(key, agg_.result(*next.acc));
+    table_->upsert(key) = std::move(next);
+    if (result)
+      ctx.emit(std::move(*result), time);
   }
 
   /// At end of stream: emits every key's result in batch mode.

@@ -25,12 +25,22 @@ public:
   void open(context<output_type>& ctx) { results_.open(ctx); }
 
   void on_batch(std::vector<record<input_type>>& records, context<output_type>& ctx) {
-    for (auto& r : records) {
-      auto& [key, partial] = r.value;
-      auto& acc = results_.accumulator(key, r.time);
-      results_.function().merge(acc, std::move(partial));
-      results_.updated(key, acc, r.time, ctx);
-    }
+    ctx.for_each_record(
+      records,
+      [&](record<input_type>& r) {
+        auto& [key, partial] = r.value;
+        results_.fold(
+          key, r.time,
+          [&](auto& acc) {
+            // Under skip the record must stay intact for its dead letter: merge a copy.
+            if (ctx.skips_failed_records())
+              results_.function().merge(acc, typename Agg::accumulator_type{partial});
+            else
+              results_.function().merge(acc, std::move(partial));
+          },
+          ctx);
+      },
+      [](const input_type& value) { return record_text(value.first); });
   }
 
   void on_end(context<output_type>& ctx) { results_.on_end(ctx); }

@@ -18,9 +18,15 @@ public:
   explicit peek(F fn) : fn_(std::move(fn)) {}
 
   void on_batch(std::vector<record<T>>& records, context<T>& ctx) {
-    for (const auto& r : records)
-      std::invoke(fn_, r.value);
-    ctx.emit_batch(std::move(records));
+    if (!ctx.skips_failed_records()) {
+      for (const auto& r : records)
+        std::invoke(fn_, r.value);
+      return ctx.emit_batch(std::move(records));
+    }
+    ctx.for_each_record(records, [&](record<T>& r) {
+      std::invoke(fn_, std::as_const(r.value));
+      ctx.emit(std::move(r.value), r.time);
+    });
   }
 
 private:

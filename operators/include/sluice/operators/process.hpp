@@ -90,13 +90,13 @@ public:
   explicit process(F fn) : fn_(std::move(fn)) {}
 
   void on_batch(std::vector<record<T>>& records, context<Out>& ctx) {
-    for (auto& r : records) {
+    ctx.for_each_record(records, [&](record<T>& r) {
       ctx.set_current_time(r.time);
       if constexpr (requires { fn_.process(std::as_const(r.value), ctx); })
         fn_.process(std::as_const(r.value), ctx);
       else
         std::invoke(fn_, std::as_const(r.value), ctx);
-    }
+    });
   }
 
   void on_watermark(timestamp time, context<Out>& ctx) {
@@ -132,15 +132,18 @@ public:
 
   void on_batch(std::vector<record<T>>& records, context<Out>& ctx) {
     auto& kctx = *keyed_ctx_;
-    for (auto& r : records) {
-      ctx.set_current_time(r.time);
-      auto key = std::invoke(key_, std::as_const(r.value));
-      kctx.set_key(&key);
-      if constexpr (requires { fn_.process(std::as_const(r.value), kctx); })
-        fn_.process(std::as_const(r.value), kctx);
-      else
-        std::invoke(fn_, std::as_const(r.value), kctx);
-    }
+    ctx.for_each_record(
+      records,
+      [&](record<T>& r) {
+        ctx.set_current_time(r.time);
+        auto key = std::invoke(key_, std::as_const(r.value));
+        kctx.set_key(&key);
+        if constexpr (requires { fn_.process(std::as_const(r.value), kctx); })
+          fn_.process(std::as_const(r.value), kctx);
+        else
+          std::invoke(fn_, std::as_const(r.value), kctx);
+      },
+      [&](const T& value) { return record_text(std::invoke(key_, value)); });
     kctx.set_key(nullptr);
   }
 
