@@ -149,6 +149,28 @@ TEST_CASE("a killed instance of a keyed count restarts alone and the counts stay
   run.check_end();
 }
 
+TEST_CASE("fault injection slows an instance down and lets it go again") {
+  running_count run;
+  auto& j = *run.j;
+  auto batches_in = [&] {
+    for (const auto& s : j.inspect())
+      if (s.operator_name == "count" && s.instance == 0)
+        return s.batches_in;
+    return uint64_t{0};
+  };
+  // 20 ms per batch: at most 50 batches a second, where it handled hundreds.
+  REQUIRE_FALSE(j.inject_fault("count", 0, {0, 20'000}));
+  std::this_thread::sleep_for(100ms); // the fault arrived, and the batch in hand is done
+  auto start = std::chrono::steady_clock::now();
+  auto before = batches_in();
+  std::this_thread::sleep_for(500ms);
+  auto slowed = batches_in() - before;
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(slowed <= static_cast<uint64_t>(elapsed / 20ms) + 1);
+  REQUIRE_FALSE(j.inject_fault("count", 0, {0, 0}));
+  run.check_end();
+}
+
 TEST_CASE("an instance that fails again while it recovers is restarted again") {
   running_count run;
   auto& j = *run.j;
