@@ -153,13 +153,7 @@ TEST_CASE("dead letters stay exactly once when the instance that skipped them is
     .sink(collect(out))
     .parallelism(2);
   p.dead_letters().sink(collect(letters)).name("dead letters out");
-  runtime_config config;
-  config.state_dir = state.path().string();
-  config.checkpoint_interval = 50ms;
-  config.mode = execution_mode::streaming;
-  config.batch_size = 64;
-  config.input_buffer = 256;
-  runtime rt{config};
+  runtime rt{test::recovery_config(state)};
   auto j = rt.start(p);
   REQUIRE(j);
   REQUIRE(test::wait_for_checkpoint(*j, 2));

@@ -27,17 +27,6 @@ std::string key_of(uint64_t index) {
   return "k" + std::to_string(index % keys);
 }
 
-/// Checkpoints every 50 ms of LMDB state under `dir`; every record updates its key's count.
-runtime_config recovery_config(const test::temp_dir& dir) {
-  runtime_config config;
-  config.state_dir = dir.path().string();
-  config.checkpoint_interval = 50ms;
-  config.mode = execution_mode::streaming;
-  config.batch_size = 64;
-  config.input_buffer = 256;
-  return config;
-}
-
 /// words (2 instances, `rate` records/s in all) -> key_by -> count (2 instances, supervised by
 /// `count_supervision`) -> collect.
 void count_words(pipeline& p, changelog& out, uint64_t records, double rate,
@@ -122,7 +111,7 @@ struct running_count {
   test::temp_dir state;
   changelog out;
   pipeline p{"recovery"};
-  runtime rt{recovery_config(state)};
+  runtime rt{test::recovery_config(state)};
   caf::expected<job> j{caf::error{}};
 
   running_count() {
@@ -217,7 +206,7 @@ TEST_CASE("retention is bounded by pausing the sources and recovery stays exact"
   p.source(generate<uint64_t>([](uint64_t i) { return i; }, {300, 100}))
     .name("ticks")
     .sink(slow_checkpoint_sink{});
-  auto config = recovery_config(state);
+  auto config = test::recovery_config(state);
   config.checkpoint_interval = 60s;
   config.retention_limit = limit;
   runtime rt{config};
@@ -251,7 +240,7 @@ TEST_CASE("a poison record under the restart policy exhausts the restarts and fa
     .key_by([](const std::string& w) { return w; })
     .count()
     .sink(collect(out));
-  runtime rt{recovery_config(state)};
+  runtime rt{test::recovery_config(state)};
   auto j = rt.start(p);
   REQUIRE(j);
   auto error = j->wait_for(60s);
@@ -277,7 +266,7 @@ TEST_CASE("an operator that gives up is restarted whole by its pipeline with exa
   pipeline_supervision.strategy = strategy;
   pipeline_supervision.intensity.max_restarts = 3;
   p.supervision(pipeline_supervision);
-  runtime rt{recovery_config(state)};
+  runtime rt{test::recovery_config(state)};
   auto j = rt.start(p);
   REQUIRE(j);
   REQUIRE(test::wait_for_checkpoint(*j, 2));
@@ -298,7 +287,7 @@ TEST_CASE("an operator that gives up fails the job when its pipeline may not res
     .name("count")
     .supervision(once)
     .sink(collect(out));
-  runtime rt{recovery_config(state)};
+  runtime rt{test::recovery_config(state)};
   auto j = rt.start(p);
   REQUIRE(j);
   REQUIRE(test::wait_for_checkpoint(*j, 1));
@@ -323,7 +312,7 @@ TEST_CASE("an operator whose failure policy is fail fails the job at its first f
     .name("count")
     .on_failure(failure_policy::fail)
     .sink(collect(out));
-  runtime rt{recovery_config(state)};
+  runtime rt{test::recovery_config(state)};
   auto j = rt.start(p);
   REQUIRE(j);
   REQUIRE(test::wait_for_checkpoint(*j, 1));
@@ -339,7 +328,7 @@ TEST_CASE("fault injection names what it cannot find") {
   changelog out;
   pipeline p{"faults"};
   count_words(p, out, 1'000, 0);
-  runtime rt{recovery_config(state)};
+  runtime rt{test::recovery_config(state)};
   auto j = rt.start(p);
   REQUIRE(j);
   CHECK(describe(j->kill("nope", 0)) == "invalid_pipeline: the job has no operator 'nope'");
@@ -378,7 +367,7 @@ void run_chaos(const std::vector<std::string>& targets, int faults, uint32_t see
     .parallelism(2)
     .name("out")
     .supervision(tolerant);
-  runtime rt{recovery_config(state)};
+  runtime rt{test::recovery_config(state)};
   auto j = rt.start(p);
   REQUIRE(j);
   REQUIRE(test::wait_for_checkpoint(*j, 1));

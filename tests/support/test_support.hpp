@@ -64,6 +64,18 @@ private:
   std::filesystem::path path_;
 };
 
+/// A job that can recover: LMDB state under `dir`, a checkpoint every 50 ms, streaming mode,
+/// and small batches and credit, so a run of some 10^5 records crosses many of each.
+inline runtime_config recovery_config(const temp_dir& dir) {
+  runtime_config config;
+  config.state_dir = dir.path().string();
+  config.checkpoint_interval = std::chrono::milliseconds{50};
+  config.mode = execution_mode::streaming;
+  config.batch_size = 64;
+  config.input_buffer = 256;
+  return config;
+}
+
 /// Says loudly that the running test case cannot run on this machine, and why (say, it needs
 /// root); the caller returns right after. Catch2 v2 cannot skip: run directly, the case passes
 /// with this warning; ctest reports it skipped, as its output matches the
