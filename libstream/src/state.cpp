@@ -84,6 +84,11 @@ void state_store::complete(uint64_t id) {
   });
 }
 
+void state_store::release_memory() {
+  for (auto& [name, e] : tables_)
+    e.table->release_memory();
+}
+
 uint64_t state_store::completed_checkpoint() {
   if (options_.backend != state_backend::lmdb)
     return 0;

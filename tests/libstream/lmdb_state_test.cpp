@@ -3,10 +3,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "support/test_support.hpp"
 
@@ -29,6 +34,30 @@ std::map<K, V> entries(const keyed_table<K, V>& table) {
   table.for_each([&](const K& k, const V& v) { CHECK(result.emplace(k, v).second); });
   return result;
 }
+
+/// Where values of type `tracked` were destroyed.
+struct destructions {
+  std::mutex mutex;
+  std::vector<std::thread::id> threads;
+};
+
+/// A value that notes the thread that destroys it.
+struct tracked {
+  std::shared_ptr<destructions> log;
+
+  tracked() = default;
+  tracked(const tracked&) = delete;
+  tracked& operator=(const tracked&) = delete;
+  tracked(tracked&&) = default;
+  tracked& operator=(tracked&&) = default;
+
+  ~tracked() {
+    if (!log)
+      return;
+    std::lock_guard<std::mutex> guard{log->mutex};
+    log->threads.push_back(std::this_thread::get_id());
+  }
+};
 
 /// A value type that CAF cannot serialize and that has no sluice_encode.
 struct opaque {
@@ -129,6 +158,47 @@ TEST_CASE("LMDB keyed state restarts from a completed checkpoint") {
     CHECK(table->size() == at_2.size());
     CHECK(entries(*table) == at_2);
     CHECK(table->find(300) == nullptr);
+  }
+}
+
+TEST_CASE("an exiting instance's state is freed off its thread, keeping what was checkpointed") {
+  SECTION("memory tables are emptied and their values destroyed on another thread") {
+    auto log = std::make_shared<destructions>();
+    state_options options;
+    options.backend = state_backend::memory;
+    state_store store{options};
+    auto table = store.table<int, tracked>("values");
+    for (int k = 0; k < 1000; ++k)
+      table->upsert(k).log = log;
+    store.release_memory();
+    CHECK(table->size() == 0);
+    REQUIRE(test::eventually([&] {
+      std::lock_guard<std::mutex> guard{log->mutex};
+      return log->threads.size() == 1000;
+    }));
+    for (auto id : log->threads)
+      CHECK(id != std::this_thread::get_id());
+  }
+  SECTION("LMDB tables keep the completed checkpoint, and lose the rest as in a crash") {
+    test::temp_dir dir;
+    auto path = dir.file("released");
+    {
+      state_store store{lmdb_options(path, 1 << 20)};
+      auto table = store.table<int, int64_t>("counts");
+      for (int k = 0; k < 1000; ++k)
+        table->upsert(k) = 1;
+      store.checkpoint(1);
+      store.complete(1);
+      for (int k = 0; k < 1000; ++k)
+        table->upsert(k) = 2;
+      store.release_memory();
+    }
+    state_store store{lmdb_options(path, 1 << 20)};
+    auto table = store.table<int, int64_t>("counts");
+    std::map<int, int64_t> at_1;
+    for (int k = 0; k < 1000; ++k)
+      at_1[k] = 1;
+    CHECK(entries(*table) == at_1);
   }
 }
 

@@ -39,6 +39,8 @@ struct options {
   std::string scheduler; ///< "sharing" or "work_stealing" (empty: the runtime's choice)
   /// Rates of the latency runs, as fractions of the chain's measured maximum rate.
   std::vector<double> latency_fractions{0.5, 0.01};
+  /// Records/s the recovery workload's sources produce (0: the workload's default).
+  double recovery_rate = 0;
 };
 
 } // namespace bench

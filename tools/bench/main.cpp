@@ -45,6 +45,7 @@ void usage(std::ostream& os) {
         "  --scheduler P     sharing or work_stealing (default: the runtime's, work_stealing)\n"
         "  --latency-rates F,...  latency runs at these fractions of the chain's max rate\n"
         "                    (default 0.5,0.01; 0.5 is the issue's target)\n"
+        "  --recovery-rate R the recovery workload's input rate in records/s (default 100000)\n"
         "  --workers N       runtime worker threads (default: the runtime's, one per core)\n"
         "  --quiet-wait S    before each measurement, wait up to S seconds for other\n"
         "                    processes to use less than 0.15 cores (default 0: don't wait)\n"
@@ -131,6 +132,15 @@ bool parse(int argc, char** argv, options& opt) {
         opt.scheduler = v;
         if (opt.scheduler != "sharing" && opt.scheduler != "work_stealing") {
           std::cerr << "sluice-bench: --scheduler takes sharing or work_stealing\n";
+          return false;
+        }
+      } else if (a == "--recovery-rate") {
+        auto v = value("records per second");
+        if (!v)
+          return false;
+        opt.recovery_rate = std::stod(v);
+        if (!(opt.recovery_rate > 0)) {
+          std::cerr << "sluice-bench: --recovery-rate must be positive\n";
           return false;
         }
       } else if (a == "--latency-rates") {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "sluice/detail/background_disposal.hpp"
 #include "sluice/key_group.hpp"
 
 namespace sluice {
@@ -19,6 +20,11 @@ public:
 class keyed_table_base {
 public:
   virtual ~keyed_table_base() = default;
+
+  /// The instance is done with the table (it exits): frees what the table holds in memory on
+  /// a background thread (see detail::dispose_in_background) and leaves it empty, not to be
+  /// used again. What was not checkpointed is lost, as in a crash.
+  virtual void release_memory() = 0;
 };
 
 /// Keyed state of one kind, for all keys an operator instance owns.
@@ -64,6 +70,8 @@ public:
     for (const auto& [k, v] : entries_)
       fn(k, v);
   }
+
+  void release_memory() override { detail::dispose_in_background(std::move(entries_)); }
 
 private:
   struct hasher {

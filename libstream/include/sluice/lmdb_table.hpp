@@ -98,6 +98,8 @@ public:
 
   size_t size() const override { return size_; }
 
+  void release_memory() override { detail::dispose_in_background(std::move(overlay_)); }
+
   void for_each(const std::function<void(const K&, const V&)>& fn) const override {
     for (const auto& [key, s] : overlay_)
       if (s.value)

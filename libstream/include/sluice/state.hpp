@@ -148,13 +148,17 @@ public:
   /// `id`, in one durable transaction. A restarted instance restores to the last one.
   void complete(uint64_t id);
 
+  /// The instance exits: frees what every table holds in memory on a background thread
+  /// (keyed_table_base::release_memory). The tables are not to be used again.
+  void release_memory();
+
   /// The last completed checkpoint of this instance's state (0: none).
   [[nodiscard]] uint64_t completed_checkpoint();
 
 private:
   struct entry {
     std::type_index type;
-    std::shared_ptr<void> table;
+    std::shared_ptr<keyed_table_base> table;
   };
 
   template <class K, class V>

@@ -87,6 +87,8 @@ public:
   /// Entries stored, expired ones not yet removed included.
   size_t size() const override { return inner_->size(); }
 
+  void release_memory() override { inner_->release_memory(); }
+
   void for_each(const std::function<void(const K&, const V&)>& fn) const override {
     auto now = clock_();
     inner_->for_each([&](const K& key, const timed_value<V>& entry) {

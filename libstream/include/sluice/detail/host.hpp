@@ -83,6 +83,22 @@ struct host_core {
   bool failed = false;
   bool flush_scheduled = false;
 
+  /// A restarted incarnation: where its log puts the restored checkpoint, with the output
+  /// channels going on from there (and sending nothing until their downstream attaches). Null,
+  /// with `what` saying why, if the log cannot tell.
+  const recovery_log::position* resume_from_log(std::string& what) {
+    const recovery_log::position* where = nullptr;
+    if (!guarded(
+          [&] {
+            where =
+              &recovery.log->restart(info.restore_checkpoint.value_or(0), recovery.keep_order);
+          },
+          what))
+      return nullptr;
+    out.resume_at(where->outputs, where->emitted);
+    return where;
+  }
+
   /// Takes the wiring's outputs, coordinator and recovery settings.
   template <class In>
   void configure(caf::local_actor* self, wiring<In, Out>& w) {
@@ -302,10 +318,13 @@ public:
   const char* name() const override { return "sluice.operator_host"; }
 
   // Upstream and downstream instances hold handles to each other: drop ours at exit so the
-  // cycle does not keep finished instances alive.
+  // cycle does not keep finished instances alive. State and retained records are freed off the
+  // scheduler: a failed instance is often freed by the upstream that is to replay to its
+  // successor.
   void on_exit() override {
     core_.leave_retention();
     core_.out.clear();
+    core_.state.release_memory();
     inputs_.clear();
   }
 
@@ -410,19 +429,13 @@ private:
   /// upstream instances to send from there and its downstream instances where to resume, and
   /// replays what the log holds.
   void restart() {
-    const recovery_log::position* where = nullptr;
     std::string what;
-    if (!guarded(
-          [&] {
-            where = &core_.recovery.log->restart(core_.info.restore_checkpoint.value_or(0),
-                                                 core_.recovery.keep_order);
-          },
-          what))
+    const auto* where = core_.resume_from_log(what);
+    if (!where)
       return fail(what);
     if (core_.dead_letters.store)
       core_.dead_letters.store->recover(core_.instance_number,
                                         core_.info.restore_checkpoint.value_or(0));
-    core_.out.resume_at(where->outputs, where->emitted);
     replay_index_ = where->order_mark;
     replaying_ = core_.recovery.log->order_at(replay_index_) != nullptr;
     for (size_t i = 0; i < inputs_.size(); ++i) {
@@ -881,6 +894,7 @@ public:
   void on_exit() override {
     core_.leave_retention();
     core_.out.clear();
+    core_.state.release_memory();
   }
 
   behavior_type make_behavior() override {
@@ -952,15 +966,9 @@ private:
     if (!guarded([&] { restore_splits(); }, what))
       return fail(what);
     if (core_.recovery.restarted) {
-      const recovery_log::position* where = nullptr;
-      if (!guarded(
-            [&] {
-              where = &core_.recovery.log->restart(core_.info.restore_checkpoint.value_or(0),
-                                                   core_.recovery.keep_order);
-            },
-            what))
+      const auto* where = core_.resume_from_log(what);
+      if (!where)
         return fail(what);
-      core_.out.resume_at(where->outputs, where->emitted);
       next_event_ = where->events_mark;
       replay_end_ = core_.recovery.log->events_end();
       core_.out.say_hello(output_actor<out_type>{this});

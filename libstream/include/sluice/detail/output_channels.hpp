@@ -16,6 +16,7 @@
 #include <caf/send.hpp>
 
 #include "sluice/dead_letter.hpp"
+#include "sluice/detail/background_disposal.hpp"
 #include "sluice/detail/retention_gate.hpp"
 #include "sluice/interfaces.hpp"
 #include "sluice/key_group.hpp"
@@ -350,9 +351,14 @@ public:
     }
   }
 
-  /// Drops every channel and with it the handles of downstream instances.
+  /// Drops every channel and with it the handles of downstream instances. What the channels
+  /// retained is freed on a background thread (detail::dispose_in_background).
   void clear() {
     only_channel_ = nullptr;
+    for (auto& ch : channels_)
+      if (!ch.retained.empty())
+        dispose_in_background(std::move(ch.retained));
+    retained_records_ = 0;
     channels_.clear();
     edges_.clear();
   }
