@@ -410,7 +410,7 @@ std::string to_table(const machine_info& machine, const options& opt,
        << " cores during the measurements: the figures are disturbed.\n";
   auto ts = targets(results);
   if (!ts.empty()) {
-    os << "\ntargets (issues #2 and #3)"
+    os << "\ntargets (issues #2, #3 and #4)"
        << (machine.optimized ? "" : " -- NOT an optimized build: these verdicts mean nothing")
        << "\n";
     for (const auto& t : ts) {

@@ -1,0 +1,91 @@
+#pragma once
+
+// How a record's key or value becomes bytes and back, for the Kafka bridges: text, raw bytes, and
+// JSON through Boost.JSON (a boost::json::value, or any type with value_from / value_to).
+
+#include <concepts>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <boost/json.hpp>
+
+namespace sluice {
+
+/// Bytes that do not decode: the message says what was wrong and where.
+class serde_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Turns values of `value_type` into bytes and back; `decode` throws serde_error on bytes that
+/// are not a value.
+template <class S>
+concept serde = requires(const S& s, const typename S::value_type& v, std::string_view bytes) {
+  { s.encode(v) } -> std::same_as<std::string>;
+  { s.decode(bytes) } -> std::same_as<typename S::value_type>;
+};
+
+/// Text, byte for byte (Kafka's StringSerializer with UTF-8: no check either way).
+struct string_serde {
+  using value_type = std::string;
+
+  [[nodiscard]] std::string encode(const std::string& v) const { return v; }
+  [[nodiscard]] std::string decode(std::string_view bytes) const { return std::string{bytes}; }
+};
+
+/// Raw bytes.
+struct bytes_serde {
+  using value_type = std::vector<std::byte>;
+
+  [[nodiscard]] std::string encode(const std::vector<std::byte>& v) const {
+    return {reinterpret_cast<const char*>(v.data()), v.size()};
+  }
+  [[nodiscard]] std::vector<std::byte> decode(std::string_view bytes) const {
+    const auto* first = reinterpret_cast<const std::byte*>(bytes.data());
+    return {first, first + bytes.size()};
+  }
+};
+
+namespace detail {
+
+/// The start of `bytes` as printable text, for error messages.
+std::string excerpt(std::string_view bytes);
+
+/// Parses one JSON document that must fill `bytes`; throws serde_error naming the byte offset
+/// where it stopped being JSON.
+boost::json::value parse_json(std::string_view bytes);
+
+} // namespace detail
+
+/// JSON text of a T: a boost::json::value, or any type Boost.JSON converts (value_from on
+/// encode, value_to on decode, e.g. through tag_invoke or Boost.Describe).
+template <class T = boost::json::value>
+struct json_serde {
+  using value_type = T;
+
+  [[nodiscard]] std::string encode(const T& v) const {
+    return boost::json::serialize(boost::json::value_from(v));
+  }
+
+  [[nodiscard]] T decode(std::string_view bytes) const {
+    auto json = detail::parse_json(bytes);
+    if constexpr (std::is_same_v<T, boost::json::value>) {
+      return json;
+    } else {
+      try {
+        return boost::json::value_to<T>(json);
+      } catch (const std::exception& e) {
+        throw serde_error("JSON does not convert to the record type: " + std::string{e.what()}
+                          + " in " + detail::excerpt(bytes));
+      }
+    }
+  }
+};
+
+static_assert(serde<string_serde> && serde<bytes_serde> && serde<json_serde<>>);
+
+} // namespace sluice
