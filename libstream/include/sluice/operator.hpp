@@ -44,7 +44,12 @@ struct source_step {
 /// A source: emits up to `max_records` records per `produce` call.
 ///
 /// Required: `output_type`, `source_step produce(source_context<Out>&, size_t max_records)` and
-/// `bool bounded() const`. Optional: `open(source_context<Out>&)`.
+/// `bool bounded() const`. Optional: `open(source_context<Out>&)`; `checkpoint_splits()` and
+/// `restore_splits(std::vector<Split>)` to keep its position in checkpoints;
+/// `on_checkpoint(uint64_t id)` when it takes checkpoint `id` (after `checkpoint_splits`),
+/// `on_checkpoint_complete(uint64_t id)` when every instance took it; `on_backpressure(bool
+/// blocked)` when output credit runs out
+/// (`produce` is not called until it returns) and comes back.
 template <class Src>
 concept source_type = requires(Src& src, const Src& csrc,
                                source_context<typename Src::output_type>& ctx) {

@@ -160,12 +160,16 @@ struct host_core {
   static constexpr uint64_t busy_sample_every = 8;
   uint64_t busy_calls = 0;
 
-  void note_blocked(bool now_blocked) {
-    if (now_blocked && !blocked)
+  /// Returns true if the instance was not already in that state.
+  bool note_blocked(bool now_blocked) {
+    if (now_blocked == blocked)
+      return false;
+    if (now_blocked)
       blocked_since = clock::now();
-    else if (!now_blocked && blocked)
+    else
       stats.backpressured_ns += nanos_since(blocked_since);
     blocked = now_blocked;
+    return true;
   }
 
   instance_stats snapshot() {
@@ -916,7 +920,15 @@ public:
         deferred_triggers_.push_back(m.checkpoint);
         catch_up();
       },
-      [this](checkpoint_done_msg m) { core_.complete_checkpoint(this, m.checkpoint); },
+      [this](checkpoint_done_msg m) {
+        if (!core_.complete_checkpoint(this, m.checkpoint))
+          return;
+        if constexpr (requires { src_.on_checkpoint_complete(m.checkpoint); }) {
+          std::string what;
+          if (!guarded([&] { src_.on_checkpoint_complete(m.checkpoint); }, what))
+            return fail(what);
+        }
+      },
       [this](finish_atom) {
         if (!waiting_to_finish_)
           return;
@@ -1051,6 +1063,11 @@ private:
         if (!guarded([&] { splits().update(src_.checkpoint_splits()); }, what))
           return fail("checkpoint " + std::to_string(id) + ": " + what);
       }
+      if constexpr (requires { src_.on_checkpoint(id); }) {
+        std::string what;
+        if (!guarded([&] { src_.on_checkpoint(id); }, what))
+          return fail("checkpoint " + std::to_string(id) + ": " + what);
+      }
     }
     if (!core_.take_checkpoint(this, id, 0))
       return;
@@ -1113,7 +1130,7 @@ private:
     if (retention_full() && !replaying()) {
       // Paused until a checkpoint frees retention; a replay goes on, since the checkpoint
       // that frees it waits for the replay to end.
-      core_.note_blocked(true);
+      note_blocked(true);
       core_.out.flush();
       return schedule_produce(retention_poll);
     }
@@ -1122,10 +1139,10 @@ private:
       if (core_.failed || core_.finishing)
         return;
       if (core_.out.blocked()) {
-        core_.note_blocked(true);
+        note_blocked(true);
         return; // credit resumes us
       }
-      core_.note_blocked(false);
+      note_blocked(false);
       source_step step;
       std::string what;
       if (!core_.timed([&] {
@@ -1151,6 +1168,18 @@ private:
     }
     core_.arm_flush(this);
     schedule_produce(std::chrono::microseconds{0});
+  }
+
+  /// Counts backpressured time, and tells a source that wants to know (to pause what feeds it,
+  /// say Kafka partitions) when it becomes blocked or free.
+  void note_blocked(bool blocked) {
+    if (!core_.note_blocked(blocked))
+      return;
+    if constexpr (requires { src_.on_backpressure(blocked); }) {
+      std::string what;
+      if (!guarded([&] { src_.on_backpressure(blocked); }, what))
+        fail(what);
+    }
   }
 
   /// True while an instance of the job retains more than the limit.

@@ -170,7 +170,7 @@ public:
       return;
     }
     for (size_t i = 0; i + 1 < n; ++i)
-      route(edges_[i], T{value}, time);
+      route(edges_[i], T(value), time);
     if (n > 0)
       route(edges_[n - 1], std::move(value), time);
   }
@@ -453,7 +453,7 @@ private:
       }
       case partitioning::broadcast:
         for (size_t i = 1; i < e.count; ++i)
-          push(channels_[e.first + i], T{value}, time);
+          push(channels_[e.first + i], T(value), time);
         push(channels_[e.first], std::move(value), time);
         return;
     }

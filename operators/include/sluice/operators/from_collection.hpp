@@ -35,7 +35,7 @@ public:
     splits_.take(n, [&](uint64_t index) {
       auto time = time_ ? time_(items[index]) : timestamp{0};
       max_time = std::max(max_time, time);
-      ctx.emit(T{items[index]}, time);
+      ctx.emit(T(items[index]), time);
     });
     if (time_ && max_time != min_timestamp)
       ctx.emit_watermark(max_time);

@@ -22,7 +22,7 @@ public:
     if (ctx.skips_failed_records()) {
       // A record fn fails on becomes a dead letter: fn gets a copy, the record stays intact.
       ctx.for_each_record(records,
-                          [&](record<In>& r) { ctx.emit(std::invoke(fn_, In{r.value}), r.time); });
+                          [&](record<In>& r) { ctx.emit(std::invoke(fn_, In(r.value)), r.time); });
     } else if constexpr (std::is_same_v<In, output_type>) {
       // Same type in and out: rewrite the batch in place and pass the vector on.
       for (auto& r : records)

@@ -1,0 +1,232 @@
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "sluice/context.hpp"
+#include "sluice/operator.hpp"
+#include "sluice/operators/kafka_client.hpp"
+#include "sluice/serde.hpp"
+
+namespace sluice {
+
+/// What a kafka_source reads, and how.
+struct kafka_source_options {
+  std::string topic;
+  /// librdkafka properties; `bootstrap.servers` and `group.id` are required. Sluice sets
+  /// `enable.auto.commit=false` and, unless given, `auto.offset.reset=earliest`.
+  kafka::properties properties;
+  /// Read up to the end offsets seen at start, then end the stream (a batch job over a topic).
+  bool bounded = false;
+  /// How long metadata and offset requests may take before the source fails.
+  std::chrono::milliseconds timeout{10'000};
+  /// A partition without a message for this long (wall-clock time) no longer holds the
+  /// watermark back; an instance whose partitions are all idle declares itself idle. Zero: never.
+  std::chrono::milliseconds idle_timeout{0};
+};
+
+namespace op {
+
+/// A partition an instance reads, and the offset of the next message to read. `end` is where a
+/// bounded source stops (-1: never).
+struct kafka_partition {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t end = -1;
+
+  friend bool operator==(const kafka_partition&, const kafka_partition&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, kafka_partition& x) {
+  return f(caf::meta::type_name("sluice.kafka_partition"), x.partition, x.offset, x.end);
+}
+
+/// A source of the values of a Kafka topic, decoded by `ValueSerde`, with the messages' Kafka
+/// timestamps as event time.
+///
+/// Instance i of n reads the partitions p with p mod n = i, assigned directly (no consumer
+/// group rebalancing: the job decides who reads what). Checkpoints keep each partition's next
+/// offset; a restore, with any parallelism, deals the partitions out anew from those. Without a
+/// checkpoint a partition starts at the group's committed offset, else as `auto.offset.reset`
+/// says. Once a checkpoint completed, its offsets are committed to the group (for lag
+/// monitoring and a fresh start; Sluice restores from its own checkpoints). While output credit
+/// is out, the partitions are paused, so backpressure reaches the brokers and librdkafka holds
+/// no more than it fetched already. The watermark is the oldest of the partitions' newest
+/// timestamps, idle partitions left out (`idle_timeout`). A value the serde cannot decode fails
+/// the instance with the partition, offset and the serde's error.
+template <serde ValueSerde = string_serde>
+class kafka_source {
+public:
+  using output_type = typename ValueSerde::value_type;
+
+  explicit kafka_source(kafka_source_options options, ValueSerde serde = {})
+    : options_(std::move(options)), serde_(std::move(serde)) {}
+
+  // Each instance makes its own consumer: copies carry the options only.
+  kafka_source(const kafka_source& other) : options_(other.options_), serde_(other.serde_) {}
+  kafka_source(kafka_source&&) noexcept = default;
+
+  [[nodiscard]] bool bounded() const { return options_.bounded; }
+
+  void open(source_context<output_type>& ctx) {
+    consumer_ =
+      std::make_unique<kafka::consumer>(options_.properties, options_.topic, options_.timeout);
+    const auto count = consumer_->partition_count();
+    partitions_.clear();
+    for (auto p = static_cast<int32_t>(ctx.info().index); p < count;
+         p += static_cast<int32_t>(ctx.info().parallelism)) {
+      kafka_partition split{p, consumer_->start_offset(p), -1};
+      if (options_.bounded)
+        split.end = consumer_->end_offset(p);
+      partitions_.push_back(split);
+    }
+    assign();
+  }
+
+  [[nodiscard]] std::vector<kafka_partition> checkpoint_splits() const { return partitions_; }
+
+  void restore_splits(std::vector<kafka_partition> partitions) {
+    partitions_ = std::move(partitions);
+    std::sort(partitions_.begin(), partitions_.end(),
+              [](const auto& a, const auto& b) { return a.partition < b.partition; });
+    assign();
+  }
+
+  /// Remembers the offsets of checkpoint `id`, to commit them once it completes.
+  void on_checkpoint(uint64_t id) { taken_.emplace_back(id, offsets()); }
+
+  void on_checkpoint_complete(uint64_t id) {
+    std::vector<std::pair<int32_t, int64_t>> completed;
+    while (!taken_.empty() && taken_.front().first <= id) {
+      completed = std::move(taken_.front().second);
+      taken_.erase(taken_.begin());
+    }
+    consumer_->commit(completed);
+  }
+
+  void on_backpressure(bool blocked) { consumer_->pause(blocked); }
+
+  source_step produce(source_context<output_type>& ctx, size_t max_records) {
+    if (finished())
+      return source_step::done();
+    auto handed = consumer_->poll(
+      max_records,
+      [&](const kafka::message_view& m) {
+        auto& split = partition(m.partition);
+        if (m.offset < split.offset || (split.end >= 0 && m.offset >= split.end))
+          return;
+        split.offset = m.offset + 1;
+        auto& activity = activity_[index_of(m.partition)];
+        activity.newest = std::max(activity.newest, m.time);
+        activity.last_message = std::chrono::steady_clock::now();
+        ctx.emit(decode(m), m.time);
+      },
+      [&](int32_t p, int64_t end) {
+        auto& split = partition(p);
+        split.offset = std::max(split.offset, end);
+      });
+    advance_watermark(ctx);
+    if (finished())
+      return source_step::done();
+    return handed > 0 ? source_step::more() : source_step::wait(poll_interval);
+  }
+
+private:
+  /// How long an instance with nothing fetched waits before it looks again.
+  static constexpr std::chrono::microseconds poll_interval{1'000};
+
+  [[nodiscard]] std::vector<std::pair<int32_t, int64_t>> offsets() const {
+    std::vector<std::pair<int32_t, int64_t>> result;
+    for (const auto& split : partitions_)
+      result.emplace_back(split.partition, split.offset);
+    return result;
+  }
+
+  void assign() {
+    consumer_->assign(offsets());
+    activity_.assign(partitions_.size(), {min_timestamp, std::chrono::steady_clock::now()});
+    taken_.clear();
+  }
+
+  [[nodiscard]] bool finished() const {
+    return options_.bounded && std::all_of(partitions_.begin(), partitions_.end(), [](auto& s) {
+             return s.end >= 0 && s.offset >= s.end;
+           });
+  }
+
+  size_t index_of(int32_t p) const {
+    auto i = std::find_if(partitions_.begin(), partitions_.end(),
+                          [p](const auto& s) { return s.partition == p; });
+    if (i == partitions_.end())
+      throw kafka::kafka_error("Kafka topic '" + options_.topic + "': a message of partition "
+                               + std::to_string(p) + ", which this instance does not read");
+    return static_cast<size_t>(i - partitions_.begin());
+  }
+
+  kafka_partition& partition(int32_t p) { return partitions_[index_of(p)]; }
+
+  output_type decode(const kafka::message_view& m) const {
+    try {
+      return serde_.decode(m.value);
+    } catch (const serde_error& e) {
+      throw serde_error("Kafka topic '" + options_.topic + "' partition "
+                        + std::to_string(m.partition) + " offset " + std::to_string(m.offset) + ": "
+                        + e.what());
+    }
+  }
+
+  /// The oldest of the partitions' newest timestamps; a finished or idle partition holds
+  /// nothing back, and with every partition idle the instance is idle.
+  void advance_watermark(source_context<output_type>& ctx) {
+    auto now = std::chrono::steady_clock::now();
+    auto oldest = max_timestamp;
+    bool all_idle = !partitions_.empty();
+    for (size_t i = 0; i < partitions_.size(); ++i) {
+      const auto& s = partitions_[i];
+      if (s.end >= 0 && s.offset >= s.end)
+        continue;
+      if (options_.idle_timeout.count() > 0
+          && now - activity_[i].last_message >= options_.idle_timeout)
+        continue;
+      all_idle = false;
+      oldest = std::min(oldest, activity_[i].newest);
+    }
+    if (options_.idle_timeout.count() > 0)
+      ctx.mark_idle(all_idle && !options_.bounded);
+    if (oldest != min_timestamp && oldest != max_timestamp)
+      ctx.emit_watermark(oldest);
+  }
+
+  kafka_source_options options_;
+  ValueSerde serde_;
+  std::unique_ptr<kafka::consumer> consumer_;
+  std::vector<kafka_partition> partitions_;
+  /// Per partition (as in `partitions_`): the newest timestamp read, and when its last message
+  /// came.
+  struct activity {
+    timestamp newest = min_timestamp;
+    std::chrono::steady_clock::time_point last_message;
+  };
+  std::vector<activity> activity_;
+  /// The offsets of the checkpoints taken and not yet completed, oldest first.
+  std::vector<std::pair<uint64_t, std::vector<std::pair<int32_t, int64_t>>>> taken_;
+};
+
+} // namespace op
+
+/// A source of the values of Kafka topic `options.topic` (see op::kafka_source).
+template <serde ValueSerde = string_serde>
+op::kafka_source<ValueSerde> kafka_source(kafka_source_options options, ValueSerde serde = {}) {
+  return op::kafka_source<ValueSerde>{std::move(options), std::move(serde)};
+}
+
+} // namespace sluice

@@ -1,0 +1,320 @@
+#include "sluice/operators/kafka_client.hpp"
+
+#include <array>
+#include <string>
+#include <utility>
+
+#include <librdkafka/rdkafka.h>
+
+namespace sluice::kafka {
+
+namespace {
+
+/// What a consumer is configured with unless the caller says otherwise: Sluice keeps the
+/// offsets in its checkpoints and commits them itself, and reads from the start by default
+/// (as Kafka Streams does).
+const properties consumer_defaults{
+  {"enable.auto.commit", "false"},
+  {"enable.auto.offset.store", "false"},
+  {"auto.offset.reset", "earliest"},
+  {"enable.partition.eof", "true"},
+};
+
+/// A librdkafka configuration holding `settings`. @throws kafka_error, in the words of
+/// `client.where`, naming a property librdkafka rejects.
+template <class Client>
+rd_kafka_conf_t* configuration(const properties& settings, const Client& client) {
+  std::array<char, 512> error{};
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [key, value] : settings) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error.data(), error.size())
+        != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw kafka_error(client.where("property " + key + "=" + value + ": " + error.data()));
+    }
+  }
+  return conf;
+}
+
+} // namespace
+
+struct consumer::client {
+  rd_kafka_t* handle = nullptr;
+  rd_kafka_queue_t* queue = nullptr;
+  std::string topic;
+  std::string brokers;
+  std::string reset = "earliest";
+  int timeout_ms = 0;
+
+  ~client() {
+    if (queue)
+      rd_kafka_queue_destroy(queue);
+    if (handle) {
+      rd_kafka_consumer_close(handle);
+      rd_kafka_destroy(handle);
+    }
+  }
+
+  /// "topic 'T' on brokers B: what", the form of every error.
+  [[nodiscard]] std::string where(const std::string& what) const {
+    return "Kafka topic '" + topic + "' on " + brokers + ": " + what;
+  }
+
+  [[noreturn]] void fail(const std::string& what, rd_kafka_resp_err_t err) const {
+    throw kafka_error(where(what + ": " + rd_kafka_err2str(err)));
+  }
+};
+
+consumer::consumer(const properties& config, std::string topic, std::chrono::milliseconds timeout)
+  : client_(std::make_unique<client>()) {
+  auto& c = *client_;
+  c.topic = std::move(topic);
+  c.timeout_ms = static_cast<int>(timeout.count());
+  auto settings = consumer_defaults;
+  for (const auto& [key, value] : config)
+    settings[key] = value;
+  if (!settings.contains("bootstrap.servers"))
+    throw kafka_error("Kafka topic '" + c.topic + "': no bootstrap.servers given");
+  if (!settings.contains("group.id"))
+    throw kafka_error("Kafka topic '" + c.topic + "': no group.id given");
+  c.brokers = settings["bootstrap.servers"];
+  c.reset = settings["auto.offset.reset"];
+  std::array<char, 512> error{};
+  rd_kafka_conf_t* conf = configuration(settings, c);
+  c.handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
+  if (!c.handle) {
+    rd_kafka_conf_destroy(conf);
+    throw kafka_error(c.where(std::string{"cannot create a consumer: "} + error.data()));
+  }
+  rd_kafka_poll_set_consumer(c.handle);
+  c.queue = rd_kafka_queue_get_consumer(c.handle);
+}
+
+consumer::~consumer() = default;
+
+int32_t consumer::partition_count() {
+  auto& c = *client_;
+  // All topics, not this one: a request naming a topic may create it on brokers that create
+  // topics on first use, and a typo should fail rather than make a topic.
+  const rd_kafka_metadata_t* metadata = nullptr;
+  auto err = rd_kafka_metadata(c.handle, 1, nullptr, &metadata, c.timeout_ms);
+  if (err)
+    c.fail("no metadata within " + std::to_string(c.timeout_ms) + " ms (are the brokers up?)", err);
+  int32_t count = 0;
+  rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    if (c.topic == metadata->topics[i].topic) {
+      topic_err = metadata->topics[i].err;
+      count = metadata->topics[i].partition_cnt;
+    }
+  }
+  rd_kafka_metadata_destroy(metadata);
+  if (topic_err)
+    c.fail("the topic is not there", topic_err);
+  return count;
+}
+
+int64_t consumer::end_offset(int32_t partition) {
+  auto& c = *client_;
+  int64_t low = 0;
+  int64_t high = 0;
+  if (auto err = rd_kafka_query_watermark_offsets(c.handle, c.topic.c_str(), partition, &low, &high,
+                                                  c.timeout_ms))
+    c.fail("partition " + std::to_string(partition) + ": no end offset", err);
+  return high;
+}
+
+int64_t consumer::start_offset(int32_t partition) {
+  auto& c = *client_;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, c.topic.c_str(), partition);
+  auto err = rd_kafka_committed(c.handle, list, c.timeout_ms);
+  auto committed = list->elems[0].offset;
+  if (!err)
+    err = list->elems[0].err;
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err)
+    c.fail("partition " + std::to_string(partition) + ": no committed offset", err);
+  if (committed >= 0)
+    return committed;
+  int64_t low = 0;
+  int64_t high = 0;
+  if (auto werr = rd_kafka_query_watermark_offsets(c.handle, c.topic.c_str(), partition, &low,
+                                                   &high, c.timeout_ms))
+    c.fail("partition " + std::to_string(partition) + ": no offsets", werr);
+  return c.reset == "latest" || c.reset == "largest" || c.reset == "end" ? high : low;
+}
+
+void consumer::assign(const std::vector<std::pair<int32_t, int64_t>>& offsets) {
+  auto& c = *client_;
+  rd_kafka_topic_partition_list_t* list =
+    rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [partition, offset] : offsets)
+    rd_kafka_topic_partition_list_add(list, c.topic.c_str(), partition)->offset = offset;
+  auto err = rd_kafka_assign(c.handle, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err)
+    c.fail("cannot assign partitions", err);
+  assigned_.clear();
+  for (const auto& [partition, offset] : offsets)
+    assigned_.push_back(partition);
+}
+
+void consumer::pause(bool paused) {
+  auto& c = *client_;
+  if (assigned_.empty())
+    return;
+  rd_kafka_topic_partition_list_t* list =
+    rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size()));
+  for (auto partition : assigned_)
+    rd_kafka_topic_partition_list_add(list, c.topic.c_str(), partition);
+  auto err =
+    paused ? rd_kafka_pause_partitions(c.handle, list) : rd_kafka_resume_partitions(c.handle, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err)
+    c.fail(paused ? "cannot pause partitions" : "cannot resume partitions", err);
+}
+
+void consumer::commit(const std::vector<std::pair<int32_t, int64_t>>& offsets) {
+  auto& c = *client_;
+  if (offsets.empty())
+    return;
+  rd_kafka_topic_partition_list_t* list =
+    rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [partition, offset] : offsets)
+    rd_kafka_topic_partition_list_add(list, c.topic.c_str(), partition)->offset = offset;
+  auto err = rd_kafka_commit(c.handle, list, 1);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err)
+    c.fail("cannot commit offsets", err);
+}
+
+size_t consumer::poll(size_t max, const std::function<void(const message_view&)>& on_message,
+                      const std::function<void(int32_t, int64_t)>& on_end) {
+  auto& c = *client_;
+  constexpr size_t chunk = 256;
+  std::array<rd_kafka_message_t*, chunk> messages{};
+  size_t handed = 0;
+  while (handed < max) {
+    auto n =
+      rd_kafka_consume_batch_queue(c.queue, 0, messages.data(), std::min(chunk, max - handed));
+    if (n <= 0)
+      break;
+    size_t i = 0;
+    try {
+      for (; i < static_cast<size_t>(n); ++i) {
+        const auto* m = messages[i];
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+          on_end(m->partition, m->offset);
+        } else if (m->err) {
+          c.fail("partition " + std::to_string(m->partition) + ": cannot consume", m->err);
+        } else {
+          message_view view;
+          view.partition = m->partition;
+          view.offset = m->offset;
+          auto time = rd_kafka_message_timestamp(m, nullptr);
+          view.time = time >= 0 ? time : min_timestamp;
+          view.value = {static_cast<const char*>(m->payload), m->len};
+          on_message(view);
+          ++handed;
+        }
+        rd_kafka_message_destroy(messages[i]);
+      }
+    } catch (...) {
+      for (; i < static_cast<size_t>(n); ++i)
+        rd_kafka_message_destroy(messages[i]);
+      throw;
+    }
+  }
+  return handed;
+}
+
+struct producer::client {
+  rd_kafka_t* handle = nullptr;
+  std::string topic;
+  std::string brokers;
+  int timeout_ms = 0;
+  /// The first delivery failure, set on librdkafka's thread that serves delivery reports (our
+  /// polls, so never concurrently with a read).
+  std::string failure;
+
+  ~client() {
+    if (handle)
+      rd_kafka_destroy(handle);
+  }
+
+  [[nodiscard]] std::string where(const std::string& what) const {
+    return "Kafka topic '" + topic + "' on " + brokers + ": " + what;
+  }
+
+  void check() const {
+    if (!failure.empty())
+      throw kafka_error(where(failure));
+  }
+
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    auto* self = static_cast<client*>(opaque);
+    if (m->err && self->failure.empty())
+      self->failure = "partition " + std::to_string(m->partition)
+                      + ": a message was not delivered: " + rd_kafka_err2str(m->err);
+  }
+};
+
+producer::producer(const properties& config, std::string topic, std::chrono::milliseconds timeout)
+  : client_(std::make_unique<client>()) {
+  auto& c = *client_;
+  c.topic = std::move(topic);
+  c.timeout_ms = static_cast<int>(timeout.count());
+  properties settings{{"enable.idempotence", "true"}};
+  for (const auto& [key, value] : config)
+    settings[key] = value;
+  if (!settings.contains("bootstrap.servers"))
+    throw kafka_error("Kafka topic '" + c.topic + "': no bootstrap.servers given");
+  c.brokers = settings["bootstrap.servers"];
+  std::array<char, 512> error{};
+  rd_kafka_conf_t* conf = configuration(settings, c);
+  rd_kafka_conf_set_dr_msg_cb(conf, &client::on_delivery);
+  rd_kafka_conf_set_opaque(conf, &c);
+  c.handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error.data(), error.size());
+  if (!c.handle) {
+    rd_kafka_conf_destroy(conf);
+    throw kafka_error(c.where(std::string{"cannot create a producer: "} + error.data()));
+  }
+}
+
+producer::~producer() = default;
+
+void producer::send(std::string_view value, timestamp time) {
+  auto& c = *client_;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.timeout_ms);
+  for (;;) {
+    auto err =
+      rd_kafka_producev(c.handle, RD_KAFKA_V_TOPIC(c.topic.c_str()),
+                        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_TIMESTAMP(time == min_timestamp ? 0 : time), RD_KAFKA_V_END);
+    if (!err)
+      break;
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      throw kafka_error(c.where(std::string{"cannot send: "} + rd_kafka_err2str(err)));
+    // Backpressure: the queue drains as the brokers acknowledge.
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw kafka_error(
+        c.where("the producer queue stayed full for " + std::to_string(c.timeout_ms) + " ms"));
+    rd_kafka_poll(c.handle, 10);
+    c.check();
+  }
+  rd_kafka_poll(c.handle, 0);
+  c.check();
+}
+
+void producer::flush() {
+  auto& c = *client_;
+  auto err = rd_kafka_flush(c.handle, c.timeout_ms);
+  c.check();
+  if (err)
+    throw kafka_error(c.where("not every message was acknowledged within "
+                              + std::to_string(c.timeout_ms) + " ms: " + rd_kafka_err2str(err)));
+}
+
+} // namespace sluice::kafka

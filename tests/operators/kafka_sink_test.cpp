@@ -1,0 +1,95 @@
+// kafka_sink on librdkafka's mock cluster: what it writes reads back exactly (text and JSON) at
+// several parallelisms, and undeliverable messages fail the run naming the topic
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "sluice/operators/kafka_sink.hpp"
+#include "sluice/operators/kafka_source.hpp"
+
+#include "support/kafka_support.hpp"
+#include "support/test_support.hpp"
+
+using namespace sluice;
+
+namespace {
+
+kafka_sink_options writing(const std::string& bootstrap, const std::string& topic) {
+  kafka_sink_options options;
+  options.topic = topic;
+  options.properties = {{"bootstrap.servers", bootstrap}};
+  return options;
+}
+
+/// Everything in `topic`, decoded by `serde`.
+template <class Serde>
+std::vector<typename Serde::value_type> read_all(const std::string& bootstrap,
+                                                 const std::string& topic, Serde serde) {
+  kafka_source_options options;
+  options.topic = topic;
+  options.properties = {{"bootstrap.servers", bootstrap}, {"group.id", "checker"}};
+  options.bounded = true;
+  pipeline p{"check"};
+  std::vector<typename Serde::value_type> out;
+  p.source(kafka_source(options, serde)).sink(collect(out));
+  runtime rt;
+  REQUIRE_FALSE(rt.run(p));
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a Kafka sink writes every record once whatever the parallelism") {
+  test::kafka_mock kafka;
+  std::vector<std::string> items;
+  for (int i = 0; i < 2000; ++i)
+    items.push_back("item-" + std::to_string(i));
+  auto expected = items;
+  std::sort(expected.begin(), expected.end());
+  for (uint32_t parallelism : {1u, 3u}) {
+    INFO("parallelism " << parallelism);
+    auto topic = "out-" + std::to_string(parallelism);
+    kafka.create_topic(topic, 2);
+    pipeline p{"write"};
+    p.source(from_collection(items))
+      .sink(kafka_sink(writing(kafka.bootstrap(), topic)))
+      .parallelism(parallelism);
+    runtime rt{test::small_batches()};
+    REQUIRE_FALSE(rt.run(p));
+    auto written = read_all(kafka.bootstrap(), topic, string_serde{});
+    std::sort(written.begin(), written.end());
+    CHECK(written == expected);
+  }
+}
+
+TEST_CASE("a Kafka sink writes JSON that reads back as the same values") {
+  test::kafka_mock kafka;
+  kafka.create_topic("json", 1);
+  std::vector<boost::json::value> values;
+  for (int i = 0; i < 100; ++i)
+    values.push_back(boost::json::object{{"n", i}, {"name", "v" + std::to_string(i)}});
+  pipeline p{"json"};
+  p.source(from_collection(values))
+    .sink(kafka_sink(writing(kafka.bootstrap(), "json"), json_serde<>{}));
+  runtime rt;
+  REQUIRE_FALSE(rt.run(p));
+  CHECK(read_all(kafka.bootstrap(), "json", json_serde<>{}) == values);
+}
+
+TEST_CASE("a Kafka sink whose messages cannot be delivered fails naming the topic") {
+  auto options = writing("127.0.0.1:1", "lost");
+  options.properties["message.timeout.ms"] = "500";
+  options.timeout = std::chrono::seconds(5);
+  pipeline p{"lost"};
+  p.source(from_collection(std::vector<std::string>{"a", "b", "c"})).sink(kafka_sink(options));
+  runtime rt;
+  auto started = std::chrono::steady_clock::now();
+  auto error = describe(rt.run(p));
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+  CHECK_THAT(error, Catch::Contains("Kafka topic 'lost' on 127.0.0.1:1"));
+  CHECK_THAT(error, Catch::Contains("not delivered"));
+}

@@ -1,0 +1,197 @@
+#pragma once
+
+// Kafka for tests: librdkafka's mock cluster (fast, in process), a real broker started by
+// tools/kafka-broker, a producer to fill topics, and the offsets a group committed.
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "support/test_support.hpp"
+
+namespace sluice::test {
+
+/// A producer that sends test messages; quiet unless something fails.
+class kafka_producer {
+public:
+  /// Connects to `bootstrap` (empty: the caller adds brokers, as kafka_mock does).
+  explicit kafka_producer(const std::string& bootstrap) {
+    char error[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    for (auto [key, value] : {std::pair{"linger.ms", "0"}, std::pair{"log_level", "3"}})
+      if (rd_kafka_conf_set(conf, key, value, error, sizeof error) != RD_KAFKA_CONF_OK)
+        throw std::runtime_error(error);
+    if (!bootstrap.empty()
+        && rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error)
+             != RD_KAFKA_CONF_OK)
+      throw std::runtime_error(error);
+    handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+    if (!handle_)
+      throw std::runtime_error(std::string{"test producer: "} + error);
+  }
+
+  ~kafka_producer() {
+    rd_kafka_flush(handle_, 10'000);
+    rd_kafka_destroy(handle_);
+  }
+
+  kafka_producer(const kafka_producer&) = delete;
+  kafka_producer& operator=(const kafka_producer&) = delete;
+
+  /// Sends `value` to `partition` with Kafka timestamp `time` (ms).
+  void produce(const std::string& topic, int32_t partition, const std::string& value,
+               int64_t time) {
+    auto err = rd_kafka_producev(
+      handle_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(time), RD_KAFKA_V_END);
+    if (err)
+      throw std::runtime_error("test produce: " + std::string{rd_kafka_err2str(err)});
+    rd_kafka_poll(handle_, 0);
+  }
+
+  /// Waits until everything produced is acknowledged.
+  void flush() {
+    if (auto err = rd_kafka_flush(handle_, 30'000))
+      throw std::runtime_error("test flush: " + std::string{rd_kafka_err2str(err)});
+  }
+
+  [[nodiscard]] rd_kafka_t* handle() const { return handle_; }
+
+private:
+  rd_kafka_t* handle_ = nullptr;
+};
+
+/// A one-broker mock Kafka cluster in this process, with a producer connected to it.
+class kafka_mock {
+public:
+  kafka_mock() : producer_("") {
+    cluster_ = rd_kafka_mock_cluster_new(producer_.handle(), 1);
+    if (!cluster_)
+      throw std::runtime_error("cannot start a mock Kafka cluster");
+    bootstrap_ = rd_kafka_mock_cluster_bootstraps(cluster_);
+    rd_kafka_brokers_add(producer_.handle(), bootstrap_.c_str());
+  }
+
+  ~kafka_mock() {
+    producer_.flush();
+    rd_kafka_mock_cluster_destroy(cluster_);
+  }
+
+  kafka_mock(const kafka_mock&) = delete;
+  kafka_mock& operator=(const kafka_mock&) = delete;
+
+  [[nodiscard]] const std::string& bootstrap() const { return bootstrap_; }
+
+  void create_topic(const std::string& topic, int partitions) {
+    if (auto err = rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, 1))
+      throw std::runtime_error("mock topic " + topic + ": " + rd_kafka_err2str(err));
+  }
+
+  kafka_producer& producer() { return producer_; }
+
+private:
+  kafka_producer producer_;
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  std::string bootstrap_;
+};
+
+/// Runs a shell command; returns its exit status and what it printed on stdout.
+inline std::pair<int, std::string> run_command(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe)
+    throw std::runtime_error("cannot run: " + command);
+  std::array<char, 4096> buffer{};
+  while (auto n = std::fread(buffer.data(), 1, buffer.size(), pipe))
+    out.append(buffer.data(), n);
+  int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+/// A real single-node Kafka broker (tools/kafka-broker, docs/kafka.md) with its state in a
+/// temporary directory, stopped when this goes.
+class kafka_broker {
+public:
+  /// Starts a broker; when its prerequisites (Java 17+, Maven for a cold jar cache) are missing,
+  /// reports the running test skipped with the reason (test::skip) and returns null.
+  /// @throws std::runtime_error, with the broker's log, when it fails otherwise.
+  static std::unique_ptr<kafka_broker> start_or_skip() {
+    std::unique_ptr<kafka_broker> broker{new kafka_broker};
+    auto errors = broker->dir_.file("start.err");
+    auto [status, out] = run_command(script() + " start " + broker->state() + " 2>" + errors);
+    std::stringstream reason;
+    reason << std::ifstream{errors}.rdbuf();
+    if (status == 3) {
+      skip("no Kafka broker: " + reason.str());
+      return nullptr;
+    }
+    if (status != 0)
+      throw std::runtime_error("tools/kafka-broker start failed (" + std::to_string(status)
+                               + "): " + reason.str());
+    broker->bootstrap_ = out.substr(0, out.find_first_of("\r\n"));
+    return broker;
+  }
+
+  ~kafka_broker() { run_command(script() + " stop " + state() + " >/dev/null 2>&1"); }
+
+  kafka_broker(const kafka_broker&) = delete;
+  kafka_broker& operator=(const kafka_broker&) = delete;
+
+  [[nodiscard]] const std::string& bootstrap() const { return bootstrap_; }
+
+  void create_topic(const std::string& topic, int partitions) {
+    auto [status, out] = run_command(script() + " topic " + state() + " create " + topic + " "
+                                     + std::to_string(partitions) + " 2>&1");
+    if (status != 0)
+      throw std::runtime_error("cannot create topic " + topic + ": " + out);
+  }
+
+private:
+  kafka_broker() = default;
+
+  static std::string script() { return SLUICE_SOURCE_DIR "/tools/kafka-broker"; }
+  [[nodiscard]] std::string state() const { return dir_.file("broker"); }
+
+  temp_dir dir_;
+  std::string bootstrap_;
+};
+
+/// The offsets group `group` committed for partitions 0 .. `partitions`-1 of `topic` (-1001
+/// where it committed none).
+inline std::vector<int64_t> committed_offsets(const std::string& bootstrap,
+                                              const std::string& group, const std::string& topic,
+                                              int partitions) {
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error);
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), error, sizeof error);
+  rd_kafka_conf_set(conf, "log_level", "3", error, sizeof error);
+  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+  if (!consumer)
+    throw std::runtime_error(error);
+  auto* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p);
+  auto err = rd_kafka_committed(consumer, list, 10'000);
+  std::vector<int64_t> offsets;
+  for (int p = 0; p < partitions; ++p)
+    offsets.push_back(list->elems[p].offset);
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_destroy(consumer);
+  if (err)
+    throw std::runtime_error("committed offsets: " + std::string{rd_kafka_err2str(err)});
+  return offsets;
+}
+
+} // namespace sluice::test
