@@ -121,17 +121,18 @@ public:
     auto handed = consumer_->poll(
       max_records,
       [&](const kafka::message_view& m) {
-        auto& split = partition(m.partition);
+        auto i = index_of(m.partition);
+        auto& split = partitions_[i];
         if (m.offset < split.offset || (split.end >= 0 && m.offset >= split.end))
           return;
         split.offset = m.offset + 1;
-        auto& activity = activity_[index_of(m.partition)];
+        auto& activity = activity_[i];
         activity.newest = std::max(activity.newest, m.time);
         activity.last_message = std::chrono::steady_clock::now();
         ctx.emit(decode(m), m.time);
       },
       [&](int32_t p, int64_t end) {
-        auto& split = partition(p);
+        auto& split = partitions_[index_of(p)];
         split.offset = std::max(split.offset, end);
       });
     advance_watermark(ctx);
@@ -171,8 +172,6 @@ private:
                                + std::to_string(p) + ", which this instance does not read");
     return static_cast<size_t>(i - partitions_.begin());
   }
-
-  kafka_partition& partition(int32_t p) { return partitions_[index_of(p)]; }
 
   output_type decode(const kafka::message_view& m) const {
     try {
