@@ -1,60 +1,29 @@
 #include "sluice/dead_letter.hpp"
 
-#include <cstdio>
 #include <iterator>
-#include <string_view>
 
 namespace sluice {
 
-namespace {
-
-/// Writes `text` as a JSON string.
-void write_json_string(std::ostream& os, std::string_view text) {
-  os << '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        os << "\\\"";
-        break;
-      case '\\':
-        os << "\\\\";
-        break;
-      case '\n':
-        os << "\\n";
-        break;
-      case '\r':
-        os << "\\r";
-        break;
-      case '\t':
-        os << "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-          os << escaped;
-        } else {
-          os << c;
-        }
-    }
-  }
-  os << '"';
+void tag_invoke(boost::json::value_from_tag, boost::json::value& json, const dead_letter& letter) {
+  json = {{"pipeline", letter.pipeline}, {"operator", letter.operator_name},
+          {"instance", letter.instance}, {"key", letter.key},
+          {"error", letter.error},       {"payload", letter.payload},
+          {"time", letter.time}};
 }
 
-} // namespace
+dead_letter tag_invoke(boost::json::value_to_tag<dead_letter>, const boost::json::value& json) {
+  const auto& o = json.as_object();
+  return {boost::json::value_to<std::string>(o.at("pipeline")),
+          boost::json::value_to<std::string>(o.at("operator")),
+          boost::json::value_to<uint32_t>(o.at("instance")),
+          boost::json::value_to<std::string>(o.at("key")),
+          boost::json::value_to<std::string>(o.at("error")),
+          boost::json::value_to<std::string>(o.at("payload")),
+          boost::json::value_to<timestamp>(o.at("time"))};
+}
 
 std::ostream& operator<<(std::ostream& os, const dead_letter& letter) {
-  os << "{\"pipeline\":";
-  write_json_string(os, letter.pipeline);
-  os << ",\"operator\":";
-  write_json_string(os, letter.operator_name);
-  os << ",\"instance\":" << letter.instance << ",\"key\":";
-  write_json_string(os, letter.key);
-  os << ",\"error\":";
-  write_json_string(os, letter.error);
-  os << ",\"payload\":";
-  write_json_string(os, letter.payload);
-  return os << ",\"time\":" << letter.time << '}';
+  return os << boost::json::serialize(boost::json::value_from(letter));
 }
 
 void dead_letter_store::reset(const std::vector<uint32_t>& producers, bool transactional) {

@@ -289,10 +289,12 @@ caf::expected<job> runtime::start(pipeline& p) {
     node.effective_parallelism = par;
     if (node.is_source && !node.bounded)
       all_bounded = false;
-    if (node.on_failure == failure_policy::skip && node.is_source)
+    if (node.on_failure == failure_policy::skip && node.is_source
+        && !node.skips_undecodable_records)
       return invalid(p, operator_name(node)
-                          + " is a source: failure_policy::skip applies to operators that handle "
-                            "records; use restart or fail");
+                          + " is a source that decodes nothing: failure_policy::skip applies to "
+                            "operators that handle records and to sources that decode them "
+                            "(kafka_source); use restart or fail");
     if (node.on_failure == failure_policy::skip && !g.dead_letters)
       return invalid(p, operator_name(node)
                           + " skips records its code fails on, but they go nowhere: end "

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 namespace sluice::kafka {
 
@@ -214,6 +215,8 @@ size_t consumer::poll(size_t max, const std::function<void(const message_view&)>
           view.offset = m->offset;
           auto time = rd_kafka_message_timestamp(m, nullptr);
           view.time = time >= 0 ? time : min_timestamp;
+          if (m->key)
+            view.key = {static_cast<const char*>(m->key), m->key_len};
           view.value = {static_cast<const char*>(m->payload), m->len};
           on_message(view);
           ++handed;
@@ -233,6 +236,10 @@ struct producer::client {
   rd_kafka_t* handle = nullptr;
   std::string topic;
   std::string brokers;
+  /// Empty for a producer that is not transactional.
+  std::string transactional_id;
+  /// What a consumer reading the progress mark needs of the producer's settings.
+  properties connection;
   int timeout_ms = 0;
   /// The first delivery failure, set on librdkafka's thread that serves delivery reports (our
   /// polls, so never concurrently with a read).
@@ -244,12 +251,24 @@ struct producer::client {
   }
 
   [[nodiscard]] std::string where(const std::string& what) const {
-    return "Kafka topic '" + topic + "' on " + brokers + ": " + what;
+    if (transactional_id.empty())
+      return "Kafka topic '" + topic + "' on " + brokers + ": " + what;
+    return "Kafka topic '" + topic + "' on " + brokers + " (transactional id '" + transactional_id
+           + "'): " + what;
   }
 
   void check() const {
     if (!failure.empty())
       throw kafka_error(where(failure));
+  }
+
+  /// Throws `error` (taking it) as a kafka_error about `what`; nothing for no error.
+  void check(rd_kafka_error_t* error, const std::string& what) const {
+    if (!error)
+      return;
+    std::string text = rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    throw kafka_error(where(what + ": " + text));
   }
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -260,17 +279,34 @@ struct producer::client {
   }
 };
 
+namespace {
+
+/// Whether a producer setting also concerns a consumer of the same brokers: where they are and
+/// how to reach them.
+bool connection_setting(const std::string& key) {
+  return key == "bootstrap.servers" || key == "broker.address.family" || key == "client.id"
+         || key.starts_with("security.") || key.starts_with("ssl.") || key.starts_with("sasl.");
+}
+
+} // namespace
+
 producer::producer(const properties& config, std::string topic, std::chrono::milliseconds timeout)
   : client_(std::make_unique<client>()) {
   auto& c = *client_;
   c.topic = std::move(topic);
   c.timeout_ms = static_cast<int>(timeout.count());
-  properties settings{{"enable.idempotence", "true"}};
+  // Keys go to partitions as Kafka's Java clients (and so Kafka Streams) put them.
+  properties settings{{"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}};
   for (const auto& [key, value] : config)
     settings[key] = value;
   if (!settings.contains("bootstrap.servers"))
     throw kafka_error("Kafka topic '" + c.topic + "': no bootstrap.servers given");
   c.brokers = settings["bootstrap.servers"];
+  if (auto id = settings.find("transactional.id"); id != settings.end())
+    c.transactional_id = id->second;
+  for (const auto& [key, value] : settings)
+    if (connection_setting(key))
+      c.connection[key] = value;
   std::array<char, 512> error{};
   rd_kafka_conf_t* conf = configuration(settings, c);
   rd_kafka_conf_set_dr_msg_cb(conf, &client::on_delivery);
@@ -280,16 +316,20 @@ producer::producer(const properties& config, std::string topic, std::chrono::mil
     rd_kafka_conf_destroy(conf);
     throw kafka_error(c.where(std::string{"cannot create a producer: "} + error.data()));
   }
+  if (!c.transactional_id.empty())
+    c.check(rd_kafka_init_transactions(c.handle, c.timeout_ms),
+            "cannot initialize transactions within " + std::to_string(c.timeout_ms) + " ms");
 }
 
 producer::~producer() = default;
 
-void producer::send(std::string_view value, timestamp time) {
+void producer::send(std::string_view key, bool keyed, std::string_view value, timestamp time) {
   auto& c = *client_;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.timeout_ms);
   for (;;) {
     auto err =
       rd_kafka_producev(c.handle, RD_KAFKA_V_TOPIC(c.topic.c_str()),
+                        RD_KAFKA_V_KEY(keyed ? key.data() : nullptr, keyed ? key.size() : 0),
                         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                         RD_KAFKA_V_TIMESTAMP(time == min_timestamp ? 0 : time), RD_KAFKA_V_END);
@@ -315,6 +355,101 @@ void producer::flush() {
   if (err)
     throw kafka_error(c.where("not every message was acknowledged within "
                               + std::to_string(c.timeout_ms) + " ms: " + rd_kafka_err2str(err)));
+}
+
+void producer::commit(uint64_t progress, const std::function<void()>& write) {
+  auto& c = *client_;
+  c.check(rd_kafka_begin_transaction(c.handle), "cannot begin a transaction");
+  try {
+    write();
+    rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(offsets, c.topic.c_str(), 0)->offset =
+      static_cast<int64_t>(progress);
+    rd_kafka_consumer_group_metadata_t* group =
+      rd_kafka_consumer_group_metadata_new(c.transactional_id.c_str());
+    auto* error = rd_kafka_send_offsets_to_transaction(c.handle, offsets, group, c.timeout_ms);
+    rd_kafka_consumer_group_metadata_destroy(group);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    c.check(error, "cannot store progress " + std::to_string(progress) + " in the transaction");
+    c.check(rd_kafka_commit_transaction(c.handle, c.timeout_ms),
+            "cannot commit the transaction of progress " + std::to_string(progress));
+    c.check();
+  } catch (...) {
+    // Whatever was sent is discarded; the caller fails, and its successor writes it again.
+    if (auto* error = rd_kafka_abort_transaction(c.handle, c.timeout_ms))
+      rd_kafka_error_destroy(error);
+    throw;
+  }
+}
+
+uint64_t producer::committed_progress() {
+  auto& c = *client_;
+  properties settings = c.connection;
+  settings["group.id"] = c.transactional_id;
+  settings["isolation.level"] = "read_committed";
+  settings["log_level"] = "3";
+  std::array<char, 512> error{};
+  rd_kafka_conf_t* conf = configuration(settings, c);
+  rd_kafka_t* reader = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
+  if (!reader) {
+    rd_kafka_conf_destroy(conf);
+    throw kafka_error(c.where(std::string{"cannot create a progress reader: "} + error.data()));
+  }
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, c.topic.c_str(), 0);
+  auto err = rd_kafka_committed(reader, list, c.timeout_ms);
+  if (!err)
+    err = list->elems[0].err;
+  auto offset = list->elems[0].offset;
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_destroy(reader);
+  if (err)
+    throw kafka_error(
+      c.where(std::string{"cannot read the committed progress: "} + rd_kafka_err2str(err)));
+  return offset > 0 ? static_cast<uint64_t>(offset) : 0;
+}
+
+struct mock_cluster::cluster {
+  /// The client the mock cluster lives in: librdkafka runs a mock cluster on a client's threads.
+  rd_kafka_t* host = nullptr;
+  rd_kafka_mock_cluster_t* mock = nullptr;
+  std::string bootstrap;
+
+  ~cluster() {
+    if (mock)
+      rd_kafka_mock_cluster_destroy(mock);
+    if (host)
+      rd_kafka_destroy(host);
+  }
+};
+
+mock_cluster::mock_cluster(int brokers) : cluster_(std::make_unique<cluster>()) {
+  auto& c = *cluster_;
+  std::array<char, 512> error{};
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "log_level", "3", error.data(), error.size());
+  c.host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error.data(), error.size());
+  if (!c.host) {
+    rd_kafka_conf_destroy(conf);
+    throw kafka_error(std::string{"cannot start a mock Kafka cluster: "} + error.data());
+  }
+  c.mock = rd_kafka_mock_cluster_new(c.host, brokers);
+  if (!c.mock)
+    throw kafka_error("cannot start a mock Kafka cluster of " + std::to_string(brokers)
+                      + " brokers");
+  c.bootstrap = rd_kafka_mock_cluster_bootstraps(c.mock);
+}
+
+mock_cluster::~mock_cluster() = default;
+
+const std::string& mock_cluster::bootstrap() const noexcept {
+  return cluster_->bootstrap;
+}
+
+void mock_cluster::create_topic(const std::string& topic, int partitions) {
+  if (auto err = rd_kafka_mock_topic_create(cluster_->mock, topic.c_str(), partitions, 1))
+    throw kafka_error("mock Kafka cluster at " + cluster_->bootstrap + ": cannot create topic '"
+                      + topic + "': " + rd_kafka_err2str(err));
 }
 
 } // namespace sluice::kafka

@@ -242,8 +242,8 @@ TEST_CASE("skip without a dead-letter sink or on a source is a clear error") {
     p.dead_letters().sink(collect(letters));
     runtime rt;
     CHECK(describe(rt.run(p))
-          == "invalid_pipeline: pipeline 'source': operator 'numbers' is a source: "
-             "failure_policy::skip applies to operators that handle records; use restart or "
-             "fail");
+          == "invalid_pipeline: pipeline 'source': operator 'numbers' is a source that decodes "
+             "nothing: failure_policy::skip applies to operators that handle records and to "
+             "sources that decode them (kafka_source); use restart or fail");
   }
 }

@@ -4,8 +4,6 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -17,6 +15,7 @@
 #include "sluice/checkpoint_record.hpp"
 
 #include "support/output_fingerprint.hpp"
+#include "support/process.hpp"
 #include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -25,20 +24,7 @@ namespace {
 
 /// Starts the job; returns its process id.
 pid_t start_job(const std::string& input, const std::string& output, const std::string& state) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(SLUICE_WORDCOUNT_JOB, SLUICE_WORDCOUNT_JOB, input.c_str(), output.c_str(), state.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
-
-/// Waits for the job; returns its exit status, or -signal if a signal ended it.
-int wait_job(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return sluice::test::start_process(SLUICE_WORDCOUNT_JOB, {input, output, state});
 }
 
 } // namespace
@@ -58,7 +44,9 @@ TEST_CASE("a word count killed with SIGKILL 20 times and restarted writes exactl
   }
 
   sluice::test::temp_dir reference;
-  REQUIRE(wait_job(start_job(input, reference.file("out.txt"), reference.file("state"))) == 0);
+  REQUIRE(
+    sluice::test::wait_process(start_job(input, reference.file("out.txt"), reference.file("state")))
+    == 0);
   auto expected = sluice::test::output_fingerprint(reference.file("out.txt"));
   REQUIRE(expected.lines == input_lines * 8);
 
@@ -77,7 +65,7 @@ TEST_CASE("a word count killed with SIGKILL 20 times and restarted writes exactl
     auto progressed = sluice::test::eventually([&] { return completed() > before; }, 60s);
     std::this_thread::sleep_for(std::chrono::milliseconds{extra_delay(rng)});
     kill(pid, SIGKILL);
-    auto status = wait_job(pid);
+    auto status = sluice::test::wait_process(pid);
     if (status == -SIGKILL) {
       REQUIRE(progressed);
       ++kills;
@@ -89,7 +77,8 @@ TEST_CASE("a word count killed with SIGKILL 20 times and restarted writes exactl
   // The input is large enough for 20 runs that each complete a checkpoint.
   REQUIRE(kills == 20);
   CHECK(completed() >= 20);
-  REQUIRE(wait_job(start_job(input, killed.file("out.txt"), killed.file("state"))) == 0);
+  REQUIRE(sluice::test::wait_process(start_job(input, killed.file("out.txt"), killed.file("state")))
+          == 0);
   auto actual = sluice::test::output_fingerprint(killed.file("out.txt"));
   CHECK(actual.lines == expected.lines);
   CHECK(actual.sum == expected.sum);

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -92,4 +94,96 @@ TEST_CASE("a Kafka sink whose messages cannot be delivered fails naming the topi
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
   CHECK_THAT(error, Catch::Contains("Kafka topic 'lost' on 127.0.0.1:1"));
   CHECK_THAT(error, Catch::Contains("not delivered"));
+}
+
+TEST_CASE("a Kafka sink with a key serde writes keys that a keyed source reads back") {
+  test::kafka_mock kafka;
+  kafka.create_topic("keyed", 3);
+  std::vector<std::pair<std::string, int64_t>> items;
+  for (int i = 0; i < 300; ++i)
+    items.emplace_back("k" + std::to_string(i % 7), i);
+  pipeline p{"keyed"};
+  p.source(from_collection(items))
+    .sink(kafka_sink(writing(kafka.bootstrap(), "keyed"), string_serde{}, json_serde<int64_t>{}))
+    .parallelism(2);
+  runtime rt;
+  REQUIRE_FALSE(rt.run(p));
+
+  kafka_source_options options;
+  options.topic = "keyed";
+  options.properties = {{"bootstrap.servers", kafka.bootstrap()}, {"group.id", "checker"}};
+  options.bounded = true;
+  pipeline check{"check"};
+  std::vector<std::pair<std::string, int64_t>> out;
+  check.source(kafka_source(options, string_serde{}, json_serde<int64_t>{})).sink(collect(out));
+  REQUIRE_FALSE(rt.run(check));
+  std::sort(out.begin(), out.end());
+  std::sort(items.begin(), items.end());
+  CHECK(out == items);
+  // A key's messages all go to one partition.
+  std::map<std::string, std::set<int32_t>> partitions;
+  for (const auto& m : test::read_topic(kafka.bootstrap(), "keyed", 3))
+    partitions[m.key].insert(m.partition);
+  CHECK(partitions.size() == 7);
+  for (const auto& [key, in] : partitions)
+    CHECK(in.size() == 1);
+}
+
+TEST_CASE("an exactly-once Kafka sink writes every record once in transactions") {
+  test::kafka_mock kafka;
+  std::vector<std::string> items;
+  for (int i = 0; i < 3000; ++i)
+    items.push_back("item-" + std::to_string(i));
+  auto expected = items;
+  std::sort(expected.begin(), expected.end());
+  for (uint32_t parallelism : {1u, 3u}) {
+    INFO("parallelism " << parallelism);
+    auto topic = "txn-" + std::to_string(parallelism);
+    kafka.create_topic(topic, 2);
+    auto options = writing(kafka.bootstrap(), topic);
+    options.delivery = kafka_delivery::exactly_once;
+    test::temp_dir state;
+    pipeline p{"txn"};
+    p.source(from_collection(items)).sink(kafka_sink(options)).parallelism(parallelism);
+    runtime rt{test::recovery_config(state)};
+    REQUIRE_FALSE(rt.run(p));
+    auto written = read_all(kafka.bootstrap(), topic, string_serde{});
+    std::sort(written.begin(), written.end());
+    CHECK(written == expected);
+  }
+}
+
+TEST_CASE("an exactly-once Kafka sink names what is wrong with its set-up") {
+  test::kafka_mock kafka;
+  kafka.create_topic("txn", 1);
+  auto options = writing(kafka.bootstrap(), "txn");
+  options.delivery = kafka_delivery::exactly_once;
+  auto run_error = [&](const runtime_config& config) {
+    pipeline p{"txn"};
+    p.source(from_collection(std::vector<std::string>{"a"})).sink(kafka_sink(options));
+    runtime rt{config};
+    auto error = rt.run(p);
+    REQUIRE(error);
+    return describe(error);
+  };
+  SECTION("no checkpoints") {
+    CHECK_THAT(run_error(runtime_config{}),
+               Catch::Contains("Kafka topic 'txn': exactly-once delivery needs checkpoints"));
+  }
+  SECTION("a transaction timeout shorter than the sink's timeout") {
+    options.properties["transaction.timeout.ms"] = "1000";
+    test::temp_dir state;
+    CHECK_THAT(run_error(test::recovery_config(state)),
+               Catch::Contains("transaction.timeout.ms=1000 is shorter than the sink's timeout"));
+  }
+  SECTION("brokers that do not answer") {
+    options.properties["bootstrap.servers"] = "127.0.0.1:1";
+    options.timeout = std::chrono::seconds(2);
+    test::temp_dir state;
+    auto started = std::chrono::steady_clock::now();
+    auto error = run_error(test::recovery_config(state));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+    CHECK_THAT(error, Catch::Contains("Kafka topic 'txn' on 127.0.0.1:1 (transactional id 'txn-"));
+    CHECK_THAT(error, Catch::Contains("cannot initialize transactions within 2000 ms"));
+  }
 }

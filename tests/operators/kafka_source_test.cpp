@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/operators/kafka_sink.hpp"
 #include "sluice/operators/kafka_source.hpp"
 
 #include "support/kafka_support.hpp"
@@ -158,5 +159,61 @@ TEST_CASE("Kafka source errors name the topic and what was wrong") {
     auto error = describe(rt.run(p));
     CHECK_THAT(error, Catch::Contains("Kafka topic 'json' partition 0 offset 2"));
     CHECK_THAT(error, Catch::Contains("malformed JSON at byte 7"));
+  }
+}
+
+TEST_CASE("a Kafka source under skip sends undecodable messages to a dead-letter topic") {
+  // topic json --kafka_source(skip)--> collect;  dead letters --kafka_sink(JSON)--> topic dlq
+  test::kafka_mock kafka;
+  kafka.create_topic("json", 2);
+  kafka.create_topic("dlq", 1);
+  std::vector<boost::json::value> expected;
+  for (int i = 0; i < 200; ++i) {
+    if (i == 77) {
+      kafka.producer().produce("json", 1, "{\"n\": 77", 5);
+      continue;
+    }
+    boost::json::value v = boost::json::object{{"n", i}};
+    kafka.producer().produce("json", i % 2, boost::json::serialize(v), 5);
+    expected.push_back(v);
+  }
+  kafka.producer().flush();
+  for (bool checkpointed : {false, true}) {
+    INFO("checkpoints " << checkpointed);
+    test::temp_dir state;
+    auto config = checkpointed ? test::recovery_config(state) : test::small_batches();
+    kafka_sink_options dlq;
+    dlq.topic = "dlq";
+    dlq.properties = {{"bootstrap.servers", kafka.bootstrap()}};
+    pipeline p{"decode"};
+    std::vector<boost::json::value> out;
+    p.source(kafka_source(reading(kafka.bootstrap(), "json"), json_serde<>{}))
+      .name("orders")
+      .parallelism(2)
+      .on_failure(failure_policy::skip)
+      .sink(collect(out));
+    p.dead_letters().sink(kafka_sink(dlq, json_serde<dead_letter>{}));
+    runtime rt{config};
+    auto error = rt.run(p);
+    INFO(describe(error));
+    REQUIRE_FALSE(error);
+    auto by_n = [](const auto& a, const auto& b) {
+      return a.at("n").as_int64() < b.at("n").as_int64();
+    };
+    std::sort(out.begin(), out.end(), by_n);
+    CHECK(out == expected);
+  }
+  // One letter per run, with the raw bytes and where they were.
+  auto letters = test::read_topic(kafka.bootstrap(), "dlq", 1);
+  REQUIRE(letters.size() == 2);
+  for (const auto& m : letters) {
+    auto letter = json_serde<dead_letter>{}.decode(m.value);
+    CHECK(letter.pipeline == "decode");
+    CHECK(letter.operator_name == "orders");
+    CHECK(letter.instance == 1);
+    CHECK(letter.payload == "{\"n\": 77");
+    CHECK(letter.time == 5);
+    CHECK_THAT(letter.error, Catch::Contains("Kafka topic 'json' partition 1 offset 38 value: "
+                                             "malformed JSON"));
   }
 }

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -49,12 +50,16 @@ public:
   kafka_producer& operator=(const kafka_producer&) = delete;
 
   /// Sends `value` to `partition` with Kafka timestamp `time` (ms).
+  /// Waits while the producer's queue is full.
   void produce(const std::string& topic, int32_t partition, const std::string& value,
                int64_t time) {
-    auto err = rd_kafka_producev(
-      handle_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(time), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err;
+    while ((err = rd_kafka_producev(
+              handle_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(time), RD_KAFKA_V_END))
+           == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(handle_, 10);
     if (err)
       throw std::runtime_error("test produce: " + std::string{rd_kafka_err2str(err)});
     rd_kafka_poll(handle_, 0);
@@ -192,6 +197,99 @@ inline std::vector<int64_t> committed_offsets(const std::string& bootstrap,
   if (err)
     throw std::runtime_error("committed offsets: " + std::string{rd_kafka_err2str(err)});
   return offsets;
+}
+
+/// A message as read_topic returns it.
+struct read_message {
+  int32_t partition = 0;
+  std::string key;
+  std::string value;
+};
+
+namespace detail {
+
+/// A consumer of `bootstrap` with `isolation` ("read_committed" or "read_uncommitted").
+inline rd_kafka_t* test_consumer(const std::string& bootstrap, const char* isolation) {
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (auto [key, value] :
+       {std::pair{"bootstrap.servers", bootstrap.c_str()}, std::pair{"group.id", "test-reader"},
+        std::pair{"isolation.level", isolation}, std::pair{"enable.auto.commit", "false"},
+        std::pair{"enable.partition.eof", "true"}, std::pair{"log_level", "3"}})
+    if (rd_kafka_conf_set(conf, key, value, error, sizeof error) != RD_KAFKA_CONF_OK)
+      throw std::runtime_error(error);
+  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+  if (!consumer)
+    throw std::runtime_error(error);
+  return consumer;
+}
+
+/// Partition `partition`'s end as a consumer of `consumer`'s isolation sees it: the high
+/// watermark, or for read_committed the last stable offset (before the first transaction still
+/// open or not yet marked).
+inline int64_t end_offset(rd_kafka_t* consumer, const std::string& topic, int32_t partition) {
+  int64_t low = 0;
+  int64_t high = 0;
+  if (auto err =
+        rd_kafka_query_watermark_offsets(consumer, topic.c_str(), partition, &low, &high, 10'000))
+    throw std::runtime_error("end offset of " + topic + ": " + rd_kafka_err2str(err));
+  return high;
+}
+
+} // namespace detail
+
+/// Every message of `topic` (partitions 0 .. `partitions`-1) as a `read_committed` consumer
+/// sees it: committed transactions only. First waits (up to 60 s) until no transaction is in
+/// flight: a committed transaction's markers reach the partitions shortly after the commit
+/// returned, and until then a read_committed consumer stops before it.
+inline std::vector<read_message> read_topic(const std::string& bootstrap, const std::string& topic,
+                                            int partitions) {
+  rd_kafka_t* consumer = detail::test_consumer(bootstrap, "read_committed");
+  rd_kafka_t* uncommitted = detail::test_consumer(bootstrap, "read_uncommitted");
+  bool stable = eventually(
+    [&] {
+      for (int p = 0; p < partitions; ++p)
+        if (detail::end_offset(consumer, topic, p) != detail::end_offset(uncommitted, topic, p))
+          return false;
+      return true;
+    },
+    std::chrono::seconds(60));
+  rd_kafka_destroy(uncommitted);
+  if (!stable) {
+    rd_kafka_destroy(consumer);
+    throw std::runtime_error("read_topic " + topic + ": a transaction still open after 60 s");
+  }
+  rd_kafka_poll_set_consumer(consumer);
+  auto* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(consumer, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  std::vector<read_message> messages;
+  int ended = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::string failure;
+  while (ended < partitions && failure.empty()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      failure = "read_topic " + topic + ": not at the end within 60 s";
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 100);
+    if (!m)
+      continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+      ++ended;
+    else if (m->err)
+      failure = "read_topic " + topic + ": " + rd_kafka_message_errstr(m);
+    else
+      messages.push_back({m->partition,
+                          m->key ? std::string{static_cast<const char*>(m->key), m->key_len} : "",
+                          std::string{static_cast<const char*>(m->payload), m->len}});
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(consumer);
+  rd_kafka_destroy(consumer);
+  if (!failure.empty())
+    throw std::runtime_error(failure);
+  return messages;
 }
 
 } // namespace sluice::test

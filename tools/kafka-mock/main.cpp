@@ -12,12 +12,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
+#include "sluice/operators/kafka_client.hpp"
 
 namespace {
 
@@ -74,36 +74,21 @@ int main(int argc, char** argv) {
   sigaddset(&blocked, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &blocked, &waiting);
 
-  char error[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "log_level", "3", error, sizeof error);
-  rd_kafka_t* host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
-  if (!host) {
-    std::cerr << "sluice-kafka-mock: " << error << "\n";
+  std::unique_ptr<sluice::kafka::mock_cluster> cluster;
+  try {
+    cluster = std::make_unique<sluice::kafka::mock_cluster>(brokers);
+    for (const auto& [name, partitions] : topics)
+      cluster->create_topic(name, partitions);
+  } catch (const sluice::kafka::kafka_error& e) {
+    std::cerr << "sluice-kafka-mock: " << e.what() << "\n";
     return 1;
-  }
-  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(host, brokers);
-  if (!cluster) {
-    std::cerr << "sluice-kafka-mock: cannot start the mock cluster\n";
-    rd_kafka_destroy(host);
-    return 1;
-  }
-  for (const auto& [name, partitions] : topics) {
-    if (auto err = rd_kafka_mock_topic_create(cluster, name.c_str(), partitions, 1)) {
-      std::cerr << "sluice-kafka-mock: topic " << name << ": " << rd_kafka_err2str(err) << "\n";
-      rd_kafka_mock_cluster_destroy(cluster);
-      rd_kafka_destroy(host);
-      return 1;
-    }
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  std::cout << rd_kafka_mock_cluster_bootstraps(cluster) << std::endl;
+  std::cout << cluster->bootstrap() << std::endl;
   sigdelset(&waiting, SIGINT);
   sigdelset(&waiting, SIGTERM);
   while (!stopping)
     sigsuspend(&waiting);
-  rd_kafka_mock_cluster_destroy(cluster);
-  rd_kafka_destroy(host);
   return 0;
 }

@@ -114,6 +114,16 @@ public:
   /// True under `failure_policy::skip`.
   [[nodiscard]] bool skips_failed_records() const noexcept { return dead_letters_ != nullptr; }
 
+  /// Under `failure_policy::skip`: makes a dead letter of something the operator could not turn
+  /// into a record (a source's undecodable message, its raw bytes as `payload`), and counts it
+  /// as skipped. Call only when `skips_failed_records()`.
+  void skip_raw(std::string key, std::string error, std::string payload, timestamp time) {
+    ++dead_letters_->skipped;
+    dead_letters_->store->put(dead_letters_->instance_number,
+                              {info_->pipeline, info_->operator_name, info_->index, std::move(key),
+                               std::move(error), std::move(payload), time});
+  }
+
   void set_current_time(timestamp time) noexcept { current_time_ = time; }
   void set_watermark(timestamp time) noexcept { watermark_ = time; }
   void skip_failed_records_to(detail::dead_letter_outbox* outbox) noexcept {
@@ -126,17 +136,15 @@ protected:
 private:
   template <class T, class KeyText>
   void skip(const record<T>& r, const char* error, KeyText& key_text) {
-    dead_letter letter{info_->pipeline, info_->operator_name, info_->index, {},
-                       error,           record_text(r.value), r.time};
+    std::string key;
     if constexpr (!std::is_same_v<std::decay_t<KeyText>, detail::no_key_text>) {
       try {
-        letter.key = key_text(r.value);
+        key = key_text(r.value);
       } catch (...) {
         // The key function failed on the record as well: the letter has no key.
       }
     }
-    ++dead_letters_->skipped;
-    dead_letters_->store->put(dead_letters_->instance_number, std::move(letter));
+    skip_raw(std::move(key), error, record_text(r.value), r.time);
   }
 
   const instance_info* info_;

@@ -10,6 +10,8 @@
 #include <caf/deep_to_string.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include <boost/json.hpp>
+
 #include "sluice/record.hpp"
 #include "sluice/text.hpp"
 
@@ -38,6 +40,11 @@ typename Inspector::result_type inspect(Inspector& f, dead_letter& x) {
   return f(caf::meta::type_name("sluice.dead_letter"), x.pipeline, x.operator_name, x.instance,
            x.key, x.error, x.payload, x.time);
 }
+
+/// A dead letter as a JSON object with every field ("operator" for `operator_name`), so that
+/// `json_serde<dead_letter>` writes dead letters to Kafka and reads them back.
+void tag_invoke(boost::json::value_from_tag, boost::json::value& json, const dead_letter& letter);
+dead_letter tag_invoke(boost::json::value_to_tag<dead_letter>, const boost::json::value& json);
 
 /// One line of JSON with every field: how the printing and file sinks write a dead letter.
 std::ostream& operator<<(std::ostream& os, const dead_letter& letter);

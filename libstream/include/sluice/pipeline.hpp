@@ -443,6 +443,8 @@ stream<typename Src::output_type> pipeline::source(Src src) {
   node.bounded = bounded;
   if constexpr (requires { Src::trails_other_sources; })
     node.trails_other_sources = Src::trails_other_sources;
+  if constexpr (requires { Src::skips_undecodable_records; })
+    node.skips_undecodable_records = Src::skips_undecodable_records;
   return {*this, {id}};
 }
 

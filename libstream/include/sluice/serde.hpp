@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -84,6 +85,21 @@ struct json_serde {
       }
     }
   }
+};
+
+/// In place of a key serde: Kafka messages without keys (written with none, read ignoring theirs).
+struct no_key {};
+
+/// The record that a Kafka bridge with these serdes reads or writes: the value, or the key and
+/// the value.
+template <class KeySerde, class ValueSerde>
+struct message_record {
+  using type = std::pair<typename KeySerde::value_type, typename ValueSerde::value_type>;
+};
+
+template <class ValueSerde>
+struct message_record<no_key, ValueSerde> {
+  using type = typename ValueSerde::value_type;
 };
 
 static_assert(serde<string_serde> && serde<bytes_serde> && serde<json_serde<>>);

@@ -85,6 +85,9 @@ public:
   /// A source that ends after the job's other sources have (the dead letters): it takes part in
   /// checkpoints, but the job's final checkpoint does not wait for it.
   bool trails_other_sources = false;
+  /// A source that, under `failure_policy::skip`, hands what it cannot decode to the dead
+  /// letters (`Src::skips_undecodable_records`).
+  bool skips_undecodable_records = false;
   /// How a failure of one of its instances is handled.
   supervision supervise;
   failure_policy on_failure = failure_policy::restart;

@@ -953,7 +953,10 @@ public:
         produce();
       },
       [this](inspect_atom) { return core_.snapshot(); },
-      [this](wiring<no_input, out_type>& w) { core_.configure(this, w); },
+      [this](wiring<no_input, out_type>& w) {
+        core_.configure(this, w);
+        ctx_.skip_failed_records_to(core_.skipped_records_outbox());
+      },
     };
   }
 
@@ -981,6 +984,9 @@ private:
       const auto* where = core_.resume_from_log(what);
       if (!where)
         return fail(what);
+      if (core_.dead_letters.store)
+        core_.dead_letters.store->recover(core_.instance_number,
+                                          core_.info.restore_checkpoint.value_or(0));
       next_event_ = where->events_mark;
       replay_end_ = core_.recovery.log->events_end();
       core_.out.say_hello(output_actor<out_type>{this});

@@ -33,6 +33,8 @@ struct message_view {
   int64_t offset = 0;
   /// Kafka's timestamp (create or log-append time) in ms, or `min_timestamp` if it has none.
   timestamp time = min_timestamp;
+  /// The message's key; empty for a message without one.
+  std::string_view key;
   std::string_view value;
 };
 
@@ -85,26 +87,69 @@ private:
 /// An idempotent producer to one topic. Sends never wait for the brokers, except while
 /// librdkafka's queue is full (backpressure); a message the brokers did not take is reported by
 /// the next call.
+///
+/// With a `transactional.id` among the properties it is a transactional producer: `commit`
+/// writes messages in one Kafka transaction together with a progress mark, a number the
+/// transaction stores atomically with them (as the offset that a consumer group named after
+/// the transactional id committed for partition 0 of the topic), and `committed_progress`
+/// reads it back. Creating the producer fences any earlier producer with the same id and
+/// aborts the transaction it left open.
 class producer {
 public:
-  /// Creates the client. @throws kafka_error on a property librdkafka rejects (naming it).
+  /// Creates the client (and, transactional, initializes its transactions).
+  /// @throws kafka_error on a property librdkafka rejects (naming it), or brokers that do not
+  /// answer within the timeout.
   producer(const properties& config, std::string topic, std::chrono::milliseconds timeout);
   ~producer();
 
   producer(const producer&) = delete;
   producer& operator=(const producer&) = delete;
 
-  /// Queues `value` with Kafka timestamp `time` (none for `min_timestamp`).
+  /// Queues a message with `value`, `key` (none when `keyed` is false) and Kafka timestamp
+  /// `time` (none for `min_timestamp`).
   /// @throws kafka_error if an earlier message failed, or the queue stayed full for the timeout.
-  void send(std::string_view value, timestamp time);
+  void send(std::string_view key, bool keyed, std::string_view value, timestamp time);
 
   /// Waits until every message sent is acknowledged.
   /// @throws kafka_error if one failed, or the timeout passed first.
   void flush();
 
+  /// Transactional only: calls `write` (which sends) inside one transaction that also stores
+  /// `progress`, and commits it. @throws kafka_error if the transaction cannot be committed
+  /// (it is aborted then), naming the topic and the transactional id.
+  void commit(uint64_t progress, const std::function<void()>& write);
+
+  /// Transactional only: the progress mark of the last committed transaction (0 for none).
+  /// @throws kafka_error if it cannot be read within the timeout.
+  uint64_t committed_progress();
+
 private:
   struct client;
   std::unique_ptr<client> client_;
+};
+
+/// librdkafka's mock Kafka cluster, in this process: the embedded default where no broker is
+/// given (demos, fast tests). It keeps everything in memory and serves the Kafka protocol on
+/// 127.0.0.1 to any client, until it is destroyed. It is not faithful for transactions: prove
+/// exactly-once on a real broker (tools/kafka-broker).
+class mock_cluster {
+public:
+  /// Starts a cluster of `brokers` brokers. @throws kafka_error if it cannot.
+  explicit mock_cluster(int brokers = 1);
+  ~mock_cluster();
+
+  mock_cluster(const mock_cluster&) = delete;
+  mock_cluster& operator=(const mock_cluster&) = delete;
+
+  /// The cluster's bootstrap.servers.
+  [[nodiscard]] const std::string& bootstrap() const noexcept;
+
+  /// Creates `topic` with `partitions` partitions. @throws kafka_error if it cannot.
+  void create_topic(const std::string& topic, int partitions);
+
+private:
+  struct cluster;
+  std::unique_ptr<cluster> cluster_;
 };
 
 } // namespace sluice::kafka

@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -51,7 +53,9 @@ typename Inspector::result_type inspect(Inspector& f, kafka_partition& x) {
 }
 
 /// A source of the values of a Kafka topic, decoded by `ValueSerde`, with the messages' Kafka
-/// timestamps as event time.
+/// timestamps as event time. With a `KeySerde` other than `no_key` it emits
+/// `std::pair<Key, Value>`, the key decoded from the message key (a message without a key as
+/// from no bytes).
 ///
 /// Instance i of n reads the partitions p with p mod n = i, assigned directly (no consumer
 /// group rebalancing: the job decides who reads what). Checkpoints keep each partition's next
@@ -61,19 +65,28 @@ typename Inspector::result_type inspect(Inspector& f, kafka_partition& x) {
 /// monitoring and a fresh start; Sluice restores from its own checkpoints). While output credit
 /// is out, the partitions are paused, so backpressure reaches the brokers and librdkafka holds
 /// no more than it fetched already. The watermark is the oldest of the partitions' newest
-/// timestamps, idle partitions left out (`idle_timeout`). A value the serde cannot decode fails
-/// the instance with the partition, offset and the serde's error.
-template <serde ValueSerde = string_serde>
+/// timestamps, idle partitions left out (`idle_timeout`). A message the serdes cannot decode
+/// fails the instance with the partition, offset and the serde's error; under
+/// `failure_policy::skip` it becomes a dead letter instead, with that error and the message's
+/// raw key and value bytes.
+template <serde ValueSerde = string_serde, class KeySerde = no_key>
 class kafka_source {
 public:
-  using output_type = typename ValueSerde::value_type;
+  static constexpr bool keyed = !std::is_same_v<KeySerde, no_key>;
+  using output_type = typename message_record<KeySerde, ValueSerde>::type;
 
-  explicit kafka_source(kafka_source_options options, ValueSerde serde = {})
-    : options_(std::move(options)), serde_(std::move(serde)) {}
+  kafka_source(kafka_source_options options, KeySerde key_serde, ValueSerde value_serde)
+    : options_(std::move(options)),
+      key_serde_(std::move(key_serde)),
+      value_serde_(std::move(value_serde)) {}
 
   // Each instance makes its own consumer: copies carry the options only.
-  kafka_source(const kafka_source& other) : options_(other.options_), serde_(other.serde_) {}
+  kafka_source(const kafka_source& other)
+    : options_(other.options_), key_serde_(other.key_serde_), value_serde_(other.value_serde_) {}
   kafka_source(kafka_source&&) noexcept = default;
+
+  /// Under `failure_policy::skip`, a message that does not decode becomes a dead letter.
+  static constexpr bool skips_undecodable_records = true;
 
   [[nodiscard]] bool bounded() const { return options_.bounded; }
 
@@ -129,7 +142,8 @@ public:
         auto& activity = activity_[i];
         activity.newest = std::max(activity.newest, m.time);
         activity.last_message = std::chrono::steady_clock::now();
-        ctx.emit(decode(m), m.time);
+        if (auto value = decode(m, ctx))
+          ctx.emit(std::move(*value), m.time);
       },
       [&](int32_t p, int64_t end) {
         auto& split = partitions_[index_of(p)];
@@ -173,13 +187,35 @@ private:
     return static_cast<size_t>(i - partitions_.begin());
   }
 
-  output_type decode(const kafka::message_view& m) const {
+  /// The record of message `m`; nothing, when it does not decode and the instance skips it to
+  /// the dead letters (with its key and value bytes). @throws serde_error otherwise.
+  std::optional<output_type> decode(const kafka::message_view& m,
+                                    source_context<output_type>& ctx) const {
     try {
-      return serde_.decode(m.value);
+      return decode(m);
+    } catch (const serde_error& e) {
+      if (!ctx.skips_failed_records())
+        throw;
+      ctx.skip_raw(std::string{m.key}, e.what(), std::string{m.value}, m.time);
+      return std::nullopt;
+    }
+  }
+
+  output_type decode(const kafka::message_view& m) const {
+    const char* part = "value";
+    try {
+      if constexpr (keyed) {
+        part = "key";
+        auto key = key_serde_.decode(m.key);
+        part = "value";
+        return {std::move(key), value_serde_.decode(m.value)};
+      } else {
+        return value_serde_.decode(m.value);
+      }
     } catch (const serde_error& e) {
       throw serde_error("Kafka topic '" + options_.topic + "' partition "
-                        + std::to_string(m.partition) + " offset " + std::to_string(m.offset) + ": "
-                        + e.what());
+                        + std::to_string(m.partition) + " offset " + std::to_string(m.offset) + " "
+                        + part + ": " + e.what());
     }
   }
 
@@ -206,7 +242,8 @@ private:
   }
 
   kafka_source_options options_;
-  ValueSerde serde_;
+  KeySerde key_serde_;
+  ValueSerde value_serde_;
   std::unique_ptr<kafka::consumer> consumer_;
   std::vector<kafka_partition> partitions_;
   /// Per partition (as in `partitions_`): the newest timestamp read, and when its last message
@@ -224,8 +261,18 @@ private:
 
 /// A source of the values of Kafka topic `options.topic` (see op::kafka_source).
 template <serde ValueSerde = string_serde>
-op::kafka_source<ValueSerde> kafka_source(kafka_source_options options, ValueSerde serde = {}) {
-  return op::kafka_source<ValueSerde>{std::move(options), std::move(serde)};
+op::kafka_source<ValueSerde> kafka_source(kafka_source_options options,
+                                          ValueSerde value_serde = {}) {
+  return op::kafka_source<ValueSerde>{std::move(options), no_key{}, std::move(value_serde)};
+}
+
+/// A source of the messages of Kafka topic `options.topic` as `std::pair<Key, Value>` (see
+/// op::kafka_source).
+template <serde KeySerde, serde ValueSerde>
+op::kafka_source<ValueSerde, KeySerde> kafka_source(kafka_source_options options,
+                                                    KeySerde key_serde, ValueSerde value_serde) {
+  return op::kafka_source<ValueSerde, KeySerde>{std::move(options), std::move(key_serde),
+                                                std::move(value_serde)};
 }
 
 } // namespace sluice
