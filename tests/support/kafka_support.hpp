@@ -3,7 +3,11 @@
 // Kafka for tests: librdkafka's mock cluster (fast, in process), a real broker started by
 // tools/kafka-broker, a producer to fill topics, and the offsets a group committed.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -49,8 +53,8 @@ public:
   kafka_producer(const kafka_producer&) = delete;
   kafka_producer& operator=(const kafka_producer&) = delete;
 
-  /// Sends `value` to `partition` with Kafka timestamp `time` (ms).
-  /// Waits while the producer's queue is full.
+  /// Sends `value` to `partition` with Kafka timestamp `time` (ms); while the queue is full
+  /// (100'000 messages unacknowledged), waits for it to drain.
   void produce(const std::string& topic, int32_t partition, const std::string& value,
                int64_t time) {
     rd_kafka_resp_err_t err;
@@ -162,15 +166,65 @@ public:
       throw std::runtime_error("cannot create topic " + topic + ": " + out);
   }
 
+  /// Stops the broker cleanly (SIGTERM; its topics and offsets stay in its directory).
+  /// @throws std::runtime_error if it does not stop.
+  void stop() {
+    auto [status, out] = run_command(script() + " stop " + state() + " 2>&1");
+    if (status != 0)
+      throw std::runtime_error("tools/kafka-broker stop failed (" + std::to_string(status)
+                               + "): " + out);
+  }
+
+  /// Starts the stopped broker again over the same data and on the same ports, so its clients
+  /// reconnect to the address they had. @throws std::runtime_error if it does not start, or
+  /// came up on another address (a port was taken meanwhile).
+  void restart() {
+    auto [status, out] = run_command(script() + " start " + state() + " 2>&1");
+    if (status != 0)
+      throw std::runtime_error("tools/kafka-broker start (again) failed (" + std::to_string(status)
+                               + "): " + out);
+    auto address = bootstrap_file();
+    if (address != bootstrap_)
+      throw std::runtime_error("the restarted broker listens on " + address + ", not "
+                               + bootstrap_);
+  }
+
 private:
   kafka_broker() = default;
 
   static std::string script() { return SLUICE_SOURCE_DIR "/tools/kafka-broker"; }
   [[nodiscard]] std::string state() const { return dir_.file("broker"); }
 
+  /// The address the broker last started on (DIR/bootstrap).
+  [[nodiscard]] std::string bootstrap_file() const {
+    std::string address;
+    std::ifstream{state() + "/bootstrap"} >> address;
+    return address;
+  }
+
   temp_dir dir_;
   std::string bootstrap_;
 };
+
+/// A port on 127.0.0.1 that nothing listens on: bound by the kernel's choice, then closed, so
+/// a connection to it is refused (until another process happens to take it).
+inline int closed_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    throw std::runtime_error("closed_port: no socket");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0
+      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    ::close(fd);
+    throw std::runtime_error("closed_port: cannot bind");
+  }
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
 
 /// The offsets group `group` committed for partitions 0 .. `partitions`-1 of `topic` (-1001
 /// where it committed none).
