@@ -110,6 +110,9 @@ struct variant {
   /// A variant that takes long at full size runs at least this long before the timeout kills
   /// it (unless --timeout 0 turned timeouts off); `run` sees the timeout in force.
   int min_timeout_s = 0;
+  /// For a reference: whether the Sluice variants' ratios are taken against it. A reference
+  /// that does other work (kcat producing only, or consuming only) is shown for scale only.
+  bool in_ratios = true;
 };
 
 /// A workload: what it does, and its variants.
@@ -117,6 +120,10 @@ struct workload {
   std::string name;
   std::string description;
   std::vector<variant> variants;
+  /// Runs in the parent before the first variant, when set: sets up what every variant needs
+  /// (a Kafka broker, filled topics). Returns why the workload cannot run (its variants are
+  /// then reported skipped, not failed), or an empty string.
+  std::function<std::string(const options&)> prepare = {};
 };
 
 /// The workloads, each defined in its own .cpp; `all_workloads` lists them in run order.
@@ -129,6 +136,9 @@ workload checkpoint_workload(const options& opt);
 workload restore_workload(const options& opt);
 workload recovery_workload(const options& opt);
 workload retention_workload(const options& opt);
+workload kafka_passthrough_workload(const options& opt);
+workload kafka_wordcount_workload(const options& opt);
+workload kafka_latency_workload(const options& opt);
 std::vector<workload> all_workloads(const options& opt);
 
 /// Where measurement child `pid` keeps LMDB state: /tmp/sluice-bench-<pid>. The parent removes
@@ -258,6 +268,8 @@ struct variant_result {
   std::string name;
   std::string description;
   bool reference = false;
+  bool in_ratios = true; ///< see variant::in_ratios
+  std::string skipped;   ///< why the variant did not run (then m.ok is false), or empty
   int runs = 0;
   measurement m;
   std::vector<double> all_rates;  ///< records/s of every run, to judge the spread

@@ -258,6 +258,7 @@ variant_result run_variant(const workload& w, const variant& v, const options& o
   r.name = v.name;
   r.description = v.description;
   r.reference = v.reference;
+  r.in_ratios = v.in_ratios;
   std::vector<measurement> runs;
   for (int i = 0; i < opt.repeat; ++i) {
     if (!opt.json)
@@ -304,11 +305,41 @@ workload_result run_workload(const workload& w, const options& opt,
   workload_result res;
   res.name = w.name;
   res.description = w.description;
+  std::string skip;
+  std::string error;
+  auto selected = std::any_of(w.variants.begin(), w.variants.end(), [&](const auto& v) {
+    return only.empty() ? opt.variant.empty() || v.name == opt.variant
+                        : std::find(only.begin(), only.end(), v.name) != only.end();
+  });
+  if (w.prepare && selected) {
+    if (!opt.json)
+      std::cerr << "  " << w.name << ": preparing..." << std::flush;
+    try {
+      skip = w.prepare(opt);
+    } catch (const std::exception& e) {
+      error = std::string{"preparation failed: "} + e.what();
+    }
+    if (!opt.json)
+      std::cerr << (!error.empty() ? " FAILED: " + error + "\n"
+                    : skip.empty() ? std::string{" ok\n"}
+                                   : " SKIPPED: " + skip + "\n");
+  }
   for (const auto& v : w.variants) {
     if (!only.empty() && std::find(only.begin(), only.end(), v.name) == only.end())
       continue;
     if (only.empty() && !opt.variant.empty() && v.name != opt.variant)
       continue;
+    if (!skip.empty() || !error.empty()) {
+      variant_result r;
+      r.name = v.name;
+      r.description = v.description;
+      r.reference = v.reference;
+      r.in_ratios = v.in_ratios;
+      r.skipped = skip;
+      r.m = failed(error.empty() ? "skipped: " + skip : error);
+      res.variants.push_back(std::move(r));
+      continue;
+    }
     auto r = run_variant(w, v, opt);
     if (w.name == "chain" && v.name == "sluice" && r.m.ok)
       measured_chain_max_rate() = r.m.records_per_s();
@@ -383,7 +414,7 @@ int main(int argc, char** argv) {
       ok = false;
     }
     for (const auto& v : w.variants)
-      if (!v.m.ok) {
+      if (!v.m.ok && v.skipped.empty()) {
         std::cerr << "sluice-bench: " << w.name << "/" << v.name << " failed: " << v.m.error
                   << "\n";
         ok = false;

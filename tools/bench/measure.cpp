@@ -19,9 +19,18 @@
 namespace bench {
 
 std::vector<workload> all_workloads(const options& opt) {
-  return {chain_workload(),      latency_workload(opt),         shuffle_workload(),
-          wordcount_workload(),  wordcount_state_workload(opt), checkpoint_workload(opt),
-          restore_workload(opt), recovery_workload(opt),        retention_workload(opt)};
+  return {chain_workload(),
+          latency_workload(opt),
+          shuffle_workload(),
+          wordcount_workload(),
+          wordcount_state_workload(opt),
+          checkpoint_workload(opt),
+          restore_workload(opt),
+          recovery_workload(opt),
+          retention_workload(opt),
+          kafka_passthrough_workload(opt),
+          kafka_wordcount_workload(opt),
+          kafka_latency_workload(opt)};
 }
 
 void measurement::add_figure(const char* name, const char* unit, double value) {
