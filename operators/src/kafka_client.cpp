@@ -1,7 +1,10 @@
 #include "sluice/operators/kafka_client.hpp"
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <librdkafka/rdkafka.h>
@@ -13,12 +16,12 @@ namespace {
 
 /// What a consumer is configured with unless the caller says otherwise: Sluice keeps the
 /// offsets in its checkpoints and commits them itself, and reads from the start by default
-/// (as Kafka Streams does).
+/// (as Kafka Streams does). Under backpressure the prefetch queue fills up to its bound, and
+/// librdkafka stops fetching: 16 MB rather than the default 64 MB.
 const properties consumer_defaults{
-  {"enable.auto.commit", "false"},
-  {"enable.auto.offset.store", "false"},
-  {"auto.offset.reset", "earliest"},
-  {"enable.partition.eof", "true"},
+  {"enable.auto.commit", "false"},         {"enable.auto.offset.store", "false"},
+  {"auto.offset.reset", "earliest"},       {"enable.partition.eof", "true"},
+  {"queued.max.messages.kbytes", "16384"},
 };
 
 /// A librdkafka configuration holding `settings`. @throws kafka_error, in the words of
@@ -35,6 +38,63 @@ rd_kafka_conf_t* configuration(const properties& settings, const Client& client)
     }
   }
   return conf;
+}
+
+/// The partition count of `client.topic`. @throws kafka_error, in the words of `client.where`,
+/// if the brokers do not answer within `client.timeout_ms` or do not have the topic.
+template <class Client>
+int32_t topic_partitions(const Client& client) {
+  // All topics, not this one: a request naming a topic may create it on brokers that create
+  // topics on first use, and a typo should fail rather than make a topic.
+  const rd_kafka_metadata_t* metadata = nullptr;
+  auto fail = [&](const std::string& what, rd_kafka_resp_err_t err) {
+    throw kafka_error(client.where(what + ": " + rd_kafka_err2str(err)));
+  };
+  if (auto err = rd_kafka_metadata(client.handle, 1, nullptr, &metadata, client.timeout_ms))
+    fail("no metadata within " + std::to_string(client.timeout_ms) + " ms (are the brokers up?)",
+         err);
+  int32_t count = 0;
+  rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    if (client.topic == metadata->topics[i].topic) {
+      topic_err = metadata->topics[i].err;
+      count = metadata->topics[i].partition_cnt;
+    }
+  }
+  rd_kafka_metadata_destroy(metadata);
+  if (topic_err)
+    fail("the topic is not there", topic_err);
+  return count;
+}
+
+/// Whether a group coordinator error passes: a group's coordinator is being found or loaded, or
+/// a transaction's offsets are being committed.
+bool coordinator_busy(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR
+         || err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS
+         || err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE
+         || err == RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT;
+}
+
+/// The offset group `handle` committed for `partition` of `topic` (negative for none), asked
+/// again while the coordinator is busy, for up to `timeout_ms`; sets `err` on failure.
+int64_t committed_offset(rd_kafka_t* handle, const std::string& topic, int32_t partition,
+                         int timeout_ms, rd_kafka_resp_err_t& err) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    err = rd_kafka_committed(handle, list, static_cast<int>(std::max<int64_t>(left.count(), 1)));
+    if (!err)
+      err = list->elems[0].err;
+    auto offset = list->elems[0].offset;
+    rd_kafka_topic_partition_list_destroy(list);
+    if (!coordinator_busy(err) || std::chrono::steady_clock::now() >= deadline)
+      return offset;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 } // namespace
@@ -94,25 +154,7 @@ consumer::consumer(const properties& config, std::string topic, std::chrono::mil
 consumer::~consumer() = default;
 
 int32_t consumer::partition_count() {
-  auto& c = *client_;
-  // All topics, not this one: a request naming a topic may create it on brokers that create
-  // topics on first use, and a typo should fail rather than make a topic.
-  const rd_kafka_metadata_t* metadata = nullptr;
-  auto err = rd_kafka_metadata(c.handle, 1, nullptr, &metadata, c.timeout_ms);
-  if (err)
-    c.fail("no metadata within " + std::to_string(c.timeout_ms) + " ms (are the brokers up?)", err);
-  int32_t count = 0;
-  rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-  for (int i = 0; i < metadata->topic_cnt; ++i) {
-    if (c.topic == metadata->topics[i].topic) {
-      topic_err = metadata->topics[i].err;
-      count = metadata->topics[i].partition_cnt;
-    }
-  }
-  rd_kafka_metadata_destroy(metadata);
-  if (topic_err)
-    c.fail("the topic is not there", topic_err);
-  return count;
+  return topic_partitions(*client_);
 }
 
 int64_t consumer::end_offset(int32_t partition) {
@@ -127,13 +169,8 @@ int64_t consumer::end_offset(int32_t partition) {
 
 int64_t consumer::start_offset(int32_t partition) {
   auto& c = *client_;
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, c.topic.c_str(), partition);
-  auto err = rd_kafka_committed(c.handle, list, c.timeout_ms);
-  auto committed = list->elems[0].offset;
-  if (!err)
-    err = list->elems[0].err;
-  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_resp_err_t err;
+  auto committed = committed_offset(c.handle, c.topic, partition, c.timeout_ms, err);
   if (err)
     c.fail("partition " + std::to_string(partition) + ": no committed offset", err);
   if (committed >= 0)
@@ -156,24 +193,6 @@ void consumer::assign(const std::vector<std::pair<int32_t, int64_t>>& offsets) {
   rd_kafka_topic_partition_list_destroy(list);
   if (err)
     c.fail("cannot assign partitions", err);
-  assigned_.clear();
-  for (const auto& [partition, offset] : offsets)
-    assigned_.push_back(partition);
-}
-
-void consumer::pause(bool paused) {
-  auto& c = *client_;
-  if (assigned_.empty())
-    return;
-  rd_kafka_topic_partition_list_t* list =
-    rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size()));
-  for (auto partition : assigned_)
-    rd_kafka_topic_partition_list_add(list, c.topic.c_str(), partition);
-  auto err =
-    paused ? rd_kafka_pause_partitions(c.handle, list) : rd_kafka_resume_partitions(c.handle, list);
-  rd_kafka_topic_partition_list_destroy(list);
-  if (err)
-    c.fail(paused ? "cannot pause partitions" : "cannot resume partitions", err);
 }
 
 void consumer::commit(const std::vector<std::pair<int32_t, int64_t>>& offsets) {
@@ -316,6 +335,9 @@ producer::producer(const properties& config, std::string topic, std::chrono::mil
     rd_kafka_conf_destroy(conf);
     throw kafka_error(c.where(std::string{"cannot create a producer: "} + error.data()));
   }
+  // A missing topic or unreachable brokers fail here, clearly, rather than as messages that are
+  // never acknowledged.
+  topic_partitions(c);
   if (!c.transactional_id.empty())
     c.check(rd_kafka_init_transactions(c.handle, c.timeout_ms),
             "cannot initialize transactions within " + std::to_string(c.timeout_ms) + " ms");
@@ -395,13 +417,8 @@ uint64_t producer::committed_progress() {
     rd_kafka_conf_destroy(conf);
     throw kafka_error(c.where(std::string{"cannot create a progress reader: "} + error.data()));
   }
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, c.topic.c_str(), 0);
-  auto err = rd_kafka_committed(reader, list, c.timeout_ms);
-  if (!err)
-    err = list->elems[0].err;
-  auto offset = list->elems[0].offset;
-  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_resp_err_t err;
+  auto offset = committed_offset(reader, c.topic, 0, c.timeout_ms, err);
   rd_kafka_destroy(reader);
   if (err)
     throw kafka_error(

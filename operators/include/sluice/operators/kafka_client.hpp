@@ -64,9 +64,6 @@ public:
   /// Reads each partition from its offset.
   void assign(const std::vector<std::pair<int32_t, int64_t>>& offsets);
 
-  /// Stops fetching the assigned partitions (what was fetched stays), or fetches again.
-  void pause(bool paused);
-
   /// Commits each partition's offset to the consumer group, without waiting for the answer
   /// (a later commit supersedes a lost one).
   void commit(const std::vector<std::pair<int32_t, int64_t>>& offsets);
@@ -79,8 +76,6 @@ public:
 
 private:
   struct client;
-  /// The partitions assigned, for pause and resume.
-  std::vector<int32_t> assigned_;
   std::unique_ptr<client> client_;
 };
 
@@ -96,9 +91,10 @@ private:
 /// aborts the transaction it left open.
 class producer {
 public:
-  /// Creates the client (and, transactional, initializes its transactions).
-  /// @throws kafka_error on a property librdkafka rejects (naming it), or brokers that do not
-  /// answer within the timeout.
+  /// Creates the client, checks that the brokers have the topic, and, transactional,
+  /// initializes its transactions.
+  /// @throws kafka_error on a property librdkafka rejects (naming it), brokers that do not
+  /// answer within the timeout, or a topic they do not have.
   producer(const properties& config, std::string topic, std::chrono::milliseconds timeout);
   ~producer();
 

@@ -63,12 +63,14 @@ typename Inspector::result_type inspect(Inspector& f, kafka_partition& x) {
 /// checkpoint a partition starts at the group's committed offset, else as `auto.offset.reset`
 /// says. Once a checkpoint completed, its offsets are committed to the group (for lag
 /// monitoring and a fresh start; Sluice restores from its own checkpoints). While output credit
-/// is out, the partitions are paused, so backpressure reaches the brokers and librdkafka holds
-/// no more than it fetched already. The watermark is the oldest of the partitions' newest
-/// timestamps, idle partitions left out (`idle_timeout`). A message the serdes cannot decode
-/// fails the instance with the partition, offset and the serde's error; under
-/// `failure_policy::skip` it becomes a dead letter instead, with that error and the message's
-/// raw key and value bytes.
+/// is out the source takes nothing from librdkafka, whose prefetch queue then fills to its bound
+/// (`queued.max.messages.kbytes`, 16 MB unless given) and stops fetching: backpressure reaches
+/// the brokers and the lag stays in Kafka. (Pausing the partitions instead would make librdkafka
+/// drop what it prefetched at every pause and fetch it again at every resume.) The watermark is the
+/// oldest of the partitions' newest timestamps, idle partitions left out (`idle_timeout`). A
+/// message the serdes cannot decode fails the instance with the partition, offset and the serde's
+/// error; under `failure_policy::skip` it becomes a dead letter instead, with that error and the
+/// message's raw key and value bytes.
 template <serde ValueSerde = string_serde, class KeySerde = no_key>
 class kafka_source {
 public:
@@ -125,8 +127,6 @@ public:
     }
     consumer_->commit(completed);
   }
-
-  void on_backpressure(bool blocked) { consumer_->pause(blocked); }
 
   source_step produce(source_context<output_type>& ctx, size_t max_records) {
     if (finished())
