@@ -76,6 +76,28 @@ bool coordinator_busy(rd_kafka_resp_err_t err) {
          || err == RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT;
 }
 
+/// Whether a consume error is one librdkafka recovers from by itself: brokers that cannot be
+/// reached for now, or a partition whose leader is moving. The source rides these out, as Kafka's
+/// own consumers do, and reads on when the brokers are back; any other error fails it.
+bool transient(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+      return true;
+    default:
+      return coordinator_busy(err);
+  }
+}
+
 /// The offset group `handle` committed for `partition` of `topic` (negative for none), asked
 /// again while the coordinator is busy, for up to `timeout_ms`; sets `err` on failure.
 int64_t committed_offset(rd_kafka_t* handle, const std::string& topic, int32_t partition,
@@ -226,9 +248,9 @@ size_t consumer::poll(size_t max, const std::function<void(const message_view&)>
         const auto* m = messages[i];
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
           on_end(m->partition, m->offset);
-        } else if (m->err) {
+        } else if (m->err && !transient(m->err)) {
           c.fail("partition " + std::to_string(m->partition) + ": cannot consume", m->err);
-        } else {
+        } else if (!m->err) {
           message_view view;
           view.partition = m->partition;
           view.offset = m->offset;

@@ -252,7 +252,6 @@ TEST_CASE("a Kafka pipeline rides out a broker restart and loses no record") {
     if (!s.last_failure.empty())
       failures += " " + s.operator_name + ": " + s.last_failure;
   }
-  WARN("restarts " << restarts << failures);
   auto written = read_all(broker->bootstrap(), "out");
   std::set<std::string> distinct(written.begin(), written.end());
   INFO("outage " << std::chrono::duration_cast<std::chrono::milliseconds>(outage).count()
@@ -260,6 +259,8 @@ TEST_CASE("a Kafka pipeline rides out a broker restart and loses no record") {
   CHECK(distinct.size() == expected.size());
   CHECK(std::includes(distinct.begin(), distinct.end(), expected.begin(), expected.end()) == true);
   CHECK(written.size() >= expected.size());
+  // Source and sink ride the outage out: librdkafka reconnects, and no instance fails.
+  CHECK(restarts == 0);
 }
 
 TEST_CASE("Kafka source and sink fail in bounded time naming the topic when no broker answers") {

@@ -7,13 +7,10 @@
 
 #include <catch2/catch.hpp>
 
-#include <signal.h>
-
 #include <chrono>
 #include <map>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "sluice/checkpoint_record.hpp"
@@ -57,34 +54,17 @@ TEST_CASE("a Kafka-to-Kafka count killed with SIGKILL and restarted writes every
   auto completed = [&] {
     return sluice::checkpoint_record::load(state + "/kafka-count/checkpoints").completed;
   };
-  std::mt19937 rng{11};
-  std::uniform_int_distribution<int> extra_delay{0, 150};
-  int kills = 0;
-  bool finished = false;
-  while (kills < 6 && !finished) {
-    auto before = completed();
-    auto pid = start_job(broker->bootstrap(), state);
-    auto progressed = sluice::test::eventually([&] { return completed() > before; }, 60s);
-    std::this_thread::sleep_for(std::chrono::milliseconds{extra_delay(rng)});
-    kill(pid, SIGKILL);
-    auto status = sluice::test::wait_process(pid);
-    if (status == -SIGKILL) {
-      REQUIRE(progressed);
-      ++kills;
-    } else {
-      REQUIRE(status == 0); // it finished before the kill
-      finished = true;
-    }
-  }
-  REQUIRE(kills >= 1);
-  if (!finished)
+  auto outcome = sluice::test::kill_after_checkpoints(
+    6, [&] { return start_job(broker->bootstrap(), state); }, completed, 150ms, 11);
+  REQUIRE(outcome.kills >= 1);
+  if (!outcome.finished)
     REQUIRE(sluice::test::wait_process(start_job(broker->bootstrap(), state)) == 0);
 
   // Every word's counts 1..n, each exactly once, in its partition's order.
   std::map<std::string, std::vector<int64_t>> seen;
   for (const auto& m : sluice::test::read_topic(broker->bootstrap(), "counts", 2))
     seen[m.key].push_back(std::stoll(m.value));
-  INFO(kills << " kills");
+  INFO(outcome.kills << " kills");
   REQUIRE(seen.size() == expected.size());
   for (const auto& [word, n] : expected) {
     INFO("word " << word);

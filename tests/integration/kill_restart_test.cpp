@@ -3,14 +3,10 @@
 
 #include <catch2/catch.hpp>
 
-#include <signal.h>
-
 #include <chrono>
 #include <cstdint>
 #include <fstream>
-#include <functional>
 #include <random>
-#include <thread>
 
 #include "sluice/checkpoint_record.hpp"
 
@@ -50,32 +46,15 @@ TEST_CASE("a word count killed with SIGKILL 20 times and restarted writes exactl
   auto expected = sluice::test::output_fingerprint(reference.file("out.txt"));
   REQUIRE(expected.lines == input_lines * 8);
 
-  // Each run is killed at a random moment after it completed a checkpoint of its own, so every
-  // restart restores state that an earlier run built.
+  // Each run is killed at a random moment after it completed a checkpoint of its own.
   sluice::test::temp_dir killed;
   auto record_path = killed.file("state") + "/wordcount/checkpoints";
   auto completed = [&] { return sluice::checkpoint_record::load(record_path).completed; };
-  std::mt19937 rng{7};
-  std::uniform_int_distribution<int64_t> extra_delay{0, 50};
-  int kills = 0;
-  int finished_early = 0;
-  while (kills < 20 && finished_early == 0) {
-    auto before = completed();
-    auto pid = start_job(input, killed.file("out.txt"), killed.file("state"));
-    auto progressed = sluice::test::eventually([&] { return completed() > before; }, 60s);
-    std::this_thread::sleep_for(std::chrono::milliseconds{extra_delay(rng)});
-    kill(pid, SIGKILL);
-    auto status = sluice::test::wait_process(pid);
-    if (status == -SIGKILL) {
-      REQUIRE(progressed);
-      ++kills;
-    } else {
-      REQUIRE(status == 0); // it finished before the kill
-      ++finished_early;
-    }
-  }
+  auto outcome = sluice::test::kill_after_checkpoints(
+    20, [&] { return start_job(input, killed.file("out.txt"), killed.file("state")); }, completed,
+    50ms, 7);
   // The input is large enough for 20 runs that each complete a checkpoint.
-  REQUIRE(kills == 20);
+  REQUIRE(outcome.kills == 20);
   CHECK(completed() >= 20);
   REQUIRE(sluice::test::wait_process(start_job(input, killed.file("out.txt"), killed.file("state")))
           == 0);

@@ -1,5 +1,5 @@
 // kafka_sink on librdkafka's mock cluster: what it writes reads back exactly (text and JSON) at
-// several parallelisms, and undeliverable messages fail the run naming the topic
+// several parallelisms, and undeliverable messages fail the run naming topic and partition
 
 #include <catch2/catch.hpp>
 
@@ -94,6 +94,22 @@ TEST_CASE("a Kafka sink whose brokers do not answer fails naming the topic") {
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
   CHECK_THAT(error, Catch::Contains("Kafka topic 'lost' on 127.0.0.1:1"));
   CHECK_THAT(error, Catch::Contains("no metadata within 5000 ms"));
+}
+
+TEST_CASE(
+  "a Kafka sink fails naming topic, partition and error when the broker refuses a message") {
+  test::kafka_mock kafka;
+  kafka.create_topic("refused", 1);
+  // Permanent, so the producer does not retry it away: every produce request the sink makes.
+  kafka.fail_produce_requests(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 1000);
+  pipeline p{"refused"};
+  p.source(from_collection(std::vector<std::string>{"a", "b", "c"}))
+    .sink(kafka_sink(writing(kafka.bootstrap(), "refused")));
+  runtime rt;
+  auto error = describe(rt.run(p));
+  CHECK_THAT(error, Catch::Contains("Kafka topic 'refused' on " + kafka.bootstrap()));
+  CHECK_THAT(error, Catch::Contains("partition 0: a message was not delivered"));
+  CHECK_THAT(error, Catch::Contains("Topic authorization failed"));
 }
 
 TEST_CASE("a Kafka sink with a key serde writes keys that a keyed source reads back") {

@@ -107,6 +107,13 @@ public:
       throw std::runtime_error("mock topic " + topic + ": " + rd_kafka_err2str(err));
   }
 
+  /// Answers the next `count` produce requests with `error` instead of taking them.
+  void fail_produce_requests(rd_kafka_resp_err_t error, size_t count) {
+    constexpr int16_t produce_api = 0; // the Kafka protocol's Produce request
+    std::vector<rd_kafka_resp_err_t> errors(count, error);
+    rd_kafka_mock_push_request_errors_array(cluster_, produce_api, count, errors.data());
+  }
+
   kafka_producer& producer() { return producer_; }
 
 private:

@@ -47,9 +47,8 @@ struct source_step {
 /// `bool bounded() const`. Optional: `open(source_context<Out>&)`; `checkpoint_splits()` and
 /// `restore_splits(std::vector<Split>)` to keep its position in checkpoints;
 /// `on_checkpoint(uint64_t id)` when it takes checkpoint `id` (after `checkpoint_splits`),
-/// `on_checkpoint_complete(uint64_t id)` when every instance took it; `on_backpressure(bool
-/// blocked)` when output credit runs out
-/// (`produce` is not called until it returns) and comes back.
+/// `on_checkpoint_complete(uint64_t id)` when every instance took it. While output credit is
+/// out, `produce` is not called.
 template <class Src>
 concept source_type = requires(Src& src, const Src& csrc,
                                source_context<typename Src::output_type>& ctx) {

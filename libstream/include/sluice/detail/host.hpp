@@ -160,16 +160,15 @@ struct host_core {
   static constexpr uint64_t busy_sample_every = 8;
   uint64_t busy_calls = 0;
 
-  /// Returns true if the instance was not already in that state.
-  bool note_blocked(bool now_blocked) {
+  /// Counts backpressured time: from when the instance becomes blocked until it is free.
+  void note_blocked(bool now_blocked) {
     if (now_blocked == blocked)
-      return false;
+      return;
     if (now_blocked)
       blocked_since = clock::now();
     else
       stats.backpressured_ns += nanos_since(blocked_since);
     blocked = now_blocked;
-    return true;
   }
 
   instance_stats snapshot() {
@@ -1136,7 +1135,7 @@ private:
     if (retention_full() && !replaying()) {
       // Paused until a checkpoint frees retention; a replay goes on, since the checkpoint
       // that frees it waits for the replay to end.
-      note_blocked(true);
+      core_.note_blocked(true);
       core_.out.flush();
       return schedule_produce(retention_poll);
     }
@@ -1145,10 +1144,10 @@ private:
       if (core_.failed || core_.finishing)
         return;
       if (core_.out.blocked()) {
-        note_blocked(true);
+        core_.note_blocked(true);
         return; // credit resumes us
       }
-      note_blocked(false);
+      core_.note_blocked(false);
       source_step step;
       std::string what;
       if (!core_.timed([&] {
@@ -1174,18 +1173,6 @@ private:
     }
     core_.arm_flush(this);
     schedule_produce(std::chrono::microseconds{0});
-  }
-
-  /// Counts backpressured time, and tells a source that wants to know (to pause what feeds it,
-  /// say Kafka partitions) when it becomes blocked or free.
-  void note_blocked(bool blocked) {
-    if (!core_.note_blocked(blocked))
-      return;
-    if constexpr (requires { src_.on_backpressure(blocked); }) {
-      std::string what;
-      if (!guarded([&] { src_.on_backpressure(blocked); }, what))
-        fail(what);
-    }
   }
 
   /// True while an instance of the job retains more than the limit.

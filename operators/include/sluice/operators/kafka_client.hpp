@@ -70,7 +70,8 @@ public:
 
   /// Hands up to `max` fetched messages to `on_message`, and each partition's end reached
   /// (as its end offset) to `on_end`; returns the messages handed.
-  /// @throws kafka_error on a consume error, naming the partition.
+  /// Errors librdkafka recovers from by itself (brokers down for now, a leader moving) pass.
+  /// @throws kafka_error on any other consume error, naming the partition.
   size_t poll(size_t max, const std::function<void(const message_view&)>& on_message,
               const std::function<void(int32_t partition, int64_t end)>& on_end);
 
