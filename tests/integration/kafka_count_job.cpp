@@ -1,20 +1,23 @@
 // The job the Kafka exactly-once test runs as a separate process: a streaming word count from a
-// Kafka topic to a Kafka topic, with checkpoints every 100 ms and a transactional sink.
+// Kafka topic to a Kafka topic, with checkpoints every 100 ms and a transactional sink, every
+// operator at `parallelism` (2 unless given).
 //
-//   sluice_kafka_count_job <bootstrap> <input topic> <output topic> <state_dir>
+//   sluice_kafka_count_job <bootstrap> <input topic> <output topic> <state_dir> [parallelism]
 
 #include <iostream>
+#include <string>
 
 #include "sluice/all.hpp"
 #include "sluice/operators/kafka_sink.hpp"
 #include "sluice/operators/kafka_source.hpp"
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
+  if (argc != 5 && argc != 6) {
     std::cerr << "usage: sluice_kafka_count_job <bootstrap> <input topic> <output topic> "
-                 "<state_dir>\n";
+                 "<state_dir> [parallelism]\n";
     return 2;
   }
+  const auto parallelism = argc == 6 ? static_cast<uint32_t>(std::stoul(argv[5])) : 2u;
   sluice::kafka_source_options in;
   in.topic = argv[2];
   in.properties = {{"bootstrap.servers", argv[1]}, {"group.id", "kafka-count"}};
@@ -26,12 +29,12 @@ int main(int argc, char** argv) {
 
   sluice::pipeline p{"kafka-count"};
   p.source(sluice::kafka_source(in))
-    .parallelism(2)
+    .parallelism(parallelism)
     .key_by([](const std::string& w) { return w; })
     .count()
-    .parallelism(2)
+    .parallelism(parallelism)
     .sink(sluice::kafka_sink(out, sluice::string_serde{}, sluice::json_serde<int64_t>{}))
-    .parallelism(2);
+    .parallelism(parallelism);
   sluice::runtime_config config;
   config.mode = sluice::execution_mode::streaming;
   config.state_dir = argv[4];

@@ -3,7 +3,8 @@
 //   topic counts
 // The job (sluice_kafka_count_job, a separate process) is killed with SIGKILL at random moments
 // and restarted over its state directory; a read_committed consumer of `counts` must see, for
-// every word, each of its running counts 1..n exactly once.
+// every word, each of its running counts 1..n exactly once. Restarted at another parallelism
+// (2, then 3, then 1), the same holds.
 
 #include <catch2/catch.hpp>
 
@@ -23,48 +24,36 @@ using namespace std::chrono_literals;
 
 namespace {
 
-pid_t start_job(const std::string& bootstrap, const std::string& state) {
-  return sluice::test::start_process(SLUICE_KAFKA_COUNT_JOB, {bootstrap, "words", "counts", state});
+pid_t start_job(const std::string& bootstrap, const std::string& state, uint32_t parallelism = 2) {
+  return sluice::test::start_process(
+    SLUICE_KAFKA_COUNT_JOB, {bootstrap, "words", "counts", state, std::to_string(parallelism)});
 }
 
-} // namespace
-
-TEST_CASE("a Kafka-to-Kafka count killed with SIGKILL and restarted writes every count once") {
-  auto broker = sluice::test::kafka_broker::start_or_skip();
-  if (!broker)
-    return;
-  broker->create_topic("words", 3);
-  broker->create_topic("counts", 2);
-  constexpr int words = 200'000;
-  constexpr int distinct = 500;
+/// Writes `words` random words of `distinct` into topic `words` (3 partitions); returns how many
+/// times each word came.
+std::map<std::string, int64_t> fill_words(sluice::test::kafka_broker& broker, int words,
+                                          int distinct) {
+  broker.create_topic("words", 3);
+  broker.create_topic("counts", 2);
   std::map<std::string, int64_t> expected;
-  {
-    sluice::test::kafka_producer producer{broker->bootstrap()};
-    std::mt19937 rng{5};
-    for (int i = 0; i < words; ++i) {
-      auto word = "w" + std::to_string(rng() % distinct);
-      ++expected[word];
-      producer.produce("words", i % 3, word, 1'700'000'000'000 + i);
-    }
-    producer.flush();
+  sluice::test::kafka_producer producer{broker.bootstrap()};
+  std::mt19937 rng{5};
+  for (int i = 0; i < words; ++i) {
+    auto word = "w" + std::to_string(rng() % static_cast<unsigned>(distinct));
+    ++expected[word];
+    producer.produce("words", i % 3, word, 1'700'000'000'000 + i);
   }
+  producer.flush();
+  return expected;
+}
 
-  sluice::test::temp_dir dir;
-  auto state = dir.file("state");
-  auto completed = [&] {
-    return sluice::checkpoint_record::load(state + "/kafka-count/checkpoints").completed;
-  };
-  auto outcome = sluice::test::kill_after_checkpoints(
-    6, [&] { return start_job(broker->bootstrap(), state); }, completed, 150ms, 11);
-  REQUIRE(outcome.kills >= 1);
-  if (!outcome.finished)
-    REQUIRE(sluice::test::wait_process(start_job(broker->bootstrap(), state)) == 0);
-
-  // Every word's counts 1..n, each exactly once, in its partition's order.
+/// Checks that a read_committed consumer of `counts` sees every word's counts 1..n, each
+/// exactly once, in its partition's order.
+void check_counts(sluice::test::kafka_broker& broker,
+                  const std::map<std::string, int64_t>& expected) {
   std::map<std::string, std::vector<int64_t>> seen;
-  for (const auto& m : sluice::test::read_topic(broker->bootstrap(), "counts", 2))
+  for (const auto& m : sluice::test::read_topic(broker.bootstrap(), "counts", 2))
     seen[m.key].push_back(std::stoll(m.value));
-  INFO(outcome.kills << " kills");
   REQUIRE(seen.size() == expected.size());
   for (const auto& [word, n] : expected) {
     INFO("word " << word);
@@ -73,4 +62,50 @@ TEST_CASE("a Kafka-to-Kafka count killed with SIGKILL and restarted writes every
       counts.push_back(c);
     CHECK(seen[word] == counts);
   }
+}
+
+/// The number of checkpoints of the job completed in state directory `state`.
+uint64_t completed_checkpoints(const std::string& state) {
+  return sluice::checkpoint_record::load(state + "/kafka-count/checkpoints").completed;
+}
+
+} // namespace
+
+TEST_CASE("a Kafka-to-Kafka count killed with SIGKILL and restarted writes every count once") {
+  auto broker = sluice::test::kafka_broker::start_or_skip();
+  if (!broker)
+    return;
+  auto expected = fill_words(*broker, 200'000, 500);
+  sluice::test::temp_dir dir;
+  auto state = dir.file("state");
+  auto outcome = sluice::test::kill_after_checkpoints(
+    6, [&] { return start_job(broker->bootstrap(), state); },
+    [&] { return completed_checkpoints(state); }, 150ms, 11);
+  REQUIRE(outcome.kills >= 1);
+  if (!outcome.finished)
+    REQUIRE(sluice::test::wait_process(start_job(broker->bootstrap(), state)) == 0);
+  INFO(outcome.kills << " kills");
+  check_counts(*broker, expected);
+}
+
+TEST_CASE(
+  "a Kafka-to-Kafka count killed and restarted at another parallelism writes every count "
+  "once") {
+  auto broker = sluice::test::kafka_broker::start_or_skip();
+  if (!broker)
+    return;
+  auto expected = fill_words(*broker, 200'000, 300);
+  sluice::test::temp_dir dir;
+  auto state = dir.file("state");
+  // 2 instances, then 3 (a source and a transactional id more), each killed after a checkpoint
+  // of its own; then 1, which takes over the gone instances' splits and transactional ids.
+  for (uint32_t parallelism : {2u, 3u}) {
+    INFO("parallelism " << parallelism);
+    auto outcome = sluice::test::kill_after_checkpoints(
+      1, [&] { return start_job(broker->bootstrap(), state, parallelism); },
+      [&] { return completed_checkpoints(state); }, 150ms, parallelism);
+    REQUIRE(outcome.kills == 1);
+  }
+  REQUIRE(sluice::test::wait_process(start_job(broker->bootstrap(), state, 1)) == 0);
+  check_counts(*broker, expected);
 }

@@ -1,6 +1,6 @@
 // kafka_source on librdkafka's mock cluster: a bounded read at several parallelisms, Kafka
-// timestamps as event time, and clear errors for a missing topic, unreachable brokers, a bad
-// property and a value that does not decode
+// timestamps as event time, a broker that goes down and comes back, and clear errors for a
+// missing topic, unreachable brokers, a bad property and a value that does not decode
 
 #include <catch2/catch.hpp>
 
@@ -118,6 +118,55 @@ TEST_CASE("a bounded Kafka source over an empty topic ends at once") {
   runtime rt;
   REQUIRE_FALSE(rt.run(p));
   CHECK(out.empty());
+}
+
+TEST_CASE("a Kafka source rides out a broker that goes down and reads on when it is back") {
+  test::kafka_mock kafka;
+  kafka.create_topic("flaky", 1);
+  auto produce = [&](int from, int to) {
+    for (int i = from; i < to; ++i)
+      kafka.producer().produce("flaky", 0, std::to_string(i), 1'000 + i);
+    kafka.producer().flush();
+  };
+  produce(0, 100);
+  auto options = reading(kafka.bootstrap(), "flaky");
+  options.bounded = false;
+  auto out = std::make_shared<timed_values>();
+  pipeline p{"flaky"};
+  p.source(kafka_source(options)).name("source").sink(timed_sink{out});
+  runtime rt;
+  auto job = rt.start(p);
+  REQUIRE(job);
+  auto seen = [&] {
+    std::lock_guard<std::mutex> guard{out->mutex};
+    return out->seen.size();
+  };
+  REQUIRE(test::eventually([&] { return seen() == 100; }));
+  // Down long enough for librdkafka to report the lost connection and every broker down.
+  kafka.set_broker_up(false);
+  auto failed_while_down = job->wait_for(std::chrono::seconds(3));
+  kafka.set_broker_up(true);
+  INFO((failed_while_down ? describe(*failed_while_down) : "still running"));
+  REQUIRE_FALSE(failed_while_down);
+  // Then fetches answered with errors that pass: a leader moving, a request timing out.
+  kafka.fail_fetch_requests(RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 3);
+  kafka.fail_fetch_requests(RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, 3);
+  produce(100, 200);
+  CHECK(test::eventually([&] { return seen() == 200; }));
+  if (auto ended = job->wait_for(std::chrono::milliseconds(0)))
+    FAIL("the job ended: " << describe(*ended));
+  for (const auto& s : job->inspect())
+    CHECK(s.restarts == 0);
+  job->cancel();
+  (void)job->wait();
+  std::lock_guard<std::mutex> guard{out->mutex};
+  std::vector<std::string> values;
+  for (const auto& [value, time] : out->seen)
+    values.push_back(value);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 200; ++i)
+    expected.push_back(std::to_string(i));
+  CHECK(values == expected);
 }
 
 TEST_CASE("Kafka source errors name the topic and what was wrong") {

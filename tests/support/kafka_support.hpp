@@ -107,16 +107,36 @@ public:
       throw std::runtime_error("mock topic " + topic + ": " + rd_kafka_err2str(err));
   }
 
+  /// Takes the broker down (its connections closed, new ones refused) or back up.
+  void set_broker_up(bool up) {
+    if (up)
+      rd_kafka_mock_broker_set_up(cluster_, 1);
+    else
+      rd_kafka_mock_broker_set_down(cluster_, 1);
+  }
+
   /// Answers the next `count` produce requests with `error` instead of taking them.
   void fail_produce_requests(rd_kafka_resp_err_t error, size_t count) {
-    constexpr int16_t produce_api = 0; // the Kafka protocol's Produce request
-    std::vector<rd_kafka_resp_err_t> errors(count, error);
-    rd_kafka_mock_push_request_errors_array(cluster_, produce_api, count, errors.data());
+    fail_requests(produce_api, error, count);
+  }
+
+  /// Answers the next `count` fetch requests with `error` instead of serving them.
+  void fail_fetch_requests(rd_kafka_resp_err_t error, size_t count) {
+    fail_requests(fetch_api, error, count);
   }
 
   kafka_producer& producer() { return producer_; }
 
 private:
+  // The Kafka protocol's request types (ApiKey).
+  static constexpr int16_t produce_api = 0;
+  static constexpr int16_t fetch_api = 1;
+
+  void fail_requests(int16_t api, rd_kafka_resp_err_t error, size_t count) {
+    std::vector<rd_kafka_resp_err_t> errors(count, error);
+    rd_kafka_mock_push_request_errors_array(cluster_, api, count, errors.data());
+  }
+
   kafka_producer producer_;
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
   std::string bootstrap_;
