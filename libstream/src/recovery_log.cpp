@@ -50,6 +50,7 @@ const recovery_log::position& recovery_log::restart(uint64_t checkpoint, bool ke
   if (!keep_order) {
     order_.clear();
     events_.clear();
+    source_emitted_ = found->second.emitted;
   }
   run_closed_ = true;
   return found->second;

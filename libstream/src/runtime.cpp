@@ -120,11 +120,15 @@ std::vector<instance_stats> job::inspect() const {
   }
   std::vector<instance_stats> result;
   caf::scoped_actor self{*system_};
-  for (const auto& h : instances) {
-    self->request(h, std::chrono::seconds(5), inspect_atom::value)
-      .receive([&](instance_stats& s) { result.push_back(std::move(s)); },
-               [](caf::error&) { /* the instance has already ended */ });
-  }
+  // Every request goes out before the first answer is awaited: a busy instance delays the
+  // sample by its own answer only.
+  std::vector<decltype(self->request(instances.front(), caf::infinite, inspect_atom::value))>
+    answers;
+  for (const auto& h : instances)
+    answers.push_back(self->request(h, std::chrono::seconds(5), inspect_atom::value));
+  for (auto& answer : answers)
+    answer.receive([&](instance_stats& s) { result.push_back(std::move(s)); },
+                   [](caf::error&) { /* the instance has already ended */ });
   return result;
 }
 

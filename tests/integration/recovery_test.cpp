@@ -12,20 +12,16 @@
 #include <utility>
 #include <vector>
 
+#include "support/exact_counts.hpp"
 #include "support/test_support.hpp"
 
 using namespace sluice;
 using namespace std::chrono_literals;
+using sluice::test::changelog;
+using sluice::test::check_ends_exact;
+using sluice::test::key_of;
 
 namespace {
-
-using changelog = std::vector<std::pair<std::string, int64_t>>;
-
-constexpr uint64_t keys = 97;
-
-std::string key_of(uint64_t index) {
-  return "k" + std::to_string(index % keys);
-}
 
 /// words (2 instances, `rate` records/s in all) -> key_by -> count (2 instances, supervised by
 /// `count_supervision`) -> collect.
@@ -41,52 +37,6 @@ void count_words(pipeline& p, changelog& out, uint64_t records, double rate,
     .supervision(count_supervision)
     .sink(collect(out))
     .name("out");
-}
-
-/// What differs between the counts a key was seen with and 1, 2, ..., `expected`: the counts
-/// missing and those seen more than once; empty if none.
-std::string count_differences(const std::vector<int64_t>& seen, int64_t expected) {
-  std::map<int64_t, size_t> times;
-  for (auto n : seen)
-    ++times[n];
-  std::string missing, repeated;
-  for (int64_t n = 1; n <= expected; ++n) {
-    if (times.count(n) > 0)
-      continue;
-    auto first = n;
-    while (n < expected && times.count(n + 1) == 0)
-      ++n;
-    missing += " " + std::to_string(first) + (n > first ? "-" + std::to_string(n) : "");
-  }
-  for (const auto& [n, t] : times)
-    if (t > 1 || n < 1 || n > expected)
-      repeated += " " + std::to_string(n) + " (" + std::to_string(t) + " times)";
-  if (missing.empty() && repeated.empty())
-    return {};
-  return "missing:" + missing + "; repeated or extra:" + repeated;
-}
-
-/// Every key's running counts 1, 2, ..., n appear once each, n being its true count: nothing
-/// lost, nothing twice, whatever failed in between.
-void check_exact(const changelog& out, uint64_t records) {
-  std::map<std::string, std::vector<int64_t>> counts;
-  for (const auto& [key, n] : out)
-    counts[key].push_back(n);
-  REQUIRE(counts.size() == keys);
-  for (auto& [key, seen] : counts) {
-    auto expected =
-      static_cast<int64_t>(records / keys + (std::stoul(key.substr(1)) < records % keys));
-    INFO("key " << key);
-    CHECK(count_differences(seen, expected) == "");
-  }
-}
-
-/// Waits for the job's end: no error, and exact counts.
-void check_ends_exact(job& j, const changelog& out, uint64_t records) {
-  auto error = j.wait();
-  INFO(describe(error));
-  REQUIRE_FALSE(error);
-  check_exact(out, records);
 }
 
 /// The restart counter of each instance, by operator name and index.
@@ -335,59 +285,4 @@ TEST_CASE("fault injection names what it cannot find") {
   CHECK(describe(j->inject_fault("count", 7, {1, 0}))
         == "invalid_pipeline: operator 'count' has 2 instances, no instance 7");
   REQUIRE_FALSE(j->wait());
-}
-
-namespace {
-
-/// Runs words -> copy -> count -> out (2 instances each, tolerant supervisors with a short
-/// backoff) and, while it runs, does `faults` random kills or thrown exceptions on instances of
-/// `targets`, one every 50 to 200 ms; the counts at the end must be exact.
-void run_chaos(const std::vector<std::string>& targets, int faults, uint32_t seed) {
-  test::temp_dir state;
-  constexpr uint64_t records = 300'000;
-  changelog out;
-  pipeline p{"chaos"};
-  supervision tolerant;
-  tolerant.intensity.max_restarts = 1'000;
-  tolerant.backoff.max = 20ms;
-  p.source(generate<std::string>(key_of, {records, 100'000}))
-    .parallelism(2)
-    .name("words")
-    .supervision(tolerant)
-    .map([](std::string w) { return w; })
-    .parallelism(2)
-    .name("copy")
-    .supervision(tolerant)
-    .key_by([](const std::string& w) { return w; })
-    .count()
-    .parallelism(2)
-    .name("count")
-    .supervision(tolerant)
-    .sink(collect(out))
-    .parallelism(2)
-    .name("out")
-    .supervision(tolerant);
-  runtime rt{test::recovery_config(state)};
-  auto j = rt.start(p);
-  REQUIRE(j);
-  REQUIRE(test::wait_for_checkpoint(*j, 1));
-  std::mt19937 random{seed};
-  int done = 0;
-  for (; done < faults && !j->wait_for(std::chrono::milliseconds{50 + random() % 150}); ++done) {
-    const auto& op = targets[random() % targets.size()];
-    auto instance = static_cast<uint32_t>(random() % 2);
-    if (random() % 2 == 0)
-      CHECK_FALSE(j->kill(op, instance));
-    else
-      CHECK_FALSE(j->inject_fault(op, instance, {1 + random() % 500, 0}));
-  }
-  INFO(done << " faults");
-  CHECK(done >= 5);
-  check_ends_exact(*j, out, records);
-}
-
-} // namespace
-
-TEST_CASE("chaos: random kills and thrown exceptions during one run leave the counts exact") {
-  run_chaos({"words", "copy", "count", "out"}, 30, 20261124);
 }

@@ -129,6 +129,7 @@ struct workload {
 /// The workloads, each defined in its own .cpp; `all_workloads` lists them in run order.
 workload chain_workload();
 workload latency_workload(const options& opt);
+workload light_load_workload();
 workload shuffle_workload();
 workload wordcount_workload();
 workload wordcount_state_workload(const options& opt);

@@ -21,6 +21,7 @@ namespace bench {
 std::vector<workload> all_workloads(const options& opt) {
   return {chain_workload(),
           latency_workload(opt),
+          light_load_workload(),
           shuffle_workload(),
           wordcount_workload(),
           wordcount_state_workload(opt),

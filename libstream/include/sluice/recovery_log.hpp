@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -59,6 +60,16 @@ public:
   /// The source did `event`.
   void source_did(const source_event& event);
 
+  /// The source has emitted `records` records since the job started. Its downstream may have
+  /// seen every one of them, so a restarted incarnation, past the logged events, emits records
+  /// only until it has emitted as many as the most any incarnation emitted before it.
+  void source_emitted(uint64_t records) noexcept {
+    source_emitted_ = std::max(source_emitted_, records);
+  }
+
+  /// The most records any incarnation of the source emitted (see `source_emitted`).
+  [[nodiscard]] uint64_t source_emitted() const noexcept { return source_emitted_; }
+
   /// The instance took checkpoint `checkpoint`, its channels standing at `where` (its marks are
   /// set here).
   void took(uint64_t checkpoint, position where);
@@ -69,7 +80,8 @@ public:
   /// Prepares the log for an incarnation that restores to completed checkpoint `checkpoint`:
   /// later checkpoints are forgotten (they never complete). With `keep_order`, the input order
   /// and source events since `checkpoint` stay to be replayed; without (the instance's upstream
-  /// regenerates its input afresh), they are forgotten too. Returns where the channels stood.
+  /// regenerates its input afresh, and everything downstream restarts too), they are forgotten,
+  /// and so is how far a source emitted. Returns where the channels stood.
   /// @throws std::logic_error if the instance never took `checkpoint`.
   const position& restart(uint64_t checkpoint, bool keep_order);
 
@@ -91,6 +103,7 @@ private:
   bool run_closed_ = true;
   std::deque<source_event> events_;
   uint64_t events_base_ = 0;
+  uint64_t source_emitted_ = 0;
 };
 
 } // namespace sluice

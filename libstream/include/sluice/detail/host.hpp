@@ -171,6 +171,15 @@ struct host_core {
     blocked = now_blocked;
   }
 
+  /// The instance stops taking input for lack of output credit on some channel. What the other
+  /// channels buffer goes out now: held back, it could be what a downstream instance waits for
+  /// to go on (the rest of a checkpoint's alignment, a replay's next element) while that one's
+  /// upstream waits for this one's blocked channel, a cycle that no credit would break.
+  void stop_for_credit() {
+    note_blocked(true);
+    out.flush();
+  }
+
   instance_stats snapshot() {
     auto s = stats;
     s.pipeline = info.pipeline;
@@ -399,8 +408,10 @@ private:
     uint64_t next = 0;
     uint64_t handled = 0;
     uint64_t queued = 0;
-    /// Records processed but not yet granted back as credit.
+    /// Records processed but not yet granted back as credit, and records whose credit was
+    /// granted back on arrival (during a replay) that are still to be processed.
     uint64_t ungranted = 0;
+    uint64_t prepaid = 0;
     bool ended = false;
     /// The channel delivered the barrier of the checkpoint being aligned: what follows it
     /// waits in `held` until every input has delivered it.
@@ -465,7 +476,9 @@ private:
     in.upstream_output = m.upstream_output;
     in.incarnation = m.incarnation;
     in.ungranted = 0;
-    auto free = static_cast<int64_t>(core_.config.input_buffer) - static_cast<int64_t>(in.queued);
+    // What is queued and not paid for already takes credit from the new incarnation's window.
+    auto owed = static_cast<int64_t>(in.queued - in.prepaid);
+    auto free = static_cast<int64_t>(core_.config.input_buffer) - owed;
     send_from(
       this, in.upstream,
       attach_downstream_msg<in_type>{in.upstream_output, input_actor<in_type>{this},
@@ -511,6 +524,12 @@ private:
     core_.stats.peak_queued_per_channel =
       std::max<uint64_t>(core_.stats.peak_queued_per_channel, in.queued);
     if (replaying_) {
+      // Credit for what waits for its turn in the log is returned at once: the log may want
+      // another channel first, whose upstream may need this one's upstream to go on. Holding
+      // the credit back could close a cycle of instances waiting for each other; what waits is
+      // bounded by what the upstream instances retained or regenerate since the checkpoint.
+      in.prepaid += b.records.size();
+      grant(in, b.records.size());
       in.replay.emplace_back(std::move(b));
       return replay();
     }
@@ -600,7 +619,7 @@ private:
       return replay();
     while (!events_.empty() && !core_.failed && !core_.finishing) {
       if (core_.out.blocked()) {
-        core_.note_blocked(true);
+        core_.stop_for_credit();
         return;
       }
       core_.note_blocked(false);
@@ -628,9 +647,10 @@ private:
       if (run->channel >= inputs_.size())
         return fail("the recovery log names unknown input channel " + std::to_string(run->channel));
       auto& in = inputs_[run->channel];
-      if (in.replay.empty() || core_.out.blocked()) {
+      // A replay does not wait for output credit (see `replaying_`).
+      if (in.replay.empty()) {
         core_.arm_flush(this);
-        return; // more input, or credit, resumes the replay
+        return; // more input resumes the replay
       }
       auto wanted = run->elements - replayed_in_run_;
       auto& front = in.replay.front();
@@ -701,13 +721,17 @@ private:
             what);
         }))
       return fail(what);
-    grant(in, n);
+    auto paid = std::min(in.prepaid, n);
+    in.prepaid -= paid;
+    grant(in, n - paid);
   }
 
   /// Returns credit for `n` processed records to the channel's upstream, in lumps of half the
   /// input buffer: half the credit messages of granting per batch, and the upstream never
   /// stalls, since at most half its window is ever held back here.
   void grant(input_channel& in, uint64_t n) {
+    if (n == 0)
+      return;
     in.ungranted += n;
     if (in.ungranted < grant_threshold_)
       return;
@@ -863,6 +887,13 @@ private:
   bool idle_out_ = false;
   /// A restarted incarnation replays the log: the run it is at, and the elements of that run
   /// it handled.
+  ///
+  /// A replay regenerates what failed incarnations emitted, and what of it a downstream
+  /// instance already has, something further down may already have acted on: a barrier passed
+  /// on one path, say, that waits for its twin on another path through this instance's
+  /// sources. Waiting for credit on one channel could stall the other paths behind it and close
+  /// a cycle, so a replay goes on into the channels' backlogs, bounded by what was emitted
+  /// since the restored checkpoint; sources do the same (`source_host::replaying`).
   bool replaying_ = false;
   uint64_t replay_index_ = 0;
   uint64_t replayed_in_run_ = 0;
@@ -988,6 +1019,7 @@ private:
                                           core_.info.restore_checkpoint.value_or(0));
       next_event_ = where->events_mark;
       replay_end_ = core_.recovery.log->events_end();
+      replay_records_ = core_.recovery.log->source_emitted();
       core_.out.say_hello(output_actor<out_type>{this});
     }
     produce();
@@ -1012,10 +1044,14 @@ private:
     return core_.recovery.log->event_at(next_event_);
   }
 
-  /// True while a restarted incarnation does again what the failed one did: until it replayed
-  /// the logged markers and emitted every element its downstream instances already have. Past
-  /// the log the failed one emitted records only, so that no marker of its own may come first.
-  [[nodiscard]] bool replaying() const { return next_logged() != nullptr || core_.out.behind(); }
+  /// True while a restarted incarnation does again what the failed ones did: until it replayed
+  /// the logged markers and emitted as many records as any of them. Past the log they emitted
+  /// records only, and their downstream may have seen them all, and passed on what they made of
+  /// them, even if it restarted since: no marker of its own may come first. Meanwhile it does
+  /// not wait for output credit (see `operator_host::replaying_`).
+  [[nodiscard]] bool replaying() const {
+    return next_logged() != nullptr || emitted() < replay_records_;
+  }
 
   /// A marker of the source itself: sent on and logged, or held back while replaying.
   void on_source_marker(typename source_context<out_type>::marker m) {
@@ -1143,8 +1179,8 @@ private:
       auto budget = std::min<uint64_t>(core_.config.batch_size, replay_due());
       if (core_.failed || core_.finishing)
         return;
-      if (core_.out.blocked()) {
-        core_.note_blocked(true);
+      if (core_.out.blocked() && !replaying()) {
+        core_.stop_for_credit();
         return; // credit resumes us
       }
       core_.note_blocked(false);
@@ -1156,6 +1192,8 @@ private:
                 core_.inject();
                 step = src_.produce(ctx_, budget);
                 core_.stats.records_in = emitted();
+                if (core_.recovery.log)
+                  core_.recovery.log->source_emitted(emitted());
               },
               what);
           }))
@@ -1229,6 +1267,8 @@ private:
   /// indices).
   uint64_t next_event_ = 0;
   uint64_t replay_end_ = 0;
+  /// The most records an earlier incarnation emitted: a replay lasts at least until this many.
+  uint64_t replay_records_ = 0;
   /// What waits for a replay to end (see `catch_up`): the source's own markers, checkpoints
   /// triggered, the end of the stream.
   std::vector<typename source_context<out_type>::marker> held_markers_;

@@ -247,15 +247,6 @@ public:
     return false;
   }
 
-  /// True while a restarted incarnation has not yet emitted everything its downstream
-  /// instances have (or does not know yet how much that is: a channel is not attached).
-  [[nodiscard]] bool behind() const noexcept {
-    for (const auto& ch : channels_)
-      if (!ch.attached || ch.emitted < ch.suppress_below)
-        return true;
-    return false;
-  }
-
   /// True when nothing waits to be sent.
   [[nodiscard]] bool empty() const noexcept {
     for (const auto& ch : channels_)

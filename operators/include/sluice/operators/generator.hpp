@@ -58,9 +58,11 @@ public:
       auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_);
       auto due = static_cast<uint64_t>(elapsed.count() * rate_per_instance_);
       if (due <= produced_) {
+        // Waits for the next record, but at least a millisecond: waking for every few records
+        // costs a wake-up of the whole pipeline each time, for records a millisecond apart.
         auto wait = (static_cast<double>(produced_ + 1) / rate_per_instance_) - elapsed.count();
         return source_step::wait(
-          std::chrono::microseconds{std::max<int64_t>(50, static_cast<int64_t>(wait * 1e6))});
+          std::max(min_rate_wait, std::chrono::microseconds{static_cast<int64_t>(wait * 1e6)}));
       }
       budget = std::min<uint64_t>(budget, due - produced_);
     }
@@ -96,6 +98,8 @@ private:
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   }
+
+  static constexpr std::chrono::microseconds min_rate_wait{1000};
 
   F fn_;
   generator_options options_;
