@@ -21,7 +21,7 @@ std::string differences(const std::vector<uint64_t>& sums, uint64_t key, uint64_
   uint64_t last = 0;
   uint64_t twice = 0;
   for (auto s : sums) {
-    if (s == last && !steps.empty()) {
+    if (s == last) {
       ++twice;
       continue;
     }
@@ -39,8 +39,8 @@ std::string differences(const std::vector<uint64_t>& sums, uint64_t key, uint64_
                       std::back_inserter(extra));
   return "key " + std::to_string(key) + ": " + std::to_string(sums.size()) + " sums for "
          + std::to_string(expected.size()) + " numbers, " + std::to_string(twice) + " seen twice, "
-         + std::to_string(missing.size()) + " steps missing, " + std::to_string(extra.size())
-         + " steps that are no number of the key";
+         + std::to_string(missing.size()) + " numbers no step takes, "
+         + std::to_string(extra.size()) + " steps too many (a number twice, or several at once)";
 }
 
 } // namespace
