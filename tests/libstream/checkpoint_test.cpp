@@ -20,7 +20,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// What reached the downstream, as text: "b:<values>" per batch, "B<id>" per barrier.
+/// What reached the downstream, as text: "b:<values>" per batch, "B<id>" per barrier, "C<below>"
+/// per cancel.
 std::vector<std::string> trace(const test::fake_log& log) {
   std::vector<std::string> out;
   for (const auto& e : log.downstream) {
@@ -31,6 +32,8 @@ std::vector<std::string> trace(const test::fake_log& log) {
       out.push_back(s);
     } else if (const auto* m = std::get_if<barrier_msg>(&e)) {
       out.push_back("B" + std::to_string(m->checkpoint));
+    } else if (const auto* c = std::get_if<cancel_msg>(&e)) {
+      out.push_back("C" + std::to_string(c->below));
     } else if (std::holds_alternative<end_of_stream_msg>(e)) {
       out.push_back("eos");
     }
@@ -129,6 +132,34 @@ TEST_CASE("an input that ends while a checkpoint aligns no longer holds it up") 
   CHECK(f.log->acks.size() == 1);
   f.send(end_of_stream_msg{0});
   CHECK(trace(*f.log).back() == "eos");
+}
+
+TEST_CASE("a host that skips checkpoints tells its downstream that their barriers will not come") {
+  two_inputs f;
+  f.send(barrier_msg{0, 1});
+  f.send_batch(0, {10}); // held for checkpoint 1
+  // Checkpoint 1 was abandoned upstream of input 1, which goes on to checkpoint 3: this host
+  // lets input 0 go and says that nothing below 3 follows from it.
+  f.send(barrier_msg{1, 3});
+  CHECK(trace(*f.log) == lines{"C3", "b:10,"});
+  f.send(barrier_msg{0, 3});
+  CHECK(trace(*f.log) == lines{"C3", "b:10,", "B3"});
+  REQUIRE(f.log->acks.size() == 1);
+  CHECK(f.log->acks[0].checkpoint == 3);
+}
+
+TEST_CASE("a cancel from one input ends the alignment that holds the others") {
+  two_inputs f;
+  f.send(barrier_msg{0, 1});
+  f.send_batch(0, {10}); // held for checkpoint 1
+  f.send(cancel_msg{1, 2});
+  // Checkpoint 1's barrier will not come on input 1: input 0 goes on, the cancel goes on, and
+  // a late barrier of checkpoint 1 is dropped.
+  CHECK(trace(*f.log) == lines{"C2", "b:10,"});
+  f.send(barrier_msg{1, 1});
+  f.send_batch(1, {20});
+  CHECK(trace(*f.log) == lines{"C2", "b:10,", "b:20,"});
+  CHECK(f.log->acks.empty());
 }
 
 TEST_CASE("a job restored from its last completed checkpoint counts every record exactly once") {

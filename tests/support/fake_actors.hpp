@@ -14,7 +14,8 @@
 namespace sluice::test {
 
 /// Anything a host sends downstream on a channel of ints.
-using int_event = std::variant<batch<int>, watermark_msg, idle_msg, end_of_stream_msg, barrier_msg>;
+using int_event =
+  std::variant<batch<int>, watermark_msg, idle_msg, end_of_stream_msg, barrier_msg, cancel_msg>;
 
 /// What the fakes received.
 struct fake_log {
@@ -85,6 +86,7 @@ inline input_actor<int> spawn_fake_downstream(caf::actor_system& sys,
         [rec](idle_msg m) { rec->downstream.emplace_back(m); },
         [rec](end_of_stream_msg m) { rec->downstream.emplace_back(m); },
         [rec](barrier_msg m) { rec->downstream.emplace_back(m); },
+        [rec](cancel_msg m) { rec->downstream.emplace_back(m); },
         [](attach_upstream_msg<int>&) {},
       };
     },

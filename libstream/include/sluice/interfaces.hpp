@@ -23,10 +23,10 @@ struct attach_downstream_msg;
 
 /// What an upstream instance sends to a downstream instance of element type T.
 template <class T>
-using input_actor =
-  caf::typed_actor<caf::reacts_to<batch<T>>, caf::reacts_to<watermark_msg>,
-                   caf::reacts_to<idle_msg>, caf::reacts_to<end_of_stream_msg>,
-                   caf::reacts_to<barrier_msg>, caf::reacts_to<attach_upstream_msg<T>>>;
+using input_actor = caf::typed_actor<caf::reacts_to<batch<T>>, caf::reacts_to<watermark_msg>,
+                                     caf::reacts_to<idle_msg>, caf::reacts_to<end_of_stream_msg>,
+                                     caf::reacts_to<barrier_msg>, caf::reacts_to<cancel_msg>,
+                                     caf::reacts_to<attach_upstream_msg<T>>>;
 
 /// What a downstream instance of element type T sends back to an upstream instance.
 template <class T>

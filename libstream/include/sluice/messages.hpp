@@ -54,6 +54,17 @@ struct barrier_msg {
   uint32_t incarnation = 0;
 };
 
+/// The sender will pass on no barrier of a checkpoint below `below` that it has not passed on
+/// already: it started aligning checkpoint `below` (as Flink's CancelCheckpointMarker). A
+/// receiver aligning one of those abandons it, and lets go of the inputs it held for it:
+/// their barrier will not come on this channel.
+struct cancel_msg {
+  channel_index channel = 0;
+  uint64_t below = 0;
+  uint64_t seq = 0;
+  uint32_t incarnation = 0;
+};
+
 /// Coordinator → source instance: take checkpoint `checkpoint` now.
 struct trigger_checkpoint_msg {
   uint64_t checkpoint = 0;
@@ -101,6 +112,11 @@ struct checkpoint_done_msg {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, barrier_msg& x) {
   return f(caf::meta::type_name("sluice.barrier"), x.channel, x.checkpoint, x.seq, x.incarnation);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cancel_msg& x) {
+  return f(caf::meta::type_name("sluice.cancel"), x.channel, x.below, x.seq, x.incarnation);
 }
 
 template <class Inspector>

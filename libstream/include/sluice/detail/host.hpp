@@ -323,7 +323,9 @@ public:
       core_(std::move(info), config),
       ctx_(core_.out, core_.info, core_.state),
       grant_threshold_(std::max<uint64_t>(1, config.input_buffer / 2)),
-      newest_barrier_(core_.info.restore_checkpoint.value_or(0)) {
+      newest_barrier_(core_.info.restore_checkpoint.value_or(0)),
+      passed_barrier_(newest_barrier_),
+      passed_below_(newest_barrier_) {
     core_.stats.input_credit_limit = static_cast<int64_t>(config.input_buffer);
   }
 
@@ -354,6 +356,7 @@ public:
       [this](idle_msg m) { on_marker(m); },
       [this](end_of_stream_msg m) { on_marker(m); },
       [this](barrier_msg m) { on_marker(m); },
+      [this](cancel_msg m) { on_marker(m); },
       [this](attach_upstream_msg<in_type>& m) { on_upstream_hello(m); },
       [this](attach_downstream_msg<out_type>& m) {
         if (auto error = core_.out.attach(m.output, std::move(m.target), m.incarnation,
@@ -396,8 +399,8 @@ public:
   }
 
 private:
-  using event =
-    std::variant<batch<in_type>, watermark_msg, idle_msg, end_of_stream_msg, barrier_msg>;
+  using event = std::variant<batch<in_type>, watermark_msg, idle_msg, end_of_stream_msg,
+                             barrier_msg, cancel_msg>;
 
   struct input_channel {
     output_actor<in_type> upstream;
@@ -768,15 +771,46 @@ private:
       return;
     }
     if (m.checkpoint != aligning_) {
+      abandon_alignment();
       aligning_ = m.checkpoint;
       newest_barrier_ = m.checkpoint;
-      for (auto& other : inputs_)
-        if (other.aligned)
-          release(other); // aligned to the aborted checkpoint
+      pass_on_cancel(m.checkpoint);
     }
     hold(in);
     in.aligned = true;
     complete_alignment();
+  }
+
+  /// An upstream instance passes on no barrier below `m.below` any more: neither does this one.
+  void handle(cancel_msg& m) {
+    note_handled(m.channel, 1);
+    if (m.below == 0)
+      return;
+    if (aligning_ && *aligning_ < m.below) {
+      abandon_alignment();
+      aligning_.reset();
+    }
+    newest_barrier_ = std::max(newest_barrier_, m.below - 1);
+    pass_on_cancel(m.below);
+  }
+
+  /// Lets go of the inputs held for the checkpoint being aligned, which is abandoned.
+  void abandon_alignment() {
+    for (auto& other : inputs_)
+      if (other.aligned)
+        release(other);
+  }
+
+  /// Tells the downstream instances that no barrier below `below` will follow from here, unless
+  /// they know already. Without it, one aligning such a checkpoint would hold the inputs that
+  /// delivered its barrier until this instance passed on a newer one, and this one may wait
+  /// for those very inputs' upstream to go on: a cycle.
+  void pass_on_cancel(uint64_t below) {
+    if (below <= passed_below_)
+      return;
+    passed_below_ = below;
+    if (below > passed_barrier_ + 1)
+      core_.out.broadcast(cancel_msg{0, below});
   }
 
   /// Takes the checkpoint being aligned once every input that has not ended delivered its
@@ -798,6 +832,7 @@ private:
     if (!core_.take_checkpoint(this, id, nanos_since(alignment_started_)))
       return;
     core_.out.broadcast(barrier_msg{0, id});
+    passed_barrier_ = id;
     std::vector<uint64_t> handled;
     for (const auto& in : inputs_)
       handled.push_back(in.handled);
@@ -882,6 +917,10 @@ private:
   /// newest checkpoint whose barrier was handled (at first, the restored one).
   std::optional<uint64_t> aligning_;
   uint64_t newest_barrier_ = 0;
+  /// The newest checkpoint whose barrier this instance passed on, and the newest `below` it
+  /// passed on a cancel for or started aligning (see `pass_on_cancel`).
+  uint64_t passed_barrier_ = 0;
+  uint64_t passed_below_ = 0;
   clock::time_point alignment_started_{};
   watermark_tracker watermarks_;
   bool idle_out_ = false;
@@ -938,6 +977,7 @@ public:
       [](idle_msg) {},
       [](end_of_stream_msg) {},
       [](barrier_msg) {},
+      [](cancel_msg) {},
       [](attach_upstream_msg<no_input>&) {},
       [this](attach_downstream_msg<out_type>& m) {
         if (auto error = core_.out.attach(m.output, std::move(m.target), m.incarnation,

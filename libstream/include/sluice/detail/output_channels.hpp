@@ -127,7 +127,7 @@ void send_from(caf::local_actor* self, const Dest& dest, Message&& msg) {
 template <class T>
 class output_channels {
 public:
-  using marker = std::variant<watermark_msg, idle_msg, end_of_stream_msg, barrier_msg>;
+  using marker = std::variant<watermark_msg, idle_msg, end_of_stream_msg, barrier_msg, cancel_msg>;
 
   void configure(caf::local_actor* self, std::vector<edge_wiring<T>> edges, size_t batch_size,
                  uint32_t incarnation, bool retain) {
