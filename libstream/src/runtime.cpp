@@ -15,6 +15,7 @@
 #include "sluice/actors/checkpoint_coordinator.hpp"
 #include "sluice/actors/pipeline_supervisor.hpp"
 #include "sluice/checkpoint_record.hpp"
+#include "sluice/detail/parking_work_stealing.hpp"
 #include "sluice/error.hpp"
 #include "sluice/pipeline.hpp"
 #include "sluice/state_layout.hpp"
@@ -203,11 +204,8 @@ struct runtime::impl {
     if (config.scheduler == scheduler_policy::sharing) {
       cfg.set("scheduler.policy", caf::atom("sharing"));
     } else {
-      cfg.set("scheduler.policy", caf::atom("stealing"));
-      // CAF polls 100 times before its idle workers sleep in 50 us steps; between two stages
-      // that hand batches to each other that is too short, and parked workers wake late
-      // (docs/benchmarks.md).
-      cfg.set("work-stealing.aggressive-poll-attempts", 10'000);
+      // CAF's own work stealing polls while idle; this policy parks idle workers instead.
+      detail::parking_work_stealing::install(cfg);
     }
     return cfg;
   }

@@ -1,5 +1,5 @@
 // The job the kill-and-restart test runs as a separate process: a streaming word count with
-// checkpoints every 100 ms, from a text file to a text file, throttled to 200k words/s so that
+// checkpoints every 100 ms, from a text file to a text file, throttled to 100k words/s so that
 // a run killed after a checkpoint has done about as much in any build.
 //
 //   sluice_wordcount_job <input> <output> <state_dir>
@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
         out(w);
     })
     .parallelism(2)
-    .peek(sluice::test::throttle{100})
+    .peek(sluice::test::throttle{50})
     .parallelism(2)
     .key_by([](const std::string& w) { return w; })
     .count()

@@ -5,7 +5,10 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <utility>
+
+#include "sluice/operators/kafka_source.hpp"
 
 namespace chaos {
 
@@ -34,6 +37,23 @@ public:
 private:
   std::filesystem::path path_;
 };
+
+/// What committed transactions wrote to `topic`, read back by a bounded job.
+/// @throws std::runtime_error if it cannot be read.
+std::vector<sum_record> read_topic(const std::string& bootstrap, const std::string& topic) {
+  sluice::kafka_source_options options;
+  options.topic = topic;
+  options.properties = {{"bootstrap.servers", bootstrap}, {"group.id", "chaos-check"}};
+  options.bounded = true;
+  std::vector<sum_record> results;
+  sluice::pipeline p{"chaos-check"};
+  p.source(sluice::kafka_source(options, sluice::json_serde<sum_record>{}))
+    .sink(sluice::collect(results));
+  sluice::runtime rt;
+  if (auto err = rt.run(p))
+    throw std::runtime_error("reading back topic " + topic + ": " + sluice::describe(err));
+  return results;
+}
 
 /// An instance that faults may hit.
 struct instance_ref {
@@ -154,8 +174,26 @@ run_result run_in_process(const run_options& o) {
   scratch_dir dir{o.seed};
   std::vector<sum_record> collected;
   auto path = dir.file("out.txt");
+  auto spec = make_spec(o, o.sink == sink_kind::collect ? &collected : nullptr, path);
+  if (o.sink == sink_kind::kafka) {
+    if (!o.kafka) {
+      result.skipped = "no Kafka broker";
+      return result;
+    }
+    static int runs = 0;
+    spec.sink = sink_kind::kafka;
+    spec.bootstrap = o.kafka->bootstrap();
+    spec.topic =
+      "chaos-" + o.job_shape->name + "-" + std::to_string(o.seed) + "-" + std::to_string(++runs);
+    try {
+      o.kafka->create_topic(spec.topic, 2);
+    } catch (const std::exception& e) {
+      result.error = e.what();
+      return result;
+    }
+  }
   sluice::pipeline p{"chaos"};
-  o.job_shape->build(p, make_spec(o, o.sink == sink_kind::collect ? &collected : nullptr, path));
+  o.job_shape->build(p, spec);
   sluice::runtime rt{job_config(dir.file("state"))};
   auto start = clock::now();
   auto j = rt.start(p);
@@ -208,8 +246,17 @@ run_result run_in_process(const run_options& o) {
     return result;
   }
   try {
-    result.outcome =
-      check(o.sink == sink_kind::collect ? std::move(collected) : read_results(path), o.records);
+    switch (o.sink) {
+      case sink_kind::collect:
+        break;
+      case sink_kind::file:
+        collected = read_results(path);
+        break;
+      case sink_kind::kafka:
+        collected = read_topic(spec.bootstrap, spec.topic);
+        break;
+    }
+    result.outcome = check(std::move(collected), o.records);
   } catch (const std::exception& e) {
     result.error = e.what();
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kafka_broker.hpp"
 #include "shapes.hpp"
 #include "verdict.hpp"
 
@@ -38,6 +39,8 @@ struct run_options {
   uint64_t process_kills = 0;
   /// How long the job may take before it counts as hung.
   std::chrono::seconds timeout{300};
+  /// For the Kafka sink: the broker (null: none could be started, and the run is skipped).
+  kafka_broker* kafka = nullptr;
 };
 
 /// What a run did and found.
@@ -53,9 +56,13 @@ struct run_result {
   double seconds = 0;
   /// The job's error, "hung" when it did not end within the timeout, or empty.
   std::string error;
+  /// Why the run was not made (the Kafka sink without a broker), or empty.
+  std::string skipped;
   verdict outcome;
 
-  [[nodiscard]] bool passed() const noexcept { return error.empty() && outcome.exact(); }
+  [[nodiscard]] bool passed() const noexcept {
+    return error.empty() && skipped.empty() && outcome.exact();
+  }
 };
 
 /// The runtime settings of every chaos job: LMDB state under `state_dir`, a checkpoint every

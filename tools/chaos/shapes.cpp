@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sluice/operators/kafka_sink.hpp"
+
 namespace chaos {
 
 namespace {
@@ -28,9 +30,22 @@ auto numbers(uint64_t first, uint64_t count, double rate) {
 
 /// Ends `s` in the spec's sink, as operator "out" with `parallelism` instances.
 void finish(stream<sum_record> s, const job_spec& spec, uint32_t parallelism) {
-  auto end = spec.sink == sink_kind::collect ? s.sink(sluice::collect(*spec.out))
-                                             : s.sink(sluice::write_file(spec.path));
-  end.parallelism(parallelism).name("out").supervision(spec.supervise);
+  auto configure = [&](auto end) {
+    end.parallelism(parallelism).name("out").supervision(spec.supervise);
+  };
+  switch (spec.sink) {
+    case sink_kind::collect:
+      return configure(s.sink(sluice::collect(*spec.out)));
+    case sink_kind::file:
+      return configure(s.sink(sluice::write_file(spec.path)));
+    case sink_kind::kafka: {
+      sluice::kafka_sink_options options;
+      options.topic = spec.topic;
+      options.properties = {{"bootstrap.servers", spec.bootstrap}};
+      options.delivery = sluice::kafka_delivery::exactly_once;
+      return configure(s.sink(sluice::kafka_sink(options, sluice::json_serde<sum_record>{})));
+    }
+  }
 }
 
 /// numbers (2) + more (1) -> union -> rebalance -> copy (3) -> key_by -> sum (2) -> out (2)
@@ -95,7 +110,15 @@ const shape* find_shape(const std::string& name) {
 }
 
 std::string to_string(sink_kind kind) {
-  return kind == sink_kind::collect ? "collect" : "file";
+  switch (kind) {
+    case sink_kind::collect:
+      return "collect";
+    case sink_kind::file:
+      return "file";
+    case sink_kind::kafka:
+      return "kafka";
+  }
+  return "?";
 }
 
 } // namespace chaos

@@ -22,6 +22,7 @@ constexpr uint64_t keys = 97;
 enum class sink_kind {
   collect, ///< into a vector, committed in two phases
   file,    ///< write_file, one file per instance, cut back on restore
+  kafka,   ///< an exactly-once kafka_sink into a topic of librdkafka's mock cluster, as JSON
 };
 
 /// What a shape is built with.
@@ -37,6 +38,9 @@ struct job_spec {
   std::vector<sum_record>* out = nullptr;
   /// For `file`: the path write_file is given.
   std::string path;
+  /// For `kafka`: the cluster and the topic written.
+  std::string bootstrap;
+  std::string topic;
 };
 
 /// An operator that faults may hit.

@@ -16,13 +16,13 @@ enum class execution_mode {
 
 /// How the actor system's worker threads share the ready actors.
 enum class scheduler_policy {
-  /// A queue per worker (CAF's default): an actor a stage sends to runs next on the same worker,
-  /// so a batch stays in that core's cache; idle workers steal from busy ones. Sluice lets an
-  /// idle worker poll longer than CAF does (about half a millisecond) before it backs off to
-  /// sleeping, so a pipeline of stages keeps both workers busy.
+  /// A queue per worker: an actor a stage sends to runs next on the same worker, so a batch
+  /// stays in that core's cache; an idle worker steals from busy ones, and sleeps when there is
+  /// nothing to steal until it is handed work or a timer is due
+  /// (`detail::parking_work_stealing`).
   work_stealing,
-  /// One shared queue; an idle worker sleeps until work arrives. Uses the least CPU under light
-  /// load, but batches move between cores at every hop.
+  /// CAF's one shared queue; an idle worker sleeps until work arrives, but batches move between
+  /// cores at every hop.
   sharing,
 };
 

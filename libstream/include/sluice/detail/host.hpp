@@ -21,6 +21,7 @@
 #include "sluice/config.hpp"
 #include "sluice/context.hpp"
 #include "sluice/detail/output_channels.hpp"
+#include "sluice/detail/parking_work_stealing.hpp"
 #include "sluice/error.hpp"
 #include "sluice/interfaces.hpp"
 #include "sluice/operator.hpp"
@@ -274,7 +275,7 @@ struct host_core {
     if (flush_scheduled || !out.has_flushable_records())
       return;
     flush_scheduled = true;
-    self->delayed_send(control_actor{self}, config.flush_delay, flush_atom::value);
+    send_later(self, config.flush_delay, caf::make_message(flush_atom::value));
   }
 
   /// Sends end of stream behind the last records; the instance exits once all is sent.
@@ -1266,7 +1267,7 @@ private:
     if (delay.count() <= 0)
       this->send(control_actor{this}, produce_atom::value);
     else
-      this->delayed_send(control_actor{this}, delay, produce_atom::value);
+      send_later(this, delay, caf::make_message(produce_atom::value));
   }
 
   /// The source has nothing more to read. Without checkpoints it ends its stream; with them it
