@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
   config.mode = sluice::execution_mode::streaming;
   config.state_dir = argv[4];
   config.checkpoint_interval = std::chrono::milliseconds{100};
+  // Small batches and credit: a barrier waits behind few records at the throttled stage, so a
+  // run's first checkpoint completes soon after its start, however loaded the machine.
+  config.batch_size = 64;
+  config.input_buffer = 256;
   sluice::runtime rt{config};
   if (auto err = rt.run(p)) {
     std::cerr << sluice::describe(err) << "\n";

@@ -18,9 +18,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Starts the job; returns its process id.
-pid_t start_job(const std::string& input, const std::string& output, const std::string& state) {
-  return sluice::test::start_process(SLUICE_WORDCOUNT_JOB, {input, output, state});
+/// Starts the job, throttled to `words_per_ms` per instance unless 0; returns its process id.
+pid_t start_job(const std::string& input, const std::string& output, const std::string& state,
+                uint64_t words_per_ms = 0) {
+  return sluice::test::start_process(SLUICE_WORDCOUNT_JOB,
+                                     {input, output, state, std::to_string(words_per_ms)});
 }
 
 } // namespace
@@ -46,14 +48,15 @@ TEST_CASE("a word count killed with SIGKILL 20 times and restarted writes exactl
   auto expected = sluice::test::output_fingerprint(reference.file("out.txt"));
   REQUIRE(expected.lines == input_lines * 8);
 
-  // Each run is killed at a random moment after it completed a checkpoint of its own.
+  // Each run is killed at a random moment after it completed a checkpoint of its own. The killed
+  // runs count at most 40k words/s, so the input lasts a minute of them: 20 runs of up to three
+  // seconds each to their first checkpoint, however slow the build or busy the machine.
   sluice::test::temp_dir killed;
   auto record_path = killed.file("state") + "/wordcount/checkpoints";
   auto completed = [&] { return sluice::checkpoint_record::load(record_path).completed; };
   auto outcome = sluice::test::kill_after_checkpoints(
-    20, [&] { return start_job(input, killed.file("out.txt"), killed.file("state")); }, completed,
-    50ms, 7);
-  // The input is large enough for 20 runs that each complete a checkpoint.
+    20, [&] { return start_job(input, killed.file("out.txt"), killed.file("state"), 20); },
+    completed, 50ms, 7);
   REQUIRE(outcome.kills == 20);
   CHECK(completed() >= 20);
   REQUIRE(sluice::test::wait_process(start_job(input, killed.file("out.txt"), killed.file("state")))
