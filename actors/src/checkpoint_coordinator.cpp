@@ -8,7 +8,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "sluice/checkpoint_record.hpp"
-#include "sluice/detail/output_channels.hpp"
+#include "sluice/detail/send_from.hpp"
 #include "sluice/error.hpp"
 
 namespace sluice {

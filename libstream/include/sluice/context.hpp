@@ -11,8 +11,9 @@
 #include <variant>
 #include <vector>
 
+#include "sluice/collector.hpp"
 #include "sluice/dead_letter.hpp"
-#include "sluice/detail/output_channels.hpp"
+#include "sluice/messages.hpp"
 #include "sluice/record.hpp"
 #include "sluice/state.hpp"
 
@@ -44,6 +45,8 @@ struct instance_info {
 
 namespace detail {
 
+struct host_access;
+
 /// Where an instance under `failure_policy::skip` puts the records its user code failed on.
 struct dead_letter_outbox {
   std::shared_ptr<dead_letter_store> store;
@@ -63,7 +66,7 @@ struct no_key_text {};
 template <class Out>
 class context {
 public:
-  context(detail::output_channels<Out>& out, const instance_info& info, state_store& state)
+  context(collector<Out>& out, const instance_info& info, state_store& state)
     : out_(&out), info_(&info), state_(&state) {}
 
   /// Emits a record with an explicit event timestamp.
@@ -75,6 +78,10 @@ public:
 
   /// Emits a record stamped with the event time of the record being processed.
   void emit(Out value) { out_->emit(std::move(value), current_time_); }
+
+  /// Sets the event time that `emit(value)` stamps: an operator that calls user code per record
+  /// sets it to the record's time first.
+  void set_current_time(timestamp time) noexcept { current_time_ = time; }
 
   /// Event time of the record being processed.
   [[nodiscard]] timestamp current_time() const noexcept { return current_time_; }
@@ -124,16 +131,12 @@ public:
                                std::move(error), std::move(payload), time});
   }
 
-  void set_current_time(timestamp time) noexcept { current_time_ = time; }
-  void set_watermark(timestamp time) noexcept { watermark_ = time; }
-  void skip_failed_records_to(detail::dead_letter_outbox* outbox) noexcept {
-    dead_letters_ = outbox;
-  }
-
 protected:
-  detail::output_channels<Out>* out_;
+  collector<Out>* out_;
 
 private:
+  friend struct detail::host_access;
+
   template <class T, class KeyText>
   void skip(const record<T>& r, const char* error, KeyText& key_text) {
     std::string key;
@@ -154,6 +157,23 @@ private:
   timestamp watermark_ = min_timestamp;
 };
 
+namespace detail {
+
+/// What only a host sets on an operator's context.
+struct host_access {
+  template <class Out>
+  static void set_watermark(context<Out>& ctx, timestamp time) noexcept {
+    ctx.watermark_ = time;
+  }
+
+  template <class Out>
+  static void skip_failed_records_to(context<Out>& ctx, dead_letter_outbox* outbox) noexcept {
+    ctx.dead_letters_ = outbox;
+  }
+};
+
+} // namespace detail
+
 /// The context of a source: it may also emit watermarks and declare itself idle.
 template <class Out>
 class source_context : public context<Out> {
@@ -162,7 +182,7 @@ public:
   /// recover, logs it: a restarted source sends its markers where the failed one did).
   using marker = std::variant<watermark_msg, idle_msg>;
 
-  source_context(detail::output_channels<Out>& out, const instance_info& info, state_store& state,
+  source_context(collector<Out>& out, const instance_info& info, state_store& state,
                  std::function<void(marker)> send_marker)
     : context<Out>(out, info, state), send_marker_(std::move(send_marker)) {}
 
@@ -172,7 +192,7 @@ public:
       return;
     // Downstream takes a watermark as a sign of activity, so an idle source is active again.
     idle_ = false;
-    this->set_watermark(time);
+    detail::host_access::set_watermark(*this, time);
     send_marker_(watermark_msg{0, time});
   }
 

@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "sluice/detail/graph.hpp"
-#include "sluice/detail/host.hpp"
+#include "sluice/detail/operator_host.hpp"
+#include "sluice/detail/source_host.hpp"
 #include "sluice/operator.hpp"
 #include "sluice/operators/aggregate.hpp"
 #include "sluice/operators/combine.hpp"

@@ -12,12 +12,13 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
 
 #include <cxxabi.h>
 
 #include "sluice/config.hpp"
 #include "sluice/context.hpp"
-#include "sluice/detail/output_channels.hpp"
+#include "sluice/detail/wiring.hpp"
 #include "sluice/interfaces.hpp"
 #include "sluice/recovery_log.hpp"
 #include "sluice/supervision.hpp"

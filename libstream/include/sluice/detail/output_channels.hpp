@@ -3,8 +3,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,138 +10,58 @@
 #include <vector>
 
 #include <caf/local_actor.hpp>
-#include <caf/message_id.hpp>
-#include <caf/send.hpp>
 
-#include "sluice/dead_letter.hpp"
-#include "sluice/detail/background_disposal.hpp"
-#include "sluice/detail/retention_gate.hpp"
+#include "sluice/detail/channel_element.hpp"
+#include "sluice/detail/channel_retention.hpp"
+#include "sluice/detail/invariant.hpp"
+#include "sluice/detail/partitioner.hpp"
+#include "sluice/detail/send_from.hpp"
+#include "sluice/detail/wiring.hpp"
 #include "sluice/interfaces.hpp"
-#include "sluice/key_group.hpp"
 #include "sluice/messages.hpp"
 #include "sluice/record.hpp"
-#include "sluice/recovery_log.hpp"
-
-namespace sluice {
-
-/// How an edge spreads records over the instances of its downstream operator.
-enum class partitioning {
-  forward,   ///< instance i sends to instance i (equal parallelism)
-  rebalance, ///< round robin, one batch at a time
-  hash,      ///< by key group of the record's key
-  broadcast, ///< every record to every instance
-};
-
-/// One channel from this instance to one downstream instance, as wired by the runtime.
-template <class T>
-struct channel_target {
-  input_actor<T> actor;
-  channel_index channel = 0;
-  uint32_t incarnation = 0;
-};
-
-/// One channel into an instance, as wired by the runtime: the upstream instance, its output
-/// index for the channel and its incarnation.
-template <class T>
-struct input_wiring {
-  output_actor<T> upstream;
-  uint32_t output = 0;
-  uint32_t incarnation = 0;
-};
-
-/// How an instance takes part in recovery (docs/architecture.md, "Recovery").
-struct recovery_wiring {
-  /// Null when the job takes no checkpoints: nothing is logged or retained.
-  std::shared_ptr<recovery_log> log;
-  /// A new incarnation of a failed instance: it restores its channels from the log, replays
-  /// what the log holds (with `keep_order`) and attaches its channels anew.
-  bool restarted = false;
-  bool keep_order = true;
-  /// Checkpoints after the restored one up to this one were abandoned when the instance failed:
-  /// a replay passes their barriers on without taking them again.
-  uint64_t abandoned_through = 0;
-  /// Why the previous incarnation failed.
-  std::string last_failure;
-  /// Closed while an instance of the job retains more than the limit: sources pause.
-  std::shared_ptr<detail::retention_gate> retention;
-};
-
-/// One outgoing edge of an instance: its partitioning and its channels.
-template <class T>
-struct edge_wiring {
-  partitioning kind = partitioning::forward;
-  /// Stable hash of a record's key; set for `partitioning::hash`.
-  std::function<uint64_t(const T&)> key_hash;
-  uint32_t max_parallelism = 128;
-  std::vector<channel_target<T>> targets;
-};
-
-/// The runtime tells each instance where its records go and where its input comes from.
-template <class In, class Out>
-struct wiring {
-  std::vector<edge_wiring<Out>> outputs;
-  /// Indexed by input channel.
-  std::vector<input_wiring<In>> inputs;
-  /// Where to acknowledge checkpoints (null when the job takes none), and this instance's
-  /// number in the job.
-  coordinator_actor coordinator;
-  uint32_t instance_number = 0;
-  recovery_wiring recovery;
-  /// Under `failure_policy::skip`: the job's dead letters.
-  std::shared_ptr<dead_letter_store> dead_letters;
-};
-
-} // namespace sluice
-
-namespace caf {
-template <class In, class Out>
-struct allowed_unsafe_message_type<sluice::wiring<In, Out>> : std::true_type {};
-} // namespace caf
 
 namespace sluice::detail {
 
-/// Sends a message from inside actor `self` without a sender address.
-///
-/// Unlike `caf::anon_send`, this hands CAF the sender's execution unit, so a receiver that becomes
-/// ready is scheduled on the sender's worker (its local queue) instead of through the scheduler's
-/// shared queue: a chain of stages then runs like a pipeline of function calls on one worker.
-template <class Dest, class Message>
-void send_from(caf::local_actor* self, const Dest& dest, Message&& msg) {
-  if (dest)
-    dest->eq_impl(caf::make_message_id(), nullptr, self->context(), std::forward<Message>(msg));
-}
+/// How an instance's output channels reach their downstream instances: CAF messages from the
+/// instance's actor. (Tests put a recorder in its place.)
+template <class T>
+struct actor_transport {
+  caf::local_actor* self = nullptr;
 
-/// The sending half of an instance: buffers records per channel and sends them within credit.
+  template <class Message>
+  void send(uint32_t /*output*/, const input_actor<T>& target, Message&& msg) const {
+    send_from(self, target, std::forward<Message>(msg));
+  }
+};
+
+/// The sending half of an instance: cuts what it emits into batches per channel and sends them
+/// within credit.
 ///
-/// Records are cut into batches of `batch_size`. A channel sends only as many records as its
-/// downstream granted credit for. Markers (watermark, idle, barrier, end of stream) take no credit
-/// but stay in order behind the records emitted before them: while records wait for credit, a
-/// marker waits behind them in the channel's backlog.
+/// Each outgoing edge has a `partitioner` that picks a record's channels. A channel sends only as
+/// many records as its downstream granted credit for. Markers (watermark, idle, barrier, cancel,
+/// end of stream) take no credit but stay in order behind the records emitted before them:
+/// while records wait for credit, a marker waits behind them in the channel's backlog.
 ///
 /// Every element (record or marker) gets the next sequence number of its channel. When the job
-/// can recover (`retain`), a channel keeps what it sent since the barrier of the last completed
-/// checkpoint (`release` drops it), so that a restarted downstream instance can have it again
-/// (`attach`); a restarted instance emits what its downstream already has without sending it.
-template <class T>
+/// can recover (`retain`), a channel keeps what it sent (`channel_retention`) until a checkpoint
+/// completes, so that a restarted downstream instance can have it again (`attach`); a restarted
+/// instance emits what its downstream already has without sending it.
+template <class T, class Transport = actor_transport<T>>
 class output_channels {
 public:
-  using marker = std::variant<watermark_msg, idle_msg, end_of_stream_msg, barrier_msg, cancel_msg>;
-
-  void configure(caf::local_actor* self, std::vector<edge_wiring<T>> edges, size_t batch_size,
+  void configure(Transport transport, std::vector<edge_wiring<T>> edges, size_t batch_size,
                  uint32_t incarnation, bool retain) {
-    self_ = self;
+    transport_ = std::move(transport);
     batch_size_ = batch_size;
     incarnation_ = incarnation;
     retain_ = retain;
     channels_.clear();
     edges_.clear();
     for (auto& e : edges) {
-      edge ed;
-      ed.kind = e.kind;
-      ed.key_hash = std::move(e.key_hash);
-      ed.max_parallelism = e.max_parallelism;
-      ed.first = channels_.size();
-      ed.count = e.targets.size();
+      edges_.push_back({partitioner<T>{e.kind, std::move(e.key_hash), e.max_parallelism,
+                                       e.targets.size(), batch_size},
+                        channels_.size()});
       for (auto& t : e.targets) {
         channel ch;
         ch.target = std::move(t.actor);
@@ -151,10 +69,10 @@ public:
         ch.target_incarnation = t.incarnation;
         channels_.push_back(std::move(ch));
       }
-      edges_.push_back(std::move(ed));
     }
-    only_channel_ =
-      edges_.size() == 1 && edges_[0].kind == partitioning::forward ? &channels_[0] : nullptr;
+    only_channel_ = edges_.size() == 1 && edges_[0].route.kind() == partitioning::forward
+                      ? &channels_[0]
+                      : nullptr;
   }
 
   /// Routes one record to the channels of every edge.
@@ -165,19 +83,16 @@ public:
       return;
     }
     const auto n = edges_.size();
-    if (n == 1) [[likely]] {
-      route(edges_[0], std::move(value), time);
-      return;
-    }
     for (size_t i = 0; i + 1 < n; ++i)
       route(edges_[i], T(value), time);
     if (n > 0)
       route(edges_[n - 1], std::move(value), time);
   }
 
-  /// Emits a whole batch of records. With a single forward channel and nothing waiting on it,
-  /// a vector of at most one batch becomes the channel's buffer: no record is copied or moved.
-  void emit_batch(std::vector<record<T>>&& records) {
+  /// Emits a whole batch of records; the vector is left empty (its capacity kept). With a
+  /// single forward channel and nothing waiting on it, a vector of at most one batch becomes the
+  /// channel's buffer: no record is copied or moved.
+  void emit_batch(std::vector<record<T>>& records) {
     if (only_channel_ && only_channel_->buffer.empty() && only_channel_->backlog.empty()
         && records.size() <= batch_size_) {
       records_emitted_ += records.size();
@@ -204,7 +119,7 @@ public:
   }
 
   /// Sends a marker on every channel, in order behind buffered records.
-  void broadcast(const marker& m) {
+  void broadcast(const channel_marker& m) {
     if (const auto* b = std::get_if<barrier_msg>(&m))
       last_barrier_ = b->checkpoint;
     for (auto& ch : channels_) {
@@ -212,18 +127,19 @@ public:
       std::visit([&](auto& x) { x.channel = ch.index; }, msg);
       ++ch.emitted;
       if (ch.attached && ch.backlog.empty() && ch.buffer.empty()) {
-        send_marker(ch, msg);
+        send_marker(ch, std::move(msg));
         continue;
       }
       if (!ch.buffer.empty()) {
         ch.backlog.emplace_back(std::move(ch.buffer));
         ch.buffer = {};
-      } else if (!retain_ && std::holds_alternative<watermark_msg>(msg)
-                 && std::holds_alternative<marker>(ch.backlog.back())
-                 && std::holds_alternative<watermark_msg>(std::get<marker>(ch.backlog.back()))) {
+      } else if (!retain_ && std::holds_alternative<watermark_msg>(msg) && !ch.backlog.empty()
+                 && std::holds_alternative<channel_marker>(ch.backlog.back())
+                 && std::holds_alternative<watermark_msg>(
+                   std::get<channel_marker>(ch.backlog.back()))) {
         // Only the newest of consecutive waiting watermarks matters. (Not when retaining: the
         // elements of a channel must not depend on when credit came.)
-        ch.backlog.back() = msg;
+        ch.backlog.back() = std::move(msg);
         --ch.emitted;
         continue;
       }
@@ -282,11 +198,8 @@ public:
       ch.attached = false;
     }
     records_emitted_ = emitted;
-    for (auto& e : edges_) {
-      // Every record passes every edge: a round robin's turn follows from the count.
-      e.in_turn = emitted % batch_size_;
-      e.next = e.count > 0 ? (emitted / batch_size_) % e.count : 0;
-    }
+    for (auto& e : edges_)
+      e.route.resume_at(emitted); // every record passes every edge
   }
 
   /// A restarted incarnation says hello to every downstream instance, which answers where its
@@ -294,8 +207,8 @@ public:
   void say_hello(const output_actor<T>& self_handle) {
     for (uint32_t output = 0; output < channels_.size(); ++output) {
       auto& ch = channels_[output];
-      send_from(self_, ch.target,
-                attach_upstream_msg<T>{ch.index, self_handle, output, incarnation_});
+      transport_.send(output, ch.target,
+                      attach_upstream_msg<T>{ch.index, self_handle, output, incarnation_});
     }
   }
 
@@ -312,12 +225,16 @@ public:
     ch.credit = credit;
     ch.attached = true;
     if (resume_seq < ch.sent) {
-      auto first_retained = ch.retained.empty() ? ch.sent : ch.retained.front().seq;
-      if (resume_seq < first_retained)
+      auto first_kept = ch.retention.first_kept(ch.sent);
+      if (resume_seq < first_kept)
         return "cannot replay output " + std::to_string(output) + " from element "
                + std::to_string(resume_seq) + ": what was sent is kept from element "
-               + std::to_string(first_retained) + " on";
-      rewind(ch, resume_seq);
+               + std::to_string(first_kept) + " on";
+      auto handed = ch.retention.rewind(
+        resume_seq, [&](channel_segment<T>&& s) { ch.backlog.emplace_front(std::move(s)); });
+      retained_records_ -= handed;
+      ch.buffered += handed;
+      ch.sent = resume_seq;
     }
     ch.suppress_below = resume_seq;
     send(ch, false);
@@ -328,27 +245,16 @@ public:
   void release(uint64_t checkpoint) {
     if (!retain_ || checkpoint > last_barrier_)
       return;
-    for (auto& ch : channels_) {
-      auto end = ch.sent; // unless the barrier was sent, it still waits behind all that was
-      for (const auto& [id, after] : ch.barriers)
-        if (id == checkpoint)
-          end = after;
-      while (!ch.barriers.empty() && ch.barriers.front().first <= checkpoint)
-        ch.barriers.pop_front();
-      while (!ch.retained.empty() && ch.retained.front().seq < end) {
-        retained_records_ -= records_in(ch.retained.front().content);
-        ch.retained.pop_front();
-      }
-    }
+    for (auto& ch : channels_)
+      retained_records_ -= ch.retention.release(checkpoint, ch.sent);
   }
 
   /// Drops every channel and with it the handles of downstream instances. What the channels
-  /// retained is freed on a background thread (detail::dispose_in_background).
+  /// retained is freed on a background thread.
   void clear() {
     only_channel_ = nullptr;
     for (auto& ch : channels_)
-      if (!ch.retained.empty())
-        dispose_in_background(std::move(ch.retained));
+      ch.retention.dispose();
     retained_records_ = 0;
     channels_.clear();
     edges_.clear();
@@ -371,14 +277,6 @@ public:
   }
 
 private:
-  using segment = std::variant<std::vector<record<T>>, marker>;
-
-  /// Sent elements kept for replay, from element `seq` on.
-  struct retained_segment {
-    uint64_t seq = 0;
-    segment content;
-  };
-
   struct channel {
     input_actor<T> target;
     channel_index index = 0;
@@ -395,59 +293,20 @@ private:
     /// Records emitted since the last marker that waits.
     std::vector<record<T>> buffer;
     /// Older records and markers, in emission order; empty unless a marker had to wait.
-    std::deque<segment> backlog;
+    std::deque<channel_segment<T>> backlog;
     /// Records in `buffer` and `backlog` together.
     size_t buffered = 0;
-    /// What was sent since the last completed checkpoint's barrier (when retaining), and the
-    /// sequence number after each barrier sent since.
-    std::deque<retained_segment> retained;
-    std::deque<std::pair<uint64_t, uint64_t>> barriers;
+    channel_retention<T> retention;
   };
 
   struct edge {
-    partitioning kind = partitioning::forward;
-    std::function<uint64_t(const T&)> key_hash;
-    uint32_t max_parallelism = 128;
+    partitioner<T> route;
     size_t first = 0;
-    size_t count = 0;
-    size_t next = 0;
-    /// Records routed to channel `next` in its current turn.
-    size_t in_turn = 0;
   };
 
-  static uint64_t records_in(const segment& s) {
-    if (const auto* records = std::get_if<std::vector<record<T>>>(&s))
-      return records->size();
-    return 0;
-  }
-
   void route(edge& e, T&& value, timestamp time) {
-    switch (e.kind) {
-      case partitioning::forward:
-        push(channels_[e.first], std::move(value), time);
-        return;
-      case partitioning::rebalance: {
-        // Turns of a batch's worth of records each, counted rather than cut by sends, so the
-        // routing does not depend on when batches were flushed.
-        push(channels_[e.first + e.next], std::move(value), time);
-        if (++e.in_turn == batch_size_) {
-          e.in_turn = 0;
-          e.next = (e.next + 1) % e.count;
-        }
-        return;
-      }
-      case partitioning::hash: {
-        auto group = static_cast<uint32_t>(e.key_hash(value) % e.max_parallelism);
-        auto i = instance_of_key_group(group, static_cast<uint32_t>(e.count), e.max_parallelism);
-        push(channels_[e.first + i], std::move(value), time);
-        return;
-      }
-      case partitioning::broadcast:
-        for (size_t i = 1; i < e.count; ++i)
-          push(channels_[e.first + i], T(value), time);
-        push(channels_[e.first], std::move(value), time);
-        return;
-    }
+    e.route.route(std::move(value),
+                  [&](size_t i, T&& v) { push(channels_[e.first + i], std::move(v), time); });
   }
 
   /// Appends a record, and sends a batch it completed.
@@ -469,21 +328,19 @@ private:
   }
 
   /// Sends a marker, or only keeps it when the downstream has it already.
-  void send_marker(channel& ch, marker m) {
+  void send_marker(channel& ch, channel_marker m) {
     auto seq = ch.sent++;
-    if (const auto* b = std::get_if<barrier_msg>(&m); b && retain_)
-      ch.barriers.emplace_back(b->checkpoint, ch.sent);
     if (seq >= ch.suppress_below) {
       std::visit(
         [&](auto& x) {
           x.seq = seq;
           x.incarnation = incarnation_;
-          send_from(self_, ch.target, x);
+          transport_.send(output_of(ch), ch.target, x);
         },
         m);
     }
     if (retain_)
-      ch.retained.push_back({seq, std::move(m)});
+      ch.retention.keep(seq, std::move(m));
   }
 
   /// Sends records up to credit: the backlog first, then the buffer if it holds a full batch
@@ -493,7 +350,7 @@ private:
       return;
     while (!ch.backlog.empty()) {
       auto& front = ch.backlog.front();
-      if (auto* m = std::get_if<marker>(&front)) {
+      if (auto* m = std::get_if<channel_marker>(&front)) {
         auto msg = std::move(*m);
         ch.backlog.pop_front();
         send_marker(ch, std::move(msg));
@@ -520,6 +377,7 @@ private:
     auto n = std::min<int64_t>(ch.credit, static_cast<int64_t>(records.size()));
     if (n <= 0)
       return;
+    SLUICE_INVARIANT(ch.buffered >= static_cast<size_t>(n), "a channel sends what it buffers");
     batch<T> b;
     b.channel = ch.index;
     b.seq = ch.sent;
@@ -531,11 +389,11 @@ private:
     ++batches_sent_;
     if (retain_) {
       auto copy = b.records;
-      send_from(self_, ch.target, std::move(b));
+      transport_.send(output_of(ch), ch.target, std::move(b));
       keep(ch, std::move(copy));
     } else {
       ch.sent += static_cast<uint64_t>(n);
-      send_from(self_, ch.target, std::move(b));
+      transport_.send(output_of(ch), ch.target, std::move(b));
     }
   }
 
@@ -543,56 +401,17 @@ private:
   void keep(channel& ch, std::vector<record<T>>&& records) {
     auto seq = ch.sent;
     ch.sent += records.size();
-    if (!retain_ || records.empty())
+    if (!retain_)
       return;
     retained_records_ += records.size();
-    ch.retained.push_back({seq, std::move(records)});
+    ch.retention.keep(seq, std::move(records));
   }
 
-  /// The first `n` of `records`, removed from it.
-  static std::vector<record<T>> take_front(std::vector<record<T>>& records, size_t n) {
-    std::vector<record<T>> front;
-    if (n == records.size()) {
-      front = std::move(records);
-      records = {};
-      return front;
-    }
-    front.reserve(n);
-    std::move(records.begin(), records.begin() + static_cast<std::ptrdiff_t>(n),
-              std::back_inserter(front));
-    records.erase(records.begin(), records.begin() + static_cast<std::ptrdiff_t>(n));
-    return front;
+  [[nodiscard]] uint32_t output_of(const channel& ch) const noexcept {
+    return static_cast<uint32_t>(&ch - channels_.data());
   }
 
-  /// Puts what was sent from element `seq` on back in front of the backlog, to be sent again.
-  void rewind(channel& ch, uint64_t seq) {
-    while (!ch.retained.empty()) {
-      auto& last = ch.retained.back();
-      if (last.seq + std::max<uint64_t>(1, records_in(last.content)) <= seq)
-        break;
-      auto* records = std::get_if<std::vector<record<T>>>(&last.content);
-      if (records && last.seq < seq) {
-        // Straddles `seq`: its tail goes back, its head stays.
-        auto head = take_front(*records, static_cast<size_t>(seq - last.seq));
-        retained_records_ -= records->size();
-        ch.buffered += records->size();
-        ch.backlog.emplace_front(std::move(*records));
-        last.content = std::move(head);
-        break;
-      }
-      if (records) {
-        retained_records_ -= records->size();
-        ch.buffered += records->size();
-      }
-      ch.backlog.emplace_front(std::move(last.content));
-      ch.retained.pop_back();
-    }
-    while (!ch.barriers.empty() && ch.barriers.back().second > seq)
-      ch.barriers.pop_back();
-    ch.sent = seq;
-  }
-
-  caf::local_actor* self_ = nullptr;
+  Transport transport_;
   size_t batch_size_ = 1024;
   uint32_t incarnation_ = 0;
   bool retain_ = false;

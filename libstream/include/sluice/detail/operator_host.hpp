@@ -1,0 +1,506 @@
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "sluice/context.hpp"
+#include "sluice/detail/barrier_aligner.hpp"
+#include "sluice/detail/host_core.hpp"
+#include "sluice/detail/input_gate.hpp"
+#include "sluice/detail/replayer.hpp"
+#include "sluice/interfaces.hpp"
+#include "sluice/operator.hpp"
+#include "sluice/watermark_tracker.hpp"
+
+namespace sluice::detail {
+
+/// Hosts an operator (or a sink) as an actor: a thin dispatcher between CAF messages and the
+/// parts that do the work — the input gate (duplicates, queue, credit), the barrier aligner, the
+/// watermark tracker, the input replayer (recovery) and the output channels — calling the
+/// operator's hooks in between (docs/architecture.md, "The operator host").
+template <operator_type Op>
+class operator_host : public host_actor<typename Op::input_type, typename Op::output_type>::base {
+public:
+  using in_type = typename Op::input_type;
+  using out_type = typename Op::output_type;
+  using handle_type = host_actor<in_type, out_type>;
+  using super = typename handle_type::base;
+  using behavior_type = typename handle_type::behavior_type;
+
+  operator_host(caf::actor_config& cfg, Op op, instance_info info, runtime_config config)
+    : super(cfg),
+      op_(std::move(op)),
+      core_(std::move(info), config),
+      ctx_(core_.collected, core_.info, core_.state),
+      gate_(config.input_buffer),
+      aligner_(0, core_.info.restore_checkpoint.value_or(0)) {
+    core_.stats.input_credit_limit = static_cast<int64_t>(config.input_buffer);
+  }
+
+  const char* name() const override { return "sluice.operator_host"; }
+
+  // Upstream and downstream instances hold handles to each other: drop ours at exit so the
+  // cycle does not keep finished instances alive. State and retained records are freed off the
+  // scheduler: a failed instance is often freed by the upstream that is to replay to its
+  // successor.
+  void on_exit() override {
+    core_.release_on_exit();
+    upstreams_.clear();
+    gate_.clear();
+  }
+
+  behavior_type make_behavior() override {
+    return {
+      [this](batch<in_type>& b) { on_data(std::move(b)); },
+      [this](credit_msg c) {
+        core_.out.add_credit(c);
+        resume();
+      },
+      [this](watermark_msg m) { on_marker(m); },
+      [this](idle_msg m) { on_marker(m); },
+      [this](end_of_stream_msg m) { on_marker(m); },
+      [this](barrier_msg m) { on_marker(m); },
+      [this](cancel_msg m) { on_marker(m); },
+      [this](attach_upstream_msg<in_type>& m) { on_upstream_hello(m); },
+      [this](attach_downstream_msg<out_type>& m) {
+        if (auto error = core_.out.attach(m.output, std::move(m.target), m.incarnation,
+                                          m.resume_seq, m.credit))
+          return fail(*error);
+        resume();
+      },
+      [this](start_atom) { start(); },
+      [](trigger_checkpoint_msg) {}, // only sources start checkpoints and end streams
+      [](finish_atom) {},
+      [this](checkpoint_done_msg m) { on_checkpoint_done(m.checkpoint); },
+      [this](inject_fault_msg m) {
+        core_.fault = m;
+        core_.fault_counted_from = core_.stats.records_in;
+      },
+      [this](flush_atom) {
+        core_.flush_scheduled = false;
+        core_.out.flush();
+        drain();
+      },
+      [](produce_atom) {},
+      [this](inspect_atom) { return core_.snapshot(); },
+      [this](wiring<in_type, out_type>& w) { on_wiring(w); },
+    };
+  }
+
+private:
+  using event = input_event<in_type>;
+
+  /// The upstream instance of an input channel, and its output index for the channel.
+  struct upstream {
+    output_actor<in_type> actor;
+    uint32_t output = 0;
+  };
+
+  void on_wiring(wiring<in_type, out_type>& w) {
+    core_.configure(this, w, ctx_);
+    upstreams_.clear();
+    std::vector<uint32_t> incarnations;
+    for (auto& wired : w.inputs) {
+      upstreams_.push_back({std::move(wired.upstream), wired.output});
+      incarnations.push_back(wired.incarnation);
+    }
+    gate_.reset(incarnations);
+    aligner_.resize(upstreams_.size());
+    watermarks_.resize(upstreams_.size());
+    ended_.assign(upstreams_.size(), false);
+  }
+
+  void start() {
+    std::string what;
+    if constexpr (requires { op_.open(ctx_); }) {
+      if (!core_.call([&] { op_.open(ctx_); }, what))
+        return fail(what);
+    }
+    if (core_.recovery.restarted)
+      return restart();
+    core_.phase = instance_phase::running;
+    for (auto& up : upstreams_)
+      send_from(
+        this, up.actor,
+        credit_msg{up.output, static_cast<int64_t>(gate_.input_buffer()), core_.info.incarnation});
+    if (upstreams_.empty())
+      finish_inputs();
+  }
+
+  /// A new incarnation: takes its channels' positions from the restored checkpoint, asks its
+  /// upstream instances to send from there and its downstream instances where to resume, and
+  /// replays what the log holds.
+  void restart() {
+    std::string what;
+    const auto* where = core_.resume_from_log(what);
+    if (!where)
+      return fail(what);
+    core_.phase = replayer_.start(*core_.recovery.log, where->order_mark, upstreams_.size())
+                    ? instance_phase::replaying
+                    : instance_phase::running;
+    for (channel_index i = 0; i < upstreams_.size(); ++i) {
+      gate_.resume_at(i, i < where->inputs.size() ? where->inputs[i] : 0);
+      send_from(this, upstreams_[i].actor,
+                attach_downstream_msg<in_type>{upstreams_[i].output, input_actor<in_type>{this},
+                                               core_.info.incarnation, gate_.at(i).next,
+                                               static_cast<int64_t>(gate_.input_buffer())});
+    }
+    if constexpr (!std::is_same_v<out_type, no_output>)
+      core_.out.say_hello(output_actor<out_type>{this});
+    if (upstreams_.empty())
+      finish_inputs();
+  }
+
+  /// A restarted upstream instance says hello: from now on the channel is its, resuming after
+  /// what arrived from the failed one, with the credit that is free.
+  void on_upstream_hello(attach_upstream_msg<in_type>& m) {
+    if (m.channel >= upstreams_.size())
+      return fail("hello on unknown input channel " + std::to_string(m.channel));
+    upstreams_[m.channel] = {std::move(m.upstream), m.upstream_output};
+    auto credit = gate_.reattach(m.channel, m.incarnation);
+    send_from(
+      this, upstreams_[m.channel].actor,
+      attach_downstream_msg<in_type>{m.upstream_output, input_actor<in_type>{this},
+                                     core_.info.incarnation, gate_.at(m.channel).next, credit});
+  }
+
+  /// Checks an arriving message of `n` elements with the gate: false to drop it (the instance
+  /// fails on a gap).
+  bool accepted(channel_index channel, uint64_t seq, uint64_t n, uint32_t incarnation,
+                uint64_t& skip) {
+    using verdict = typename input_gate<in_type>::admission::verdict;
+    auto a = gate_.accept(channel, seq, n, incarnation);
+    skip = a.skip;
+    switch (a.what) {
+      case verdict::accepted:
+        return true;
+      case verdict::duplicate:
+        grant(channel, n); // a duplicate still took credit
+        return false;
+      case verdict::stale:
+        return false;
+      case verdict::gap:
+        fail("input channel lost elements " + std::to_string(gate_.at(channel).next) + " to "
+             + std::to_string(seq - 1));
+        return false;
+    }
+    return false;
+  }
+
+  void on_data(batch<in_type>&& b) {
+    if (b.channel >= upstreams_.size())
+      return fail("batch on unknown input channel " + std::to_string(b.channel));
+    uint64_t skip = 0;
+    if (!accepted(b.channel, b.seq, b.records.size(), b.incarnation, skip))
+      return;
+    if (skip > 0) {
+      b.records.erase(b.records.begin(), b.records.begin() + static_cast<std::ptrdiff_t>(skip));
+      b.seq += skip;
+      grant(b.channel, skip);
+    }
+    auto replaying = core_.phase == instance_phase::replaying;
+    gate_.note_queued(b.channel, b.records.size(), replaying);
+    core_.stats.peak_queued_per_channel = gate_.peak_queued_per_channel();
+    if (replaying) {
+      // Credit for what waits for its turn in the log is returned at once (input_replayer).
+      grant(b.channel, b.records.size());
+      replayer_.arrive(std::move(b));
+      return replay();
+    }
+    enqueue(std::move(b));
+  }
+
+  template <class Marker>
+  void on_marker(Marker m) {
+    if (m.channel >= upstreams_.size())
+      return fail("marker on unknown input channel " + std::to_string(m.channel));
+    uint64_t skip = 0;
+    if (!accepted(m.channel, m.seq, 1, m.incarnation, skip))
+      return;
+    if (core_.phase == instance_phase::replaying) {
+      replayer_.arrive(m);
+      return replay();
+    }
+    admit(m);
+    drain();
+  }
+
+  void enqueue(batch<in_type>&& b) {
+    if (gate_.holding(b.channel)) {
+      gate_.admit(std::move(b));
+    } else if (gate_.queue().empty() && !core_.failed() && !core_.out.blocked()) {
+      // The common case: nothing waits ahead of this batch, so it skips the queue.
+      core_.note_blocked(false);
+      handle(b);
+    } else {
+      gate_.admit(std::move(b));
+    }
+    drain();
+  }
+
+  /// Queues an accepted element; a barrier to align makes its channel hold what follows it.
+  void admit(event&& e) {
+    auto channel = channel_of<in_type>(e);
+    bool holds = gate_.holding(channel);
+    if (const auto* b = std::get_if<barrier_msg>(&e);
+        !holds && b && aligner_.aligns(b->checkpoint)) {
+      gate_.admit(std::move(e));
+      return hold(channel);
+    }
+    gate_.admit(std::move(e));
+  }
+
+  void hold(channel_index channel) {
+    if (gate_.hold(channel))
+      alignment_started_ = clock::now();
+  }
+
+  void release(channel_index channel) {
+    gate_.release(channel, [this](event&& e) { admit(std::move(e)); });
+  }
+
+  /// Goes on after output credit or an attach: sends what is left when finishing, else
+  /// handles what waits.
+  void resume() {
+    if (core_.finishing())
+      core_.try_finish(this);
+    else
+      drain();
+  }
+
+  /// Handles queued input while output credit allows; flushes when the input runs dry.
+  void drain() {
+    if (core_.phase == instance_phase::replaying)
+      return replay();
+    auto& queue = gate_.queue();
+    while (!queue.empty() && !core_.stopped()) {
+      if (core_.out.blocked()) {
+        core_.stop_for_credit();
+        return;
+      }
+      core_.note_blocked(false);
+      std::visit([this](auto& x) { handle(x); }, queue.front());
+      queue.pop_front();
+    }
+    core_.note_blocked(false);
+    if (core_.stopped())
+      return;
+    core_.watch_retention(this);
+    core_.stats.queued_records = gate_.queued();
+    if (queue.empty() && this->mailbox().empty())
+      core_.out.flush();
+    else
+      core_.arm_flush(this);
+  }
+
+  /// Handles what arrived in the order the log gives; once the log is done, goes on as usual
+  /// with what arrived meanwhile.
+  void replay() {
+    while (core_.phase == instance_phase::replaying) {
+      using step = typename input_replayer<in_type>::step;
+      switch (replayer_.next([this](auto& element) { handle(element); })) {
+        case step::handled:
+          continue;
+        case step::waiting:
+          core_.arm_flush(this);
+          return; // more input resumes the replay
+        case step::finished:
+          return end_replay();
+        case step::corrupt:
+          return fail("the recovery log names an unknown input channel");
+      }
+    }
+  }
+
+  void end_replay() {
+    core_.phase = instance_phase::running;
+    replayer_.finish([this](event&& e) {
+      if (auto* b = std::get_if<batch<in_type>>(&e))
+        enqueue(std::move(*b));
+      else
+        admit(std::move(e));
+    });
+    drain();
+  }
+
+  /// Counts `n` handled elements of input `channel`, in the log unless replaying it; returns
+  /// the credit that `records` of them earned.
+  uint64_t note_handled(channel_index channel, uint64_t n, uint64_t records) {
+    if (core_.recovery.log && core_.phase != instance_phase::replaying)
+      core_.recovery.log->handled(channel, n);
+    return gate_.note_handled(channel, n, records);
+  }
+
+  void grant(channel_index channel, uint64_t n) {
+    if (auto credit = gate_.grant(channel, n))
+      send_from(this, upstreams_[channel].actor,
+                credit_msg{upstreams_[channel].output, static_cast<int64_t>(credit),
+                           core_.info.incarnation});
+  }
+
+  void handle(batch<in_type>& b) {
+    auto n = b.records.size();
+    auto earned = note_handled(b.channel, n, n);
+    core_.stats.records_in += n;
+    ++core_.stats.batches_in;
+    std::string what;
+    if (!core_.timed([&] {
+          return core_.call(
+            [&] {
+              core_.inject();
+              op_.on_batch(b.records, ctx_);
+            },
+            what);
+        }))
+      return fail(what);
+    grant(b.channel, earned);
+  }
+
+  void handle(watermark_msg& m) {
+    (void)note_handled(m.channel, 1, 0);
+    if (watermarks_.advance(m.channel, m.time))
+      on_watermark();
+    update_idle(); // a watermark makes an idle channel active again
+  }
+
+  void handle(idle_msg& m) {
+    (void)note_handled(m.channel, 1, 0);
+    if (watermarks_.set_idle(m.channel, m.idle))
+      on_watermark();
+    update_idle();
+  }
+
+  void handle(barrier_msg& m) {
+    (void)note_handled(m.channel, 1, 0);
+    if (!aligner_.aligns(m.checkpoint)) {
+      if (gate_.holding(m.channel))
+        release(m.channel); // it held back what followed this barrier
+      return;
+    }
+    auto step =
+      aligner_.on_barrier(m.channel, m.checkpoint, [this](size_t i) { release(channel(i)); });
+    pass_on_cancel(step.cancel_below);
+    hold(m.channel);
+    complete_alignment();
+  }
+
+  void handle(cancel_msg& m) {
+    (void)note_handled(m.channel, 1, 0);
+    auto step = aligner_.on_cancel(m.below, [this](size_t i) { release(channel(i)); });
+    pass_on_cancel(step.cancel_below);
+  }
+
+  void pass_on_cancel(uint64_t below) {
+    if (below > 0)
+      core_.out.broadcast(cancel_msg{0, below});
+  }
+
+  /// Takes the checkpoint being aligned once every input that has not ended delivered its
+  /// barrier: lets the operator emit what it buffers, writes the state, forwards the barrier,
+  /// acknowledges, and releases what the inputs held back.
+  void complete_alignment() {
+    if (core_.failed())
+      return;
+    auto id = aligner_.aligned();
+    if (!id)
+      return;
+    std::string what;
+    if constexpr (requires { op_.on_checkpoint(*id, ctx_); }) {
+      if (!core_.call([&] { op_.on_checkpoint(*id, ctx_); }, what))
+        return fail(what);
+    }
+    if (!core_.take_checkpoint(this, *id, nanos_since(alignment_started_)))
+      return;
+    core_.out.broadcast(barrier_msg{0, *id});
+    aligner_.passed(*id);
+    core_.note_checkpoint(*id, gate_.handled_positions());
+    for (channel_index i = 0; i < gate_.size(); ++i)
+      release(i);
+  }
+
+  void on_checkpoint_done(uint64_t id) {
+    if (!core_.complete_checkpoint(this, id))
+      return;
+    std::string what;
+    if constexpr (requires { op_.on_checkpoint_complete(id, ctx_); }) {
+      if (!core_.call([&] { op_.on_checkpoint_complete(id, ctx_); }, what))
+        return fail(what);
+    }
+  }
+
+  void handle(end_of_stream_msg& m) {
+    (void)note_handled(m.channel, 1, 0);
+    if (ended_[m.channel])
+      return;
+    ended_[m.channel] = true;
+    aligner_.on_end(m.channel);
+    if (watermarks_.end(m.channel) && watermarks_.current() != max_timestamp)
+      on_watermark();
+    complete_alignment(); // an ended input has nothing more to align
+    if (core_.failed())
+      return;
+    if (std::find(ended_.begin(), ended_.end(), false) != ended_.end())
+      return update_idle();
+    finish_inputs();
+  }
+
+  void on_watermark() {
+    auto time = watermarks_.current();
+    host_access::set_watermark(ctx_, time);
+    core_.stats.watermark = time;
+    std::string what;
+    if constexpr (requires { op_.on_watermark(time, ctx_); }) {
+      if (!core_.call([&] { op_.on_watermark(time, ctx_); }, what))
+        return fail(what);
+    }
+    core_.out.broadcast(watermark_msg{0, time});
+  }
+
+  void update_idle() {
+    bool idle = watermarks_.all_idle();
+    if (idle == idle_out_)
+      return;
+    idle_out_ = idle;
+    core_.out.broadcast(idle_msg{0, idle});
+  }
+
+  /// Every input has ended: run the end hook, then send end of stream behind the last records.
+  void finish_inputs() {
+    std::string what;
+    if constexpr (requires { op_.on_end(ctx_); }) {
+      if (!core_.call([&] { op_.on_end(ctx_); }, what))
+        return fail(what);
+    }
+    if (!upstreams_.empty()) {
+      host_access::set_watermark(ctx_, max_timestamp);
+      core_.out.broadcast(watermark_msg{0, max_timestamp});
+    }
+    core_.end_stream(this);
+  }
+
+  static channel_index channel(size_t i) { return static_cast<channel_index>(i); }
+
+  void fail(const std::string& what) { core_.fail(this, what); }
+
+  Op op_;
+  host_core<out_type> core_;
+  context<out_type> ctx_;
+  std::vector<upstream> upstreams_;
+  input_gate<in_type> gate_;
+  barrier_aligner aligner_;
+  clock::time_point alignment_started_{};
+  watermark_tracker watermarks_;
+  input_replayer<in_type> replayer_;
+  /// Per input channel: it delivered end of stream.
+  std::vector<bool> ended_;
+  /// The idle flag last sent downstream.
+  bool idle_out_ = false;
+};
+
+} // namespace sluice::detail
