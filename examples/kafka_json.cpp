@@ -26,6 +26,17 @@ struct invoice {
   int64_t cents = 0;
 };
 
+// Records may cross to another process: CAF's inspectors write them.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order& x) {
+  return f(x.id, x.customer, x.cents);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, invoice& x) {
+  return f(x.customer, x.order_id, x.cents);
+}
+
 // Boost.JSON conversions: json_serde<order> and json_serde<invoice> use them.
 order tag_invoke(boost::json::value_to_tag<order>, const boost::json::value& v) {
   const auto& o = v.as_object();

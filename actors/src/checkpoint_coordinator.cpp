@@ -48,8 +48,8 @@ bool save(coordinator_pointer self) {
     self->state.record.save(self->state.config.record_path);
     return true;
   } catch (const std::exception& e) {
-    self->quit(
-      make_error(errc::operator_failed, std::string{"checkpoint coordinator: "} + e.what()));
+    self->quit(make_error(errc::io, std::string{"checkpoint coordinator: "} + e.what(),
+                          self->state.config.record_path));
     return false;
   }
 }
@@ -208,7 +208,7 @@ coordinator_impl::behavior_type coordinator(coordinator_pointer self, coordinato
       }
       trigger(self);
       if (!st.in_flight)
-        return make_error(errc::state_failed, "the checkpoint record could not be written");
+        return make_error(errc::state, "the checkpoint record could not be written");
       return *st.in_flight;
     },
   };

@@ -102,10 +102,11 @@ void restart_pending(supervisor* self) {
                 instance_failed_msg{node_of(self).first_instance_number + index})
       .then([self, index](restore_point_msg& point) { start_incarnation(self, index, point); },
             [self](caf::error& err) {
-              stop(self, make_error(errc::gave_up, "operator '" + node_of(self).name
-                                                     + "': no restore point from the "
-                                                       "checkpoint coordinator: "
-                                                     + describe(err)));
+              stop(self, make_gave_up("operator '" + node_of(self).name
+                                        + "': no restore point from the checkpoint "
+                                          "coordinator: "
+                                        + describe(err),
+                                      err));
             });
   }
 }
@@ -151,9 +152,9 @@ void on_failure(supervisor* self, uint32_t index, const caf::error& reason) {
   if (!st.graph->recovers() || node.on_failure == failure_policy::fail)
     return stop(self, reason);
   if (!st.budget->take())
-    return stop(self, make_error(errc::gave_up,
-                                 "operator '" + node.name + "' gave up after more than "
-                                   + st.budget->limit() + "; last failure: " + st.last_failure));
+    return stop(self, make_gave_up("operator '" + node.name + "' gave up after more than "
+                                     + st.budget->limit() + "; last failure: " + st.last_failure,
+                                   reason));
   st.delay = st.budget->delay();
   for (auto i : restart_set(self, index)) {
     if (st.starting.count(i) > 0)

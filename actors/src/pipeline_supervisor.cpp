@@ -128,10 +128,10 @@ void on_failure(supervisor* self, size_t node, const caf::error& reason) {
   if (g.supervise.intensity.max_restarts == 0 || !g.recovers())
     return end_job(self, reason);
   if (!st.budget->take())
-    return end_job(
-      self,
-      make_error(errc::gave_up, "pipeline '" + g.job.pipeline + "' gave up after more than "
-                                  + st.budget->limit() + "; last failure: " + describe(reason)));
+    return end_job(self,
+                   make_gave_up("pipeline '" + g.job.pipeline + "' gave up after more than "
+                                  + st.budget->limit() + "; last failure: " + describe(reason),
+                                reason));
   st.delay = st.budget->delay();
   st.restart_how = g.supervise.strategy == restart_strategy::one_for_one
                      ? operator_start::restart_replaying
@@ -159,9 +159,8 @@ void on_down(supervisor* self, caf::down_msg& msg) {
   if (msg.source == st.graph->job.coordinator.address()) {
     // Without its coordinator the job can neither checkpoint nor recover.
     if (!st.result)
-      end_job(self, msg.reason
-                      ? msg.reason
-                      : make_error(errc::operator_failed, "the checkpoint coordinator stopped"));
+      end_job(self, msg.reason ? msg.reason
+                               : make_error(errc::protocol, "the checkpoint coordinator stopped"));
     return;
   }
   size_t node = 0;

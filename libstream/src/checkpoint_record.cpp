@@ -15,7 +15,7 @@ namespace sluice {
 namespace {
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw state_error("checkpoint record " + path + ": " + what);
+  throw state_error("checkpoint record " + path + ": " + what, path);
 }
 
 } // namespace

@@ -53,7 +53,7 @@ void sync_directory(const std::string& path) {
 void replace_file_durably(const std::string& path, const std::string& text,
                           const std::string& what) {
   auto fail = [&](const std::string& reason) {
-    throw state_error(what + " " + path + ": " + reason);
+    throw state_error(what + " " + path + ": " + reason, path);
   };
   auto directory = std::filesystem::path{path}.parent_path();
   std::error_code ec;

@@ -69,7 +69,7 @@ void lmdb_environment::fail(const std::string& what, int code) const {
   std::string reason = code == MDB_INVALID     ? "not an LMDB environment (corrupt?)"
                        : code == MDB_CORRUPTED ? "the environment is corrupt"
                                                : mdb_strerror(code);
-  throw state_error("keyed state in " + path_ + ": " + what + ": " + reason);
+  throw state_error("keyed state in " + path_ + ": " + what + ": " + reason, path_);
 }
 
 lmdb_environment::lmdb_environment(std::string directory)
@@ -77,7 +77,8 @@ lmdb_environment::lmdb_environment(std::string directory)
   std::error_code ec;
   std::filesystem::create_directories(path_, ec);
   if (ec)
-    throw state_error("keyed state in " + path_ + ": cannot create the directory: " + ec.message());
+    throw state_error("keyed state in " + path_ + ": cannot create the directory: " + ec.message(),
+                      path_);
   if (int rc = mdb_env_create(&env_->env))
     fail("cannot create the environment", rc);
   if (int rc = mdb_env_set_maxdbs(env_->env, max_databases))

@@ -18,14 +18,23 @@
 #include "sluice/detail/parking_work_stealing.hpp"
 #include "sluice/error.hpp"
 #include "sluice/pipeline.hpp"
+#include "sluice/protocol.hpp"
 #include "sluice/state_layout.hpp"
 
 namespace sluice {
 
 namespace {
 
-caf::error invalid(const pipeline& p, const std::string& what) {
-  return make_error(errc::invalid_pipeline, "pipeline '" + p.name() + "': " + what);
+/// A configuration error of pipeline `p`, naming the operator `node` if the error is its.
+caf::error invalid(const pipeline& p, const std::string& what,
+                   const detail::node_base* node = nullptr) {
+  error_info e;
+  e.code = e.cause = errc::configuration;
+  e.pipeline = p.name();
+  if (node)
+    e.operator_name = node->name;
+  e.message = "pipeline '" + p.name() + "': " + what;
+  return make_error(e);
 }
 
 std::string operator_name(const detail::node_base& n) {
@@ -146,7 +155,7 @@ std::vector<checkpoint_stats> job::checkpoints() const {
 
 caf::expected<uint64_t> job::checkpoint_now() {
   if (!coordinator_)
-    return make_error(errc::invalid_pipeline,
+    return make_error(errc::configuration,
                       "the job takes no checkpoints: set "
                       "runtime_config::checkpoint_interval");
   caf::expected<uint64_t> result = uint64_t{0};
@@ -163,12 +172,14 @@ caf::expected<control_actor> job::instance(const std::string& operator_name, uin
       continue;
     auto controls = node->control_handles();
     if (index >= controls.size())
-      return make_error(errc::invalid_pipeline,
+      return make_error(errc::configuration,
                         "operator '" + operator_name + "' has " + std::to_string(controls.size())
-                          + " instances, no instance " + std::to_string(index));
+                          + " instances, no instance " + std::to_string(index),
+                        operator_name);
     return controls[index];
   }
-  return make_error(errc::invalid_pipeline, "the job has no operator '" + operator_name + "'");
+  return make_error(errc::configuration, "the job has no operator '" + operator_name + "'",
+                    operator_name);
 }
 
 caf::error job::kill(const std::string& operator_name, uint32_t instance_index) {
@@ -176,10 +187,14 @@ caf::error job::kill(const std::string& operator_name, uint32_t instance_index) 
   if (!target)
     return std::move(target.error());
   caf::scoped_actor self{*system_};
-  self->send_exit(*target,
-                  make_error(errc::operator_failed, "instance " + std::to_string(instance_index)
-                                                      + " of operator '" + operator_name
-                                                      + "' killed by fault injection"));
+  error_info killed;
+  killed.code = killed.cause = errc::user_code;
+  killed.pipeline = graph_->job.pipeline;
+  killed.operator_name = operator_name;
+  killed.instance = instance_index;
+  killed.message = "instance " + std::to_string(instance_index) + " of operator '" + operator_name
+                   + "' killed by fault injection";
+  self->send_exit(*target, make_error(killed));
   return {};
 }
 
@@ -201,6 +216,7 @@ struct runtime::impl {
                      ? config.worker_threads
                      : std::max<size_t>(std::thread::hardware_concurrency(), 1);
     cfg.set("scheduler.max-threads", workers);
+    register_protocol(cfg);
     if (config.scheduler == scheduler_policy::sharing) {
       cfg.set("scheduler.policy", caf::atom("sharing"));
     } else {
@@ -227,9 +243,9 @@ struct runtime::impl {
       auto base = std::filesystem::temp_directory_path(ec);
       std::string pattern = (ec ? std::filesystem::path{"/tmp"} : base) / "sluice-state-XXXXXX";
       if (!mkdtemp(pattern.data()))
-        return make_error(errc::invalid_pipeline, "cannot create a temporary state directory "
-                                                    + pattern + ": " + std::strerror(errno)
-                                                    + "; set runtime_config::state_dir");
+        return make_error(errc::configuration, "cannot create a temporary state directory "
+                                                 + pattern + ": " + std::strerror(errno)
+                                                 + "; set runtime_config::state_dir");
       temporary_state_dir = pattern;
     }
     return temporary_state_dir;
@@ -287,7 +303,7 @@ caf::expected<job> runtime::start(pipeline& p) {
     auto par = node.added ? g.nodes[node.added->input]->effective_parallelism
                           : node.parallelism.value_or(config_.default_parallelism);
     if (par == 0)
-      return invalid(p, operator_name(node) + " has parallelism 0: it must be at least 1");
+      return invalid(p, operator_name(node) + " has parallelism 0: it must be at least 1", &node);
     node.effective_parallelism = par;
     if (node.is_source && !node.bounded)
       all_bounded = false;
@@ -296,31 +312,37 @@ caf::expected<job> runtime::start(pipeline& p) {
       return invalid(p, operator_name(node)
                           + " is a source that decodes nothing: failure_policy::skip applies to "
                             "operators that handle records and to sources that decode them "
-                            "(kafka_source); use restart or fail");
+                            "(kafka_source); use restart or fail",
+                    &node);
     if (node.on_failure == failure_policy::skip && !g.dead_letters)
       return invalid(p, operator_name(node)
                           + " skips records its code fails on, but they go nowhere: end "
-                            "p.dead_letters() in a sink");
+                            "p.dead_letters() in a sink",
+                    &node);
     bool consumed =
       std::any_of(g.edges.begin(), g.edges.end(), [&](const auto& e) { return e.from == n; });
     if (!node.is_sink && !consumed)
       return invalid(p, operator_name(node) + " has no consumer: its output goes nowhere; end "
-                                              "the stream with .sink(...)");
+                                              "the stream with .sink(...)",
+                    &node);
   }
   for (auto& e : g.edges) {
     auto up = g.nodes[e.from]->effective_parallelism;
     auto down = g.nodes[e.to]->effective_parallelism;
     e.effective = e.kind;
     if (e.kind == partitioning::hash && down > config_.max_parallelism)
-      return invalid(p, operator_name(*g.nodes[e.to]) + " has parallelism " + std::to_string(down)
-                          + ", more than max_parallelism "
-                          + std::to_string(config_.max_parallelism));
+      return invalid(p,
+                     operator_name(*g.nodes[e.to]) + " has parallelism " + std::to_string(down)
+                       + ", more than max_parallelism " + std::to_string(config_.max_parallelism),
+                     g.nodes[e.to].get());
     if (e.kind != partitioning::forward || up == down)
       continue;
     if (e.explicit_kind)
-      return invalid(p, "forward() from " + operator_name(*g.nodes[e.from]) + " (parallelism "
-                          + std::to_string(up) + ") to " + operator_name(*g.nodes[e.to])
-                          + " (parallelism " + std::to_string(down) + ") needs equal parallelism");
+      return invalid(p,
+                     "forward() from " + operator_name(*g.nodes[e.from]) + " (parallelism "
+                       + std::to_string(up) + ") to " + operator_name(*g.nodes[e.to])
+                       + " (parallelism " + std::to_string(down) + ") needs equal parallelism",
+                     g.nodes[e.to].get());
     e.effective = partitioning::rebalance;
   }
   if (config_.mode == execution_mode::batch && !all_bounded)
@@ -351,6 +373,13 @@ caf::expected<job> runtime::start(pipeline& p) {
         restore_to = record.completed;
       prepare_state_directory(state_dir, manifest_of(g, config.max_parallelism), restore_to);
     }
+  } catch (const failure& e) {
+    error_info info;
+    info.code = info.cause = e.code();
+    info.pipeline = p.name();
+    info.subject = e.subject();
+    info.message = "pipeline '" + p.name() + "': " + e.what();
+    return make_error(info);
   } catch (const std::exception& e) {
     return invalid(p, e.what());
   }
@@ -381,10 +410,11 @@ caf::expected<job> runtime::start(pipeline& p) {
   result.outcome_ = std::make_shared<job_outcome>();
   std::unique_lock<std::mutex> guard{g.mutex};
   uint32_t next_instance_number = 0;
-  for (auto& node : g.nodes) {
-    node->first_instance_number = next_instance_number;
-    next_instance_number += node->effective_parallelism;
-    node->spawn(g);
+  for (size_t id = 0; id < g.nodes.size(); ++id) {
+    auto& node = *g.nodes[id];
+    node.first_instance_number = next_instance_number;
+    next_instance_number += node.effective_parallelism;
+    node.spawn(g, id);
   }
   if (checkpoints) {
     coordinator_config cc;

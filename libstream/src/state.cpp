@@ -44,7 +44,8 @@ void state_store::check_stored_type(const std::string& name, const std::string& 
     if (auto stored = txn.get(meta_, key)) {
       if (*stored != type)
         throw state_type_error("keyed state '" + name + "' in " + env.path()
-                               + " was written with other key or value types");
+                                 + " was written with other key or value types",
+                               name);
       return;
     }
     txn.put(meta_, key, type);

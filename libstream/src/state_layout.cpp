@@ -35,7 +35,7 @@ constexpr const char* retired_marker = "retired";   ///< every old directory is 
 constexpr const char* operators_file = "operators"; ///< the operators being moved
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw state_error("state directory " + path + ": " + what);
+  throw state_error("state directory " + path + ": " + what, path);
 }
 
 /// Whether `file` is the directory name of an instance of the operator whose safe name is `op`.

@@ -34,7 +34,8 @@ rd_kafka_conf_t* configuration(const properties& settings, const Client& client)
     if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error.data(), error.size())
         != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      throw kafka_error(client.where("property " + key + "=" + value + ": " + error.data()));
+      throw kafka_error(client.where("property " + key + "=" + value + ": " + error.data()),
+                        client.topic);
     }
   }
   return conf;
@@ -48,7 +49,7 @@ int32_t topic_partitions(const Client& client) {
   // topics on first use, and a typo should fail rather than make a topic.
   const rd_kafka_metadata_t* metadata = nullptr;
   auto fail = [&](const std::string& what, rd_kafka_resp_err_t err) {
-    throw kafka_error(client.where(what + ": " + rd_kafka_err2str(err)));
+    throw kafka_error(client.where(what + ": " + rd_kafka_err2str(err)), client.topic);
   };
   if (auto err = rd_kafka_metadata(client.handle, 1, nullptr, &metadata, client.timeout_ms))
     fail("no metadata within " + std::to_string(client.timeout_ms) + " ms (are the brokers up?)",
@@ -144,7 +145,7 @@ struct consumer::client {
   }
 
   [[noreturn]] void fail(const std::string& what, rd_kafka_resp_err_t err) const {
-    throw kafka_error(where(what + ": " + rd_kafka_err2str(err)));
+    throw kafka_error(where(what + ": " + rd_kafka_err2str(err)), topic);
   }
 };
 
@@ -157,9 +158,9 @@ consumer::consumer(const properties& config, std::string topic, std::chrono::mil
   for (const auto& [key, value] : config)
     settings[key] = value;
   if (!settings.contains("bootstrap.servers"))
-    throw kafka_error("Kafka topic '" + c.topic + "': no bootstrap.servers given");
+    throw kafka_error("Kafka topic '" + c.topic + "': no bootstrap.servers given", c.topic);
   if (!settings.contains("group.id"))
-    throw kafka_error("Kafka topic '" + c.topic + "': no group.id given");
+    throw kafka_error("Kafka topic '" + c.topic + "': no group.id given", c.topic);
   c.brokers = settings["bootstrap.servers"];
   c.reset = settings["auto.offset.reset"];
   std::array<char, 512> error{};
@@ -167,7 +168,7 @@ consumer::consumer(const properties& config, std::string topic, std::chrono::mil
   c.handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
   if (!c.handle) {
     rd_kafka_conf_destroy(conf);
-    throw kafka_error(c.where(std::string{"cannot create a consumer: "} + error.data()));
+    throw kafka_error(c.where(std::string{"cannot create a consumer: "} + error.data()), c.topic);
   }
   rd_kafka_poll_set_consumer(c.handle);
   c.queue = rd_kafka_queue_get_consumer(c.handle);
@@ -300,7 +301,7 @@ struct producer::client {
 
   void check() const {
     if (!failure.empty())
-      throw kafka_error(where(failure));
+      throw kafka_error(where(failure), topic);
   }
 
   /// Throws `error` (taking it) as a kafka_error about `what`; nothing for no error.
@@ -309,7 +310,7 @@ struct producer::client {
       return;
     std::string text = rd_kafka_error_string(error);
     rd_kafka_error_destroy(error);
-    throw kafka_error(where(what + ": " + text));
+    throw kafka_error(where(what + ": " + text), topic);
   }
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -341,7 +342,7 @@ producer::producer(const properties& config, std::string topic, std::chrono::mil
   for (const auto& [key, value] : config)
     settings[key] = value;
   if (!settings.contains("bootstrap.servers"))
-    throw kafka_error("Kafka topic '" + c.topic + "': no bootstrap.servers given");
+    throw kafka_error("Kafka topic '" + c.topic + "': no bootstrap.servers given", c.topic);
   c.brokers = settings["bootstrap.servers"];
   if (auto id = settings.find("transactional.id"); id != settings.end())
     c.transactional_id = id->second;
@@ -355,7 +356,7 @@ producer::producer(const properties& config, std::string topic, std::chrono::mil
   c.handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error.data(), error.size());
   if (!c.handle) {
     rd_kafka_conf_destroy(conf);
-    throw kafka_error(c.where(std::string{"cannot create a producer: "} + error.data()));
+    throw kafka_error(c.where(std::string{"cannot create a producer: "} + error.data()), c.topic);
   }
   // A missing topic or unreachable brokers fail here, clearly, rather than as messages that are
   // never acknowledged.
@@ -380,11 +381,12 @@ void producer::send(std::string_view key, bool keyed, std::string_view value, ti
     if (!err)
       break;
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-      throw kafka_error(c.where(std::string{"cannot send: "} + rd_kafka_err2str(err)));
+      throw kafka_error(c.where(std::string{"cannot send: "} + rd_kafka_err2str(err)), c.topic);
     // Backpressure: the queue drains as the brokers acknowledge.
     if (std::chrono::steady_clock::now() >= deadline)
       throw kafka_error(
-        c.where("the producer queue stayed full for " + std::to_string(c.timeout_ms) + " ms"));
+        c.where("the producer queue stayed full for " + std::to_string(c.timeout_ms) + " ms"),
+        c.topic);
     rd_kafka_poll(c.handle, 10);
     c.check();
   }
@@ -398,7 +400,8 @@ void producer::flush() {
   c.check();
   if (err)
     throw kafka_error(c.where("not every message was acknowledged within "
-                              + std::to_string(c.timeout_ms) + " ms: " + rd_kafka_err2str(err)));
+                              + std::to_string(c.timeout_ms) + " ms: " + rd_kafka_err2str(err)),
+                      c.topic);
 }
 
 void producer::commit(uint64_t progress, const std::function<void()>& write) {
@@ -437,14 +440,16 @@ uint64_t producer::committed_progress() {
   rd_kafka_t* reader = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
   if (!reader) {
     rd_kafka_conf_destroy(conf);
-    throw kafka_error(c.where(std::string{"cannot create a progress reader: "} + error.data()));
+    throw kafka_error(c.where(std::string{"cannot create a progress reader: "} + error.data()),
+                      c.topic);
   }
   rd_kafka_resp_err_t err;
   auto offset = committed_offset(reader, c.topic, 0, c.timeout_ms, err);
   rd_kafka_destroy(reader);
   if (err)
     throw kafka_error(
-      c.where(std::string{"cannot read the committed progress: "} + rd_kafka_err2str(err)));
+      c.where(std::string{"cannot read the committed progress: "} + rd_kafka_err2str(err)),
+      c.topic);
   return offset > 0 ? static_cast<uint64_t>(offset) : 0;
 }
 

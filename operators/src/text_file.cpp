@@ -8,16 +8,19 @@
 #include <string>
 #include <system_error>
 
+#include "sluice/error.hpp"
+
 namespace sluice::op {
 
 void text_file::open(source_context<std::string>& ctx) {
   std::error_code ec;
   auto size = std::filesystem::file_size(path_, ec);
   if (ec)
-    throw std::runtime_error("cannot read text file '" + path_ + "': " + ec.message());
+    throw failure(errc::io, "cannot read text file '" + path_ + "': " + ec.message(), path_);
   in_.open(path_, std::ios::binary);
   if (!in_)
-    throw std::runtime_error("cannot open text file '" + path_ + "': " + std::strerror(errno));
+    throw failure(errc::io, "cannot open text file '" + path_ + "': " + std::strerror(errno),
+                  path_);
   const auto index = ctx.info().index;
   const auto parallelism = ctx.info().parallelism;
   byte_range range{size * index / parallelism, size * (index + 1) / parallelism};
@@ -46,8 +49,9 @@ void text_file::seek() {
   in_.clear();
   in_.seekg(static_cast<std::streamoff>(position));
   if (!in_)
-    throw std::runtime_error("cannot seek to byte " + std::to_string(position) + " of text file '"
-                             + path_ + "'");
+    throw failure(
+      errc::io, "cannot seek to byte " + std::to_string(position) + " of text file '" + path_ + "'",
+      path_);
 }
 
 source_step text_file::produce(source_context<std::string>& ctx, size_t max_records) {
@@ -61,7 +65,7 @@ source_step text_file::produce(source_context<std::string>& ctx, size_t max_reco
     auto& range = ranges_.front();
     if (!std::getline(in_, line_)) {
       if (in_.bad())
-        throw std::runtime_error("cannot read text file '" + path_ + "'");
+        throw failure(errc::io, "cannot read text file '" + path_ + "'", path_);
       // The file ends inside the range (it was cut short since the range was made).
       range.position = range.end;
       continue;

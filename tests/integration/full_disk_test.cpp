@@ -162,11 +162,11 @@ TEST_CASE("a job that fills its state disk fails naming path and operator and lo
   CHECK_THAT(full_stderr,
              Catch::Matches("(gave_up: operator '[^']+' gave up after more than 5 restarts "
                             "within 60000 ms; last failure: )?"
-                            "operator_failed: operator '([^']+)' \\(instance ([0-9]+) of [0-9]+\\) "
+                            "state: operator '([^']+)' \\(instance ([0-9]+) of [0-9]+\\) "
                             "in pipeline 'wordcount' failed: .*keyed state in "
                             + state + "\\2-\\3: .*: No space left on device\n")
-               || Catch::Matches("operator_failed: checkpoint coordinator: checkpoint record "
-                                 + state + "checkpoints: .*: No space left on device\n"));
+               || Catch::Matches("io: checkpoint coordinator: checkpoint record " + state
+                                 + "checkpoints: .*: No space left on device\n"));
 
   // It had completed a checkpoint, so the restart restores state it built. The checkpoint ids
   // go on from there: the state directory was used, not started afresh.

@@ -195,11 +195,15 @@ TEST_CASE("a poison record under the restart policy exhausts the restarts and fa
   REQUIRE(j);
   auto error = j->wait_for(60s);
   REQUIRE(error.has_value()); // no hang
-  CHECK_THAT(describe(*error),
-             Catch::Matches("gave_up: operator 'parse' gave up after more than 5 restarts within "
-                            "60000 ms; last failure: operator_failed: operator 'parse' "
-                            "\\(instance 0 of 1\\) in pipeline 'poison' failed: poison record "
-                            "k13"));
+  auto info = info_of(*error);
+  REQUIRE(info);
+  CHECK(info->code == errc::gave_up);
+  CHECK(info->cause == errc::user_code);
+  CHECK(info->pipeline == "poison");
+  CHECK(info->operator_name == "parse");
+  CHECK(info->instance == 0u);
+  CHECK_THAT(info->message, Catch::Contains("more than 5 restarts within 60000 ms")
+                              && Catch::Contains("poison record k13"));
 }
 
 TEST_CASE("an operator that gives up is restarted whole by its pipeline with exact counts") {
@@ -246,10 +250,14 @@ TEST_CASE("an operator that gives up fails the job when its pipeline may not res
   REQUIRE_FALSE(j->kill("count", 0));
   auto error = j->wait_for(60s);
   REQUIRE(error.has_value());
-  CHECK_THAT(describe(*error),
-             Catch::Matches("gave_up: operator 'count' gave up after more than 1 restarts within "
-                            "60000 ms; last failure: operator_failed: instance 0 of operator "
-                            "'count' killed by fault injection"));
+  auto info = info_of(*error);
+  REQUIRE(info);
+  CHECK(info->code == errc::gave_up);
+  CHECK(info->cause == errc::user_code);
+  CHECK(info->operator_name == "count");
+  CHECK(info->instance == 0u);
+  CHECK_THAT(info->message, Catch::Contains("more than 1 restarts within 60000 ms")
+                              && Catch::Contains("killed by fault injection"));
 }
 
 TEST_CASE("an operator whose failure policy is fail fails the job at its first failure") {
@@ -269,8 +277,11 @@ TEST_CASE("an operator whose failure policy is fail fails the job at its first f
   REQUIRE_FALSE(j->kill("count", 0));
   auto error = j->wait_for(60s);
   REQUIRE(error.has_value());
-  CHECK(describe(*error)
-        == "operator_failed: instance 0 of operator 'count' killed by fault injection");
+  auto info = info_of(*error);
+  REQUIRE(info);
+  CHECK(info->code == errc::user_code);
+  CHECK(info->operator_name == "count");
+  CHECK(info->instance == 0u);
 }
 
 TEST_CASE("fault injection names what it cannot find") {
@@ -281,8 +292,14 @@ TEST_CASE("fault injection names what it cannot find") {
   runtime rt{test::recovery_config(state)};
   auto j = rt.start(p);
   REQUIRE(j);
-  CHECK(describe(j->kill("nope", 0)) == "invalid_pipeline: the job has no operator 'nope'");
-  CHECK(describe(j->inject_fault("count", 7, {1, 0}))
-        == "invalid_pipeline: operator 'count' has 2 instances, no instance 7");
+  auto unknown = info_of(j->kill("nope", 0));
+  REQUIRE(unknown);
+  CHECK(unknown->code == errc::configuration);
+  CHECK(unknown->subject == "nope");
+  auto out_of_range = info_of(j->inject_fault("count", 7, {1, 0}));
+  REQUIRE(out_of_range);
+  CHECK(out_of_range->code == errc::configuration);
+  CHECK(out_of_range->subject == "count");
+  CHECK_THAT(out_of_range->message, Catch::Contains("no instance 7"));
   REQUIRE_FALSE(j->wait());
 }

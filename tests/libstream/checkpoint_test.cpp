@@ -55,9 +55,10 @@ struct two_inputs {
     auto identity = [](int x) { return x; };
     using host = detail::operator_host<op::map<int, decltype(identity)>>;
     instance_info info{"p", "id", 0, 1, 128, false, std::nullopt};
-    node = sys.spawn<host>(op::map<int, decltype(identity)>{identity}, info, config);
+    node = sys.spawn<host>(op::map<int, decltype(identity)>{identity}, info, config,
+                           instance_services<int>{});
     wiring<int, int> w;
-    w.outputs.push_back(edge_wiring<int>{partitioning::forward, {}, 128, {{downstream, 0}}});
+    w.outputs.push_back(edge_wiring<int>{partitioning::forward, 128, {{downstream, 0}}});
     w.inputs.push_back({upstream, 0});
     w.inputs.push_back({upstream, 1});
     w.coordinator = coordinator;
@@ -221,8 +222,9 @@ TEST_CASE("a corrupt checkpoint record is a clear error naming the path") {
   config.checkpoint_interval = 10ms;
   runtime rt{config};
   auto err = rt.run(p);
-  REQUIRE(err);
-  CHECK_THAT(describe(err), Catch::Contains(dir.file("broken/checkpoints")));
+  auto info = info_of(err);
+  REQUIRE(info);
+  CHECK(info->subject == dir.file("broken/checkpoints"));
 }
 
 TEST_CASE("a file sink restored from a checkpoint writes every record exactly once") {

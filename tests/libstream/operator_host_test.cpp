@@ -6,6 +6,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "support/fake_actors.hpp"
@@ -27,9 +28,10 @@ struct fixture {
     auto doubler = [](int x) { return 2 * x; };
     using host = detail::operator_host<op::map<int, decltype(doubler)>>;
     instance_info info{"p", "double", 0, 1, 128, false, std::nullopt};
-    node = sys.spawn<host>(op::map<int, decltype(doubler)>{doubler}, info, config);
+    node = sys.spawn<host>(op::map<int, decltype(doubler)>{doubler}, info, config,
+                           instance_services<int>{});
     wiring<int, int> w;
-    w.outputs.push_back(edge_wiring<int>{partitioning::forward, {}, 128, {{downstream, 3}}});
+    w.outputs.push_back(edge_wiring<int>{partitioning::forward, 128, {{downstream, 3}}});
     w.inputs.push_back({upstream, 7});
     caf::anon_send(node, std::move(w));
     caf::anon_send(node, start_atom::value);
@@ -157,4 +159,28 @@ TEST_CASE("an input that sends a watermark after going idle is active and may go
   CHECK(std::get<watermark_msg>(f.log->downstream[1]).time == 5);
   CHECK_FALSE(std::get<idle_msg>(f.log->downstream[2]).idle);
   CHECK(std::get<idle_msg>(f.log->downstream[3]).idle);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a host that finds elements missing on a channel fails with a protocol error") {
+  caf::error reason;
+  auto watcher = sys.spawn(
+    [&](caf::event_based_actor* self, caf::actor watched) -> caf::behavior {
+      self->monitor(watched);
+      self->set_down_handler([&](caf::down_msg& m) { reason = m.reason; });
+      return {[](int) {}};
+    },
+    caf::actor_cast<caf::actor>(node));
+  sched.run();
+  auto b = stamps.batch_of(0, {1, 2});
+  b.seq = 5; // elements 0 to 4 never came
+  caf::anon_send(node, std::move(b));
+  sched.run();
+  auto info = info_of(reason);
+  REQUIRE(info);
+  CHECK(info->code == errc::protocol);
+  CHECK(info->operator_name == "double");
+  CHECK(info->instance == 0u);
+  CHECK_THAT(info->message, Catch::Contains("lost elements 0 to 4"));
+  caf::anon_send_exit(watcher, caf::exit_reason::kill);
 }

@@ -17,10 +17,16 @@ std::vector<int> numbers(int n) {
   return v;
 }
 
-std::string run_error(pipeline& p, runtime_config config = {}) {
+/// The message of the error `p` fails with, which must have code `code` ("" if it runs).
+std::string run_error(pipeline& p, runtime_config config = {}, errc code = errc::configuration) {
   runtime rt{config};
   auto err = rt.run(p);
-  return err ? describe(err) : std::string{};
+  if (!err)
+    return {};
+  auto info = info_of(err);
+  REQUIRE(info);
+  CHECK(info->code == code);
+  return info->message;
 }
 
 } // namespace
@@ -33,9 +39,13 @@ TEST_CASE("parallelism 0 is an error naming the operator") {
     .name("doubler")
     .parallelism(0)
     .sink(collect(out));
-  auto text = run_error(p);
-  CHECK_THAT(text, Catch::Contains("invalid_pipeline") && Catch::Contains("'doubler'")
-                     && Catch::Contains("parallelism 0"));
+  runtime rt;
+  auto info = info_of(rt.run(p));
+  REQUIRE(info);
+  CHECK(info->code == errc::configuration);
+  CHECK(info->pipeline == "bad");
+  CHECK(info->operator_name == "doubler");
+  CHECK_THAT(info->message, Catch::Contains("parallelism 0"));
 }
 
 TEST_CASE("a pipeline without a sink is an error") {
@@ -125,12 +135,18 @@ TEST_CASE("a throwing user function fails the run with operator, instance and ex
       .name("fragile")
       .parallelism(parallelism)
       .sink(collect(out));
-    auto text = run_error(p, test::small_batches());
-    INFO(text);
-    CHECK_THAT(text, Catch::Contains("operator_failed") && Catch::Contains("'fragile'")
-                       && Catch::Contains("of " + std::to_string(parallelism))
-                       && Catch::Contains("pipeline 'throws'")
-                       && Catch::Contains("poison record 777"));
+    runtime rt{test::small_batches()};
+    auto err = rt.run(p);
+    INFO(describe(err));
+    auto info = info_of(err);
+    REQUIRE(info);
+    CHECK(info->code == errc::user_code);
+    CHECK(info->pipeline == "throws");
+    CHECK(info->operator_name == "fragile");
+    REQUIRE(info->instance);
+    CHECK(*info->instance < parallelism);
+    CHECK_THAT(info->message, Catch::Contains("poison record 777")
+                                && Catch::Contains("of " + std::to_string(parallelism)));
   }
 }
 
@@ -144,7 +160,7 @@ TEST_CASE("a failure in an unbounded pipeline ends the run instead of hanging") 
       return false;
     })
     .sink(collect(out));
-  CHECK_THAT(run_error(p), Catch::Contains("boom"));
+  CHECK_THAT(run_error(p, {}, errc::user_code), Catch::Contains("boom"));
 }
 
 TEST_CASE("a missing input file is an error naming the path") {
@@ -152,14 +168,23 @@ TEST_CASE("a missing input file is an error naming the path") {
   pipeline p{"nofile"};
   std::vector<std::string> out;
   p.source(text_file(dir.file("missing.txt"))).sink(collect(out));
-  CHECK_THAT(run_error(p), Catch::Contains("missing.txt") && Catch::Contains("source"));
+  runtime rt;
+  auto info = info_of(rt.run(p));
+  REQUIRE(info);
+  CHECK(info->code == errc::io);
+  CHECK(info->subject == dir.file("missing.txt"));
+  CHECK_THAT(info->operator_name, Catch::Contains("source"));
 }
 
 TEST_CASE("an unwritable output file is an error naming the path") {
   test::temp_dir dir;
   pipeline p{"unwritable"};
   p.source(from_collection(numbers(10))).sink(write_file(dir.file("no-such-dir/out.txt")));
-  CHECK_THAT(run_error(p), Catch::Contains("no-such-dir/out.txt"));
+  runtime rt;
+  auto info = info_of(rt.run(p));
+  REQUIRE(info);
+  CHECK(info->code == errc::io);
+  CHECK_THAT(info->subject, Catch::Contains("no-such-dir/out.txt"));
 }
 
 TEST_CASE("a pipeline can run again after it ended") {

@@ -110,6 +110,10 @@ TEST_CASE("keyed state asked for with another TTL than before is a clear error")
     .sink(collect(out));
   runtime rt{test::small_batches()};
   auto err = rt.run(p);
-  REQUIRE(err);
-  CHECK_THAT(describe(err), Catch::Contains("'clash'") && Catch::Contains("another TTL"));
+  auto info = info_of(err);
+  REQUIRE(info);
+  CHECK(info->code == errc::state);
+  CHECK(info->operator_name == "clash");
+  CHECK(info->subject == "x");
+  CHECK_THAT(info->message, Catch::Contains("another TTL"));
 }

@@ -90,10 +90,14 @@ TEST_CASE("a Kafka sink whose brokers do not answer fails naming the topic") {
   p.source(from_collection(std::vector<std::string>{"a", "b", "c"})).sink(kafka_sink(options));
   runtime rt;
   auto started = std::chrono::steady_clock::now();
-  auto error = describe(rt.run(p));
+  auto info = info_of(rt.run(p));
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
-  CHECK_THAT(error, Catch::Contains("Kafka topic 'lost' on 127.0.0.1:1"));
-  CHECK_THAT(error, Catch::Contains("no metadata within 5000 ms"));
+  REQUIRE(info);
+  CHECK(info->code == errc::kafka);
+  CHECK(info->subject == "lost");
+  REQUIRE(info->instance);
+  CHECK_THAT(info->message, Catch::Contains("Kafka topic 'lost' on 127.0.0.1:1")
+                              && Catch::Contains("no metadata within 5000 ms"));
 }
 
 TEST_CASE(

@@ -302,9 +302,13 @@ TEST_CASE("LMDB state lives under state_dir, and a type clash there names operat
   CHECK(std::filesystem::exists(instance_dir / "data.mdb"));
   auto err = run(
     [](const event&, keyed_context<int, int>& ctx) { ctx.value<std::string>("x").update("oops"); });
-  REQUIRE(err);
-  CHECK_THAT(describe(err), Catch::Contains("'keeper'") && Catch::Contains("keyed state 'x'")
-                              && Catch::Contains(instance_dir.string()));
+  auto info = info_of(err);
+  REQUIRE(info);
+  CHECK(info->code == errc::state);
+  CHECK(info->operator_name == "keeper");
+  CHECK(info->instance == 0u);
+  CHECK(info->subject == "x");
+  CHECK_THAT(info->message, Catch::Contains(instance_dir.string()));
 }
 
 TEST_CASE("asking for keyed state under a used name with another type fails the operator") {
@@ -320,8 +324,11 @@ TEST_CASE("asking for keyed state under a used name with another type fails the 
     .sink(collect(out));
   runtime rt;
   auto err = rt.run(p);
-  REQUIRE(err);
-  CHECK_THAT(describe(err), Catch::Contains("'mixed'") && Catch::Contains("keyed state 'x'"));
+  auto info = info_of(err);
+  REQUIRE(info);
+  CHECK(info->code == errc::state);
+  CHECK(info->operator_name == "mixed");
+  CHECK(info->subject == "x");
 }
 
 TEST_CASE("word count equals an independent count at every parallelism") {

@@ -74,10 +74,16 @@ std::shared_ptr<const corpus> make_corpus() {
   return c;
 }
 
-/// A line of the corpus, by reference: the corpus outlives the run.
+/// A line of the corpus, by its index: the corpus outlives the run, and the index is what would
+/// cross to another process.
 struct line_ref {
-  std::string_view text;
+  uint64_t index = 0;
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, line_ref& x) {
+  return f(x.index);
+}
 
 /// Calls `fn(word)` for every space-separated word of `line`.
 template <class F>
@@ -143,10 +149,11 @@ using word_count = std::pair<std::string, int64_t>;
 /// ever copied into a record. The built-in combiner of `count()` does the same one stage later,
 /// after the words crossed a forward channel.
 struct local_count {
+  std::shared_ptr<const corpus> text;
   std::unordered_map<std::string, int64_t> counts;
 
   void process(const line_ref& line, sluice::context<word_count>&) {
-    for_each_word(line.text, [&](std::string_view w) { ++counts[std::string{w}]; });
+    for_each_word(text->lines[line.index], [&](std::string_view w) { ++counts[std::string{w}]; });
   }
 
   void on_end(sluice::context<word_count>& ctx) {
@@ -156,20 +163,19 @@ struct local_count {
 };
 
 /// The lines of the corpus, `lines` of them, as a generator at parallelism `par`.
-auto lines_of(sluice::pipeline& p, std::shared_ptr<const corpus> text, uint64_t lines,
-              uint32_t par) {
+auto lines_of(sluice::pipeline& p, uint64_t lines, uint32_t par) {
   return p
-    .source(sluice::generate<line_ref>(
-      [text](uint64_t i) { return line_ref{text->lines[i % corpus_lines]}; }, {.count = lines}))
+    .source(sluice::generate<line_ref>([](uint64_t i) { return line_ref{i % corpus_lines}; },
+                                       {.count = lines}))
     .parallelism(par);
 }
 
 /// The words of those lines, tokenized by a flat_map at parallelism `par`.
 auto words_of(sluice::pipeline& p, std::shared_ptr<const corpus> text, uint64_t lines,
               uint32_t par) {
-  return lines_of(p, std::move(text), lines, par)
-    .flat_map([](const line_ref& line, sluice::emitter<std::string>& out) {
-      for_each_word(line.text, [&](std::string_view w) { out(std::string{w}); });
+  return lines_of(p, lines, par)
+    .flat_map([text](const line_ref& line, sluice::emitter<std::string>& out) {
+      for_each_word(text->lines[line.index], [&](std::string_view w) { out(std::string{w}); });
     })
     .parallelism(par);
 }
@@ -196,8 +202,8 @@ measurement run_sluice_wordcount_combiner(const options& opt, uint32_t par) {
   sluice::pipeline p{"wordcount-combiner"};
   result_sink<std::pair<std::string, word_count>> sink;
   auto acc = sink.acc;
-  lines_of(p, text, lines, par)
-    .process<word_count>(local_count{})
+  lines_of(p, lines, par)
+    .process<word_count>(local_count{text, {}})
     .parallelism(par)
     .key_by([](const word_count& wc) { return wc.first; })
     .reduce([](word_count a, const word_count& b) {

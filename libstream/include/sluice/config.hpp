@@ -71,6 +71,9 @@ struct runtime_config {
   /// Entries per keyed state table an instance keeps in memory before dirty ones spill to
   /// LMDB.
   size_t state_overlay_entries = size_t{1} << 20;
+  /// For tests (as Akka's `serialize-messages`): every message between instances is written
+  /// with CAF's binary serializer and read back on the way, as if it crossed to another process.
+  bool serialize_messages = false;
 };
 
 } // namespace sluice

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -59,8 +60,7 @@ struct attach_upstream_msg {
 
 /// What the runtime (and later the console) sends to every instance.
 using control_actor =
-  caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<flush_atom>,
-                   caf::reacts_to<produce_atom>, caf::reacts_to<trigger_checkpoint_msg>,
+  caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<trigger_checkpoint_msg>,
                    caf::reacts_to<checkpoint_done_msg>, caf::reacts_to<finish_atom>,
                    caf::reacts_to<inject_fault_msg>,
                    caf::replies_to<inspect_atom>::with<instance_stats>>;
@@ -99,26 +99,57 @@ using coordinator_actor =
 template <class In, class Out>
 struct wiring;
 
-/// The whole typed interface of an operator instance reading In and writing Out.
+/// The whole typed interface of an operator instance reading In and writing Out. Beyond what
+/// its neighbours and the runtime send, it takes its wiring and the messages it sends itself
+/// (`flush_atom`: send partial batches; `produce_atom`: a source's next slice), which are in no
+/// handle that others hold.
 ///
 /// A host for `In` only accepts `batch<In>`: wiring a stream of another type to it does not
 /// compile, since the upstream holds an `input_actor<Out>` handle.
 template <class In, class Out>
-using host_actor = typename input_actor<In>::template extend_with<
-  output_actor<Out>, control_actor>::template extend<caf::reacts_to<wiring<In, Out>>>;
+using host_actor =
+  typename input_actor<In>::template extend_with<output_actor<Out>, control_actor>::template extend<
+    caf::reacts_to<wiring<In, Out>>, caf::reacts_to<flush_atom>, caf::reacts_to<produce_atom>>;
 
 } // namespace sluice
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::no_input)
+namespace sluice {
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::instance_failed_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::restore_point_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::instance_replaced_msg)
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, no_input&) {
+  return f(caf::meta::type_name("sluice.no_input"));
+}
 
-namespace caf {
-// Channels are attached between instances of one node (distribution attaches them otherwise).
-template <class T>
-struct allowed_unsafe_message_type<sluice::attach_downstream_msg<T>> : std::true_type {};
-template <class T>
-struct allowed_unsafe_message_type<sluice::attach_upstream_msg<T>> : std::true_type {};
-} // namespace caf
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, no_output&) {
+  return f(caf::meta::type_name("sluice.no_output"));
+}
+
+template <class Inspector, class T>
+typename Inspector::result_type inspect(Inspector& f, attach_downstream_msg<T>& x) {
+  return f(caf::meta::type_name("sluice.attach_downstream"), x.output, x.target, x.incarnation,
+           x.resume_seq, x.credit);
+}
+
+template <class Inspector, class T>
+typename Inspector::result_type inspect(Inspector& f, attach_upstream_msg<T>& x) {
+  return f(caf::meta::type_name("sluice.attach_upstream"), x.channel, x.upstream, x.upstream_output,
+           x.incarnation);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, instance_failed_msg& x) {
+  return f(caf::meta::type_name("sluice.instance_failed"), x.instance);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, restore_point_msg& x) {
+  return f(caf::meta::type_name("sluice.restore_point"), x.completed, x.abandoned_through);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, instance_replaced_msg& x) {
+  return f(caf::meta::type_name("sluice.instance_replaced"), x.instance, x.handle);
+}
+
+} // namespace sluice

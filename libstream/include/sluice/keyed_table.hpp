@@ -6,14 +6,16 @@
 #include <unordered_map>
 
 #include "sluice/detail/background_disposal.hpp"
+#include "sluice/error.hpp"
 #include "sluice/key_group.hpp"
 
 namespace sluice {
 
 /// Thrown when an operator asks for keyed state under a name already used with other types.
-class state_type_error : public std::logic_error {
+class state_type_error : public failure {
 public:
-  using std::logic_error::logic_error;
+  explicit state_type_error(const std::string& message, std::string subject = {})
+    : failure(errc::state, message, std::move(subject)) {}
 };
 
 /// What every keyed table is, whatever its types.

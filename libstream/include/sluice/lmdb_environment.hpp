@@ -9,13 +9,16 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/error.hpp"
+
 namespace sluice {
 
 /// Thrown when a state backend cannot do its work (an unwritable or full disk, a corrupt
 /// environment); the message names the path.
-class state_error : public std::runtime_error {
+class state_error : public failure {
 public:
-  using std::runtime_error::runtime_error;
+  explicit state_error(const std::string& message, std::string subject = {})
+    : failure(errc::state, message, std::move(subject)) {}
 };
 
 /// One LMDB environment (a directory holding `data.mdb` and `lock.mdb`) with named databases,

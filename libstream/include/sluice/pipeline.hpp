@@ -40,7 +40,7 @@ class runtime;
 ///
 /// Build it with `source(...)` and the methods of the streams it returns; run it with a
 /// `runtime`. Misuse that the type system cannot catch (parallelism 0, no sink, ...) is
-/// reported by `runtime::run` as an `errc::invalid_pipeline` error naming the operator.
+/// reported by `runtime::run` as an `errc::configuration` error naming the operator.
 class pipeline {
 public:
   explicit pipeline(std::string name) : name_(std::move(name)) {}
@@ -89,6 +89,12 @@ private:
 /// A stream of records of type T: the output of one or more operators (several after a union).
 template <class T>
 class stream {
+  static_assert(serializable<T>,
+                "Sluice records must be serializable with CAF's inspectors, since they may cross "
+                "to another process: give the record type an inspect overload next to it, e.g. "
+                "template <class Inspector> typename Inspector::result_type "
+                "inspect(Inspector& f, my_record& x) { return f(x.field_a, x.field_b); }");
+
 public:
   using value_type = T;
 

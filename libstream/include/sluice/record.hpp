@@ -2,13 +2,15 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/detail/scope_guard.hpp>
 #include <caf/detail/type_traits.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/optional.hpp>
 
 namespace sluice {
 
@@ -63,10 +65,29 @@ typename Inspector::result_type inspect(Inspector& f, batch<T>& x) {
 
 namespace caf {
 
-// Records of a type without an `inspect` overload still travel between local actors; only
-// crossing a node boundary needs serialization.
-template <class T>
-struct allowed_unsafe_message_type<sluice::batch<T>>
-  : std::bool_constant<!sluice::serializable<T>> {};
+// CAF 0.17 cannot serialize std::optional, which records and accumulators often hold (reduce's
+// accumulator is one). These overloads live in CAF's namespace so that argument-dependent lookup
+// finds them through CAF's inspector types; they write a flag and, if set, the value.
+
+template <class Inspector, class T>
+std::enable_if_t<Inspector::reads_state, typename Inspector::result_type> inspect(
+  Inspector& f, std::optional<T>& x) {
+  return x ? f(true, *x) : f(false);
+}
+
+template <class Inspector, class T>
+std::enable_if_t<Inspector::writes_state, typename Inspector::result_type> inspect(
+  Inspector& f, std::optional<T>& x) {
+  bool flag = false;
+  T value{};
+  optional_inspect_helper<T> helper{flag, value};
+  auto guard = detail::make_scope_guard([&] {
+    if (flag)
+      x = std::move(value);
+    else
+      x.reset();
+  });
+  return f(flag, helper);
+}
 
 } // namespace caf

@@ -12,14 +12,21 @@
 #include <utility>
 #include <vector>
 
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/sec.hpp>
+
 #include <boost/json.hpp>
+
+#include "sluice/error.hpp"
 
 namespace sluice {
 
 /// Bytes that do not decode: the message says what was wrong and where.
-class serde_error : public std::runtime_error {
+class serde_error : public failure {
 public:
-  using std::runtime_error::runtime_error;
+  explicit serde_error(const std::string& message) : failure(errc::io, message) {}
 };
 
 /// Turns values of `value_type` into bytes and back; `decode` throws serde_error on bytes that
@@ -105,3 +112,24 @@ struct message_record<no_key, ValueSerde> {
 static_assert(serde<string_serde> && serde<bytes_serde> && serde<json_serde<>>);
 
 } // namespace sluice
+
+namespace boost::json {
+
+/// Lets records of JSON values cross to another process: CAF's inspectors (found by
+/// argument-dependent lookup, hence this namespace) write a value as its JSON text.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, value& x) {
+  std::string text;
+  if constexpr (Inspector::reads_state)
+    text = serialize(x);
+  auto load = caf::meta::load_callback([&]() -> caf::error {
+    boost::system::error_code ec;
+    x = parse(text, ec);
+    if (ec)
+      return caf::make_error(caf::sec::invalid_argument, "not JSON: " + ec.message());
+    return caf::none;
+  });
+  return f(caf::meta::type_name("json"), text, load);
+}
+
+} // namespace boost::json

@@ -95,7 +95,8 @@ public:
   std::shared_ptr<keyed_table<K, V>> table(const std::string& name) {
     if (name.starts_with(lmdb_layout::operator_state_prefix))
       throw state_type_error("keyed state '" + name + "': names starting with '"
-                             + std::string{lmdb_layout::operator_state_prefix} + "' are reserved");
+                               + std::string{lmdb_layout::operator_state_prefix} + "' are reserved",
+                             name);
     return open_table<K, V>(name);
   }
 
@@ -111,9 +112,10 @@ public:
       auto existing = std::dynamic_pointer_cast<ttl_table<K, V>>(i->second);
       if (!existing)
         throw state_type_error("keyed state '" + name + "' was registered with other key or "
-                               "value types");
+                               "value types",
+                               name);
       if (existing->ttl() != ttl.ttl)
-        throw state_type_error("keyed state '" + name + "' was registered with another TTL");
+        throw state_type_error("keyed state '" + name + "' was registered with another TTL", name);
       return existing;
     }
     auto t =
@@ -168,7 +170,8 @@ private:
     if (i != tables_.end()) {
       if (i->second.type != type)
         throw state_type_error("keyed state '" + name + "' was registered with other key or "
-                               "value types");
+                               "value types",
+                               name);
       return std::static_pointer_cast<keyed_table<K, V>>(i->second.table);
     }
     std::shared_ptr<keyed_table<K, V>> t;
@@ -183,7 +186,8 @@ private:
     } else {
       throw state_type_error("keyed state '" + name + "' cannot be stored in LMDB: give its key "
                              "and value types an inspect() overload (or sluice_encode and "
-                             "sluice_decode), or use the memory state backend");
+                             "sluice_decode), or use the memory state backend",
+                             name);
     }
     tables_.emplace(name, entry{type, t});
     return t;

@@ -12,12 +12,15 @@
 #include <caf/binary_serializer.hpp>
 #include <caf/detail/type_traits.hpp>
 
+#include "sluice/error.hpp"
+
 namespace sluice {
 
 /// Thrown when stored state cannot be decoded as the type asked for.
-class state_codec_error : public std::runtime_error {
+class state_codec_error : public failure {
 public:
-  using std::runtime_error::runtime_error;
+  explicit state_codec_error(const std::string& message, std::string subject = {})
+    : failure(errc::state, message, std::move(subject)) {}
 };
 
 /// Encodes keys and values of keyed state to bytes, for the LMDB backend.

@@ -68,7 +68,7 @@ std::vector<edge_wiring<int>> one(edge_wiring<int> e) {
 TEST_CASE("output channels send full batches within credit and the rest on flush") {
   recording_transport t;
   channels out;
-  out.configure(t, one(edge(partitioning::forward, 1)), 4, 0, false);
+  out.configure(t, one(edge(partitioning::forward, 1)), {}, 4, 0, false);
   for (int i = 0; i < 10; ++i)
     out.emit(int{i}, 0);
   CHECK(t.log->sent.empty()); // no credit yet
@@ -86,7 +86,7 @@ TEST_CASE("output channels send full batches within credit and the rest on flush
 TEST_CASE("a marker waits behind records that lack credit and keeps its place") {
   recording_transport t;
   channels out;
-  out.configure(t, one(edge(partitioning::forward, 1)), 4, 0, false);
+  out.configure(t, one(edge(partitioning::forward, 1)), {}, 4, 0, false);
   out.emit(1, 0);
   out.broadcast(watermark_msg{0, 50});
   out.emit(2, 0);
@@ -101,7 +101,7 @@ TEST_CASE("a marker waits behind records that lack credit and keeps its place") 
 TEST_CASE("credit granted by a replaced downstream incarnation is void") {
   recording_transport t;
   channels out;
-  out.configure(t, one(edge(partitioning::forward, 1)), 2, 0, false);
+  out.configure(t, one(edge(partitioning::forward, 1)), {}, 2, 0, false);
   out.emit(1, 0);
   out.emit(2, 0);
   out.add_credit(credit_msg{0, 5, 3});
@@ -111,7 +111,7 @@ TEST_CASE("credit granted by a replaced downstream incarnation is void") {
 TEST_CASE("retained output is released by a completed checkpoint and rewound for a restart") {
   recording_transport t;
   channels out;
-  out.configure(t, one(edge(partitioning::forward, 1)), 2, 0, true);
+  out.configure(t, one(edge(partitioning::forward, 1)), {}, 2, 0, true);
   out.add_credit(credit_msg{0, 100, 0});
   out.emit(1, 0);
   out.emit(2, 0);
@@ -135,7 +135,7 @@ TEST_CASE("retained output is released by a completed checkpoint and rewound for
 TEST_CASE("a restarted incarnation emits what its downstream has without sending it") {
   recording_transport t;
   channels out;
-  out.configure(t, one(edge(partitioning::rebalance, 2)), 2, 1, true);
+  out.configure(t, one(edge(partitioning::rebalance, 2)), {}, 2, 1, true);
   out.resume_at({0, 0}, 0);
   out.say_hello({});
   CHECK(std::holds_alternative<sluice::attach_upstream_msg<int>>(t.log->sent[0].second));
@@ -157,7 +157,7 @@ TEST_CASE("output channels route every record through each edge") {
   std::vector<edge_wiring<int>> edges;
   edges.push_back(edge(partitioning::forward, 1));
   edges.push_back(edge(partitioning::broadcast, 2));
-  out.configure(t, std::move(edges), 8, 0, false);
+  out.configure(t, std::move(edges), {}, 8, 0, false);
   for (uint32_t o = 0; o < 3; ++o)
     out.add_credit(credit_msg{o, 10, 0});
   out.emit(7, 0);

@@ -109,8 +109,8 @@ public:
   /// The record types in and out, as "In -> Out".
   [[nodiscard]] virtual std::string record_types() const = 0;
 
-  /// Spawns the first incarnation of every instance.
-  virtual void spawn(graph& g) = 0;
+  /// Spawns the first incarnation of every instance; the node is `g.nodes[self_id]`.
+  virtual void spawn(graph& g, size_t self_id) = 0;
 
   /// Sends each instance its wiring.
   virtual void wire(const graph& g, size_t self_id) = 0;
@@ -188,34 +188,27 @@ public:
 
   std::string record_types() const override { return type_name<In>() + " -> " + type_name<Out>(); }
 
-  void spawn(graph& g) override {
+  void spawn(graph& g, size_t self_id) override {
     instances_.clear();
     incarnations_.assign(effective_parallelism, 0);
     logs_.clear();
     for (uint32_t i = 0; i < effective_parallelism; ++i) {
       if (g.recovers())
         logs_.push_back(std::make_shared<recovery_log>(g.job.restore_to.value_or(0)));
-      instances_.push_back(spawn_incarnation(g, i, g.job.restore_to));
+      instances_.push_back(spawn_incarnation(g, self_id, i, g.job.restore_to));
     }
   }
 
   void wire(const graph& g, size_t self_id) override {
-    for (uint32_t i = 0; i < effective_parallelism; ++i) {
-      recovery_wiring recovery;
-      if (!logs_.empty()) {
-        recovery.log = logs_[i];
-        recovery.retention = g.job.retention;
-      }
-      caf::anon_send(instances_[i], wiring_of(g, self_id, i, std::move(recovery)));
-    }
+    for (uint32_t i = 0; i < effective_parallelism; ++i)
+      caf::anon_send(instances_[i], wiring_of(g, self_id, i, recovery_wiring{}));
   }
 
   caf::actor restart(const graph& g, size_t self_id, uint32_t index, const restart_plan& plan,
                      const std::string& last_failure) override {
     ++incarnations_[index];
-    instances_[index] = spawn_incarnation(g, index, plan.restore_to);
-    recovery_wiring recovery{logs_.at(index),        true,         plan.keep_order,
-                             plan.abandoned_through, last_failure, g.job.retention};
+    instances_[index] = spawn_incarnation(g, self_id, index, plan.restore_to);
+    recovery_wiring recovery{true, plan.keep_order, plan.abandoned_through, last_failure};
     auto w = wiring_of(g, self_id, index, std::move(recovery));
     caf::anon_send(instances_[index], std::move(w));
     caf::anon_send(instances_[index], start_atom::value);
@@ -238,7 +231,7 @@ public:
   uint32_t incarnation(uint32_t index) const override { return incarnations_.at(index); }
 
 private:
-  host_actor<In, Out> spawn_incarnation(const graph& g, uint32_t index,
+  host_actor<In, Out> spawn_incarnation(const graph& g, size_t self_id, uint32_t index,
                                         std::optional<uint64_t> restore_to) {
     const auto& job = g.job;
     instance_info info{job.pipeline,
@@ -250,7 +243,29 @@ private:
                        restore_to,
                        incarnations_[index],
                        job.config.checkpoint_interval.count() > 0};
-    return job.system->spawn<Host>(prototype_, std::move(info), job.config);
+    return job.system->spawn<Host>(prototype_, std::move(info), job.config,
+                                   services_of(g, self_id, index));
+  }
+
+  /// What instance `index` shares with the rest of the node (see instance_services).
+  instance_services<Out> services_of(const graph& g, size_t self_id, uint32_t index) const {
+    instance_services<Out> services;
+    if (!logs_.empty()) {
+      services.log = logs_[index];
+      services.retention = g.job.retention;
+    }
+    if (on_failure == failure_policy::skip)
+      services.dead_letters = g.dead_letters;
+    if constexpr (!std::is_same_v<Out, no_output>) {
+      for (const auto& ed : g.edges) {
+        if (ed.from != self_id)
+          continue;
+        auto& hash = services.key_hashes.emplace_back();
+        if (ed.key_hash)
+          hash = *static_cast<const std::function<uint64_t(const Out&)>*>(ed.key_hash.get());
+      }
+    }
+    return services;
   }
 
   /// The wiring of instance `index`, with the current handles of its neighbours.
@@ -260,8 +275,6 @@ private:
     w.coordinator = g.job.coordinator;
     w.instance_number = first_instance_number + index;
     w.recovery = std::move(recovery);
-    if (on_failure == failure_policy::skip)
-      w.dead_letters = g.dead_letters;
     // Outputs: one edge_wiring per outgoing edge, targets in output-index order.
     if constexpr (!std::is_same_v<Out, no_output>) {
       for (size_t e = 0; e < g.edges.size(); ++e) {
@@ -271,8 +284,6 @@ private:
         edge_wiring<Out> ew;
         ew.kind = ed.effective;
         ew.max_parallelism = g.job.config.max_parallelism;
-        if (ed.key_hash)
-          ew.key_hash = *static_cast<const std::function<uint64_t(const Out&)>*>(ed.key_hash.get());
         auto* down = dynamic_cast<node_input<Out>*>(g.nodes[ed.to].get());
         for (const auto& c : g.job.plan)
           if (c.edge == e && c.from_instance == index)

@@ -16,6 +16,7 @@
 #include "sluice/context.hpp"
 #include "sluice/detail/output_channels.hpp"
 #include "sluice/detail/parking_work_stealing.hpp"
+#include "sluice/detail/round_trip.hpp"
 #include "sluice/detail/send_from.hpp"
 #include "sluice/detail/wiring.hpp"
 #include "sluice/error.hpp"
@@ -30,16 +31,37 @@ inline int64_t nanos_since(clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
 }
 
-/// Calls `fn`, turning an exception into an error message; returns false if it threw.
+/// Why an instance fails: the error code, what it concerns (a path, topic or key) and what
+/// went wrong.
+struct failure_report {
+  errc code = errc::user_code;
+  std::string subject;
+  std::string what;
+
+  /// The same failure, said to have happened while doing `doing`.
+  [[nodiscard]] failure_report during(const std::string& doing) const {
+    return {code, subject, doing + ": " + what};
+  }
+};
+
+/// A failure of Sluice's own protocol (see errc::protocol).
+inline failure_report protocol_failure(std::string what) {
+  return {errc::protocol, {}, std::move(what)};
+}
+
+/// Calls `fn`, turning an exception into a failure report: a `sluice::failure` keeps its code
+/// and subject, anything else thrown is the user code's. Returns false if it threw.
 template <class F>
-bool guarded(F&& fn, std::string& what) {
+bool guarded(F&& fn, failure_report& report) {
   try {
     fn();
     return true;
+  } catch (const failure& e) {
+    report = {e.code(), e.subject(), e.what()};
   } catch (const std::exception& e) {
-    what = e.what();
+    report = {errc::user_code, {}, e.what()};
   } catch (...) {
-    what = "unknown exception";
+    report = {errc::user_code, {}, "unknown exception"};
   }
   return false;
 }
@@ -58,9 +80,11 @@ enum class instance_phase {
 /// checkpoints and retention.
 template <class Out>
 struct host_core {
-  host_core(instance_info info_arg, const runtime_config& config_arg)
+  host_core(instance_info info_arg, const runtime_config& config_arg,
+            instance_services<Out> services_arg)
     : info(std::move(info_arg)),
       config(config_arg),
+      services(std::move(services_arg)),
       state(instance_state_options(config, info.pipeline, info.operator_name, info.index,
                                    info.restore_checkpoint)) {
     collected.bind(out);
@@ -71,6 +95,7 @@ struct host_core {
 
   instance_info info;
   runtime_config config;
+  instance_services<Out> services;
   output_channels<Out> out;
   /// What the operator emits, handed to `out` after every hook.
   collector<Out> collected;
@@ -83,7 +108,7 @@ struct host_core {
   /// Where checkpoints are acknowledged (null when the job takes none).
   coordinator_actor coordinator;
   uint32_t instance_number = 0;
-  /// How the instance takes part in recovery; `recovery.log` is null without checkpoints.
+  /// How this incarnation starts, as far as recovery goes.
   recovery_wiring recovery;
   /// A fault injected for tests: fail on record `fault.throw_at` counted from
   /// `fault_counted_from` records in.
@@ -102,7 +127,7 @@ struct host_core {
 
   /// Calls a hook of the operator and hands on what it emitted; false (with `what`) if it threw.
   template <class F>
-  bool call(F&& hook, std::string& what) {
+  bool call(F&& hook, failure_report& what) {
     auto ok = guarded(hook, what);
     collected.drain();
     return ok;
@@ -111,32 +136,48 @@ struct host_core {
   /// A restarted incarnation: where its log puts the restored checkpoint, with the output
   /// channels going on from there (and sending nothing until their downstream attaches). Null,
   /// with `what` saying why, if the log cannot tell.
-  const recovery_log::position* resume_from_log(std::string& what) {
+  const recovery_log::position* resume_from_log(failure_report& what) {
     const recovery_log::position* where = nullptr;
     if (!guarded(
           [&] {
             where =
-              &recovery.log->restart(info.restore_checkpoint.value_or(0), recovery.keep_order);
+              &services.log->restart(info.restore_checkpoint.value_or(0), recovery.keep_order);
           },
-          what))
+          what)) {
+      what.code = errc::protocol;
       return nullptr;
+    }
     out.resume_at(where->outputs, where->emitted);
     if (dead_letters.store)
       dead_letters.store->recover(instance_number, info.restore_checkpoint.value_or(0));
     return where;
   }
 
+  /// The recovery log, null when the job takes no checkpoints.
+  [[nodiscard]] recovery_log* log() const noexcept { return services.log.get(); }
+
+  /// Sends a message to another actor (serialized on the way with
+  /// `runtime_config::serialize_messages`).
+  template <class Dest, class Message>
+  void send(caf::local_actor* self, const Dest& dest, Message&& msg) {
+    if (config.serialize_messages) [[unlikely]]
+      send_from(self, dest, round_trip(self->system(), msg));
+    else
+      send_from(self, dest, std::forward<Message>(msg));
+  }
+
   /// Takes the wiring's outputs, coordinator and recovery settings.
   template <class In, class Context>
   void configure(caf::local_actor* self, wiring<In, Out>& w, Context& ctx) {
-    out.configure(actor_transport<Out>{self}, std::move(w.outputs), config.batch_size,
-                  info.incarnation, w.recovery.log != nullptr);
+    out.configure(actor_transport<Out>{self, config.serialize_messages}, std::move(w.outputs),
+                  services.key_hashes, config.batch_size, info.incarnation,
+                  services.log != nullptr);
     coordinator = std::move(w.coordinator);
     instance_number = w.instance_number;
     recovery = std::move(w.recovery);
     stats.restarts = info.incarnation;
     stats.last_failure = recovery.last_failure;
-    dead_letters.store = std::move(w.dead_letters);
+    dead_letters.store = services.dead_letters;
     dead_letters.instance_number = instance_number;
     host_access::skip_failed_records_to(ctx, dead_letters.store ? &dead_letters : nullptr);
   }
@@ -149,8 +190,8 @@ struct host_core {
 
   /// Notes in the recovery log where the channels stand after checkpoint `id`'s barrier.
   void note_checkpoint(uint64_t id, std::vector<uint64_t> inputs) {
-    if (recovery.log && !abandoned(id))
-      recovery.log->took(id, {std::move(inputs), out.positions(), out.records_emitted(), 0, 0});
+    if (log() && !abandoned(id))
+      log()->took(id, {std::move(inputs), out.positions(), out.records_emitted(), 0, 0});
   }
 
   /// Applies an injected fault: sleeps, and throws on the chosen record.
@@ -225,10 +266,10 @@ struct host_core {
     if (abandoned(id))
       return true;
     auto start = clock::now();
-    std::string what;
+    failure_report what;
     uint64_t bytes = 0;
     if (!guarded([&] { bytes = state.checkpoint(id); }, what)) {
-      fail(self, "checkpoint " + std::to_string(id) + ": " + what);
+      fail(self, what.during("checkpoint " + std::to_string(id)));
       return false;
     }
     if (dead_letters.store)
@@ -236,23 +277,22 @@ struct host_core {
     stats.checkpoint_taken = id;
     stats.checkpoint_alignment_ns = alignment_ns;
     stats.checkpoint_write_ns = nanos_since(start);
-    send_from(
-      self, coordinator,
-      checkpoint_ack_msg{id, instance_number, alignment_ns, stats.checkpoint_write_ns, bytes});
+    send(self, coordinator,
+         checkpoint_ack_msg{id, instance_number, alignment_ns, stats.checkpoint_write_ns, bytes});
     return true;
   }
 
   /// Checkpoint `id` completed: applies its state changes and frees what was retained for it.
   bool complete_checkpoint(caf::scheduled_actor* self, uint64_t id) {
-    std::string what;
+    failure_report what;
     if (!guarded([&] { state.complete(id); }, what)) {
-      fail(self, "completing checkpoint " + std::to_string(id) + ": " + what);
+      fail(self, what.during("completing checkpoint " + std::to_string(id)));
       return false;
     }
     out.release(id);
     recheck_retention(self);
-    if (recovery.log)
-      recovery.log->completed(id);
+    if (log())
+      log()->completed(id);
     if (dead_letters.store)
       dead_letters.store->commit(instance_number, id);
     stats.checkpoint_completed = id;
@@ -264,10 +304,10 @@ struct host_core {
   void watch_retention(caf::local_actor* self) {
     auto retained = out.records_retained();
     stats.peak_records_retained = std::max(stats.peak_records_retained, retained);
-    if (over_retention || !recovery.retention || retained <= config.retention_limit)
+    if (over_retention || !services.retention || retained <= config.retention_limit)
       return;
     over_retention = true;
-    recovery.retention->close();
+    services.retention->close();
     send_from(self, coordinator, retention_full_msg{instance_number});
   }
 
@@ -285,7 +325,7 @@ struct host_core {
   /// Opens the gate if this instance held it closed (also when it exits).
   void leave_retention() noexcept {
     if (std::exchange(over_retention, false))
-      recovery.retention->open();
+      services.retention->open();
   }
 
   /// Arms the flush timer when records could be sent but wait for a fuller batch.
@@ -310,14 +350,21 @@ struct host_core {
   /// job ends.
   void try_finish(caf::scheduled_actor* self) {
     out.flush();
-    if (out.empty() && (!recovery.log || out.channel_count() == 0))
+    if (out.empty() && (!log() || out.channel_count() == 0))
       self->quit();
   }
 
-  /// Exits with an error naming the instance.
-  void fail(caf::scheduled_actor* self, const std::string& what) {
+  /// Exits with an error naming the instance and what the failure concerns.
+  void fail(caf::scheduled_actor* self, const failure_report& report) {
     phase = instance_phase::failed;
-    self->quit(make_error(errc::operator_failed, info.describe() + " failed: " + what));
+    error_info e;
+    e.code = e.cause = report.code;
+    e.pipeline = info.pipeline;
+    e.operator_name = info.operator_name;
+    e.instance = info.index;
+    e.subject = report.subject;
+    e.message = info.describe() + " failed: " + report.what;
+    self->quit(make_error(e));
   }
 
   /// Frees what the instance holds as it exits: downstream handles, retained records (on a

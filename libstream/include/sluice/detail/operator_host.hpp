@@ -33,10 +33,11 @@ public:
   using super = typename handle_type::base;
   using behavior_type = typename handle_type::behavior_type;
 
-  operator_host(caf::actor_config& cfg, Op op, instance_info info, runtime_config config)
+  operator_host(caf::actor_config& cfg, Op op, instance_info info, runtime_config config,
+                instance_services<out_type> services)
     : super(cfg),
       op_(std::move(op)),
-      core_(std::move(info), config),
+      core_(std::move(info), config, std::move(services)),
       ctx_(core_.collected, core_.info, core_.state),
       gate_(config.input_buffer),
       aligner_(0, core_.info.restore_checkpoint.value_or(0)) {
@@ -71,7 +72,7 @@ public:
       [this](attach_downstream_msg<out_type>& m) {
         if (auto error = core_.out.attach(m.output, std::move(m.target), m.incarnation,
                                           m.resume_seq, m.credit))
-          return fail(*error);
+          return fail_protocol(*error);
         resume();
       },
       [this](start_atom) { start(); },
@@ -117,7 +118,7 @@ private:
   }
 
   void start() {
-    std::string what;
+    failure_report what;
     if constexpr (requires { op_.open(ctx_); }) {
       if (!core_.call([&] { op_.open(ctx_); }, what))
         return fail(what);
@@ -126,7 +127,7 @@ private:
       return restart();
     core_.phase = instance_phase::running;
     for (auto& up : upstreams_)
-      send_from(
+      core_.send(
         this, up.actor,
         credit_msg{up.output, static_cast<int64_t>(gate_.input_buffer()), core_.info.incarnation});
     if (upstreams_.empty())
@@ -137,19 +138,19 @@ private:
   /// upstream instances to send from there and its downstream instances where to resume, and
   /// replays what the log holds.
   void restart() {
-    std::string what;
+    failure_report what;
     const auto* where = core_.resume_from_log(what);
     if (!where)
       return fail(what);
-    core_.phase = replayer_.start(*core_.recovery.log, where->order_mark, upstreams_.size())
+    core_.phase = replayer_.start(*core_.log(), where->order_mark, upstreams_.size())
                     ? instance_phase::replaying
                     : instance_phase::running;
     for (channel_index i = 0; i < upstreams_.size(); ++i) {
       gate_.resume_at(i, i < where->inputs.size() ? where->inputs[i] : 0);
-      send_from(this, upstreams_[i].actor,
-                attach_downstream_msg<in_type>{upstreams_[i].output, input_actor<in_type>{this},
-                                               core_.info.incarnation, gate_.at(i).next,
-                                               static_cast<int64_t>(gate_.input_buffer())});
+      core_.send(this, upstreams_[i].actor,
+                 attach_downstream_msg<in_type>{upstreams_[i].output, input_actor<in_type>{this},
+                                                core_.info.incarnation, gate_.at(i).next,
+                                                static_cast<int64_t>(gate_.input_buffer())});
     }
     if constexpr (!std::is_same_v<out_type, no_output>)
       core_.out.say_hello(output_actor<out_type>{this});
@@ -161,10 +162,10 @@ private:
   /// what arrived from the failed one, with the credit that is free.
   void on_upstream_hello(attach_upstream_msg<in_type>& m) {
     if (m.channel >= upstreams_.size())
-      return fail("hello on unknown input channel " + std::to_string(m.channel));
+      return fail_protocol("hello on unknown input channel " + std::to_string(m.channel));
     upstreams_[m.channel] = {std::move(m.upstream), m.upstream_output};
     auto credit = gate_.reattach(m.channel, m.incarnation);
-    send_from(
+    core_.send(
       this, upstreams_[m.channel].actor,
       attach_downstream_msg<in_type>{m.upstream_output, input_actor<in_type>{this},
                                      core_.info.incarnation, gate_.at(m.channel).next, credit});
@@ -186,8 +187,8 @@ private:
       case verdict::stale:
         return false;
       case verdict::gap:
-        fail("input channel lost elements " + std::to_string(gate_.at(channel).next) + " to "
-             + std::to_string(seq - 1));
+        fail_protocol("input channel lost elements " + std::to_string(gate_.at(channel).next)
+                      + " to " + std::to_string(seq - 1));
         return false;
     }
     return false;
@@ -195,7 +196,7 @@ private:
 
   void on_data(batch<in_type>&& b) {
     if (b.channel >= upstreams_.size())
-      return fail("batch on unknown input channel " + std::to_string(b.channel));
+      return fail_protocol("batch on unknown input channel " + std::to_string(b.channel));
     uint64_t skip = 0;
     if (!accepted(b.channel, b.seq, b.records.size(), b.incarnation, skip))
       return;
@@ -219,7 +220,7 @@ private:
   template <class Marker>
   void on_marker(Marker m) {
     if (m.channel >= upstreams_.size())
-      return fail("marker on unknown input channel " + std::to_string(m.channel));
+      return fail_protocol("marker on unknown input channel " + std::to_string(m.channel));
     uint64_t skip = 0;
     if (!accepted(m.channel, m.seq, 1, m.incarnation, skip))
       return;
@@ -313,7 +314,7 @@ private:
         case step::finished:
           return end_replay();
         case step::corrupt:
-          return fail("the recovery log names an unknown input channel");
+          return fail_protocol("the recovery log names an unknown input channel");
       }
     }
   }
@@ -332,16 +333,16 @@ private:
   /// Counts `n` handled elements of input `channel`, in the log unless replaying it; returns
   /// the credit that `records` of them earned.
   uint64_t note_handled(channel_index channel, uint64_t n, uint64_t records) {
-    if (core_.recovery.log && core_.phase != instance_phase::replaying)
-      core_.recovery.log->handled(channel, n);
+    if (core_.log() && core_.phase != instance_phase::replaying)
+      core_.log()->handled(channel, n);
     return gate_.note_handled(channel, n, records);
   }
 
   void grant(channel_index channel, uint64_t n) {
     if (auto credit = gate_.grant(channel, n))
-      send_from(this, upstreams_[channel].actor,
-                credit_msg{upstreams_[channel].output, static_cast<int64_t>(credit),
-                           core_.info.incarnation});
+      core_.send(this, upstreams_[channel].actor,
+                 credit_msg{upstreams_[channel].output, static_cast<int64_t>(credit),
+                            core_.info.incarnation});
   }
 
   void handle(batch<in_type>& b) {
@@ -349,7 +350,7 @@ private:
     auto earned = note_handled(b.channel, n, n);
     core_.stats.records_in += n;
     ++core_.stats.batches_in;
-    std::string what;
+    failure_report what;
     if (!core_.timed([&] {
           return core_.call(
             [&] {
@@ -410,7 +411,7 @@ private:
     auto id = aligner_.aligned();
     if (!id)
       return;
-    std::string what;
+    failure_report what;
     if constexpr (requires { op_.on_checkpoint(*id, ctx_); }) {
       if (!core_.call([&] { op_.on_checkpoint(*id, ctx_); }, what))
         return fail(what);
@@ -427,7 +428,7 @@ private:
   void on_checkpoint_done(uint64_t id) {
     if (!core_.complete_checkpoint(this, id))
       return;
-    std::string what;
+    failure_report what;
     if constexpr (requires { op_.on_checkpoint_complete(id, ctx_); }) {
       if (!core_.call([&] { op_.on_checkpoint_complete(id, ctx_); }, what))
         return fail(what);
@@ -454,7 +455,7 @@ private:
     auto time = watermarks_.current();
     host_access::set_watermark(ctx_, time);
     core_.stats.watermark = time;
-    std::string what;
+    failure_report what;
     if constexpr (requires { op_.on_watermark(time, ctx_); }) {
       if (!core_.call([&] { op_.on_watermark(time, ctx_); }, what))
         return fail(what);
@@ -472,7 +473,7 @@ private:
 
   /// Every input has ended: run the end hook, then send end of stream behind the last records.
   void finish_inputs() {
-    std::string what;
+    failure_report what;
     if constexpr (requires { op_.on_end(ctx_); }) {
       if (!core_.call([&] { op_.on_end(ctx_); }, what))
         return fail(what);
@@ -486,7 +487,9 @@ private:
 
   static channel_index channel(size_t i) { return static_cast<channel_index>(i); }
 
-  void fail(const std::string& what) { core_.fail(this, what); }
+  void fail(const failure_report& what) { core_.fail(this, what); }
+
+  void fail_protocol(std::string what) { fail(protocol_failure(std::move(what))); }
 
   Op op_;
   host_core<out_type> core_;

@@ -15,6 +15,7 @@
 #include "sluice/detail/channel_retention.hpp"
 #include "sluice/detail/invariant.hpp"
 #include "sluice/detail/partitioner.hpp"
+#include "sluice/detail/round_trip.hpp"
 #include "sluice/detail/send_from.hpp"
 #include "sluice/detail/wiring.hpp"
 #include "sluice/interfaces.hpp"
@@ -24,14 +25,19 @@
 namespace sluice::detail {
 
 /// How an instance's output channels reach their downstream instances: CAF messages from the
-/// instance's actor. (Tests put a recorder in its place.)
+/// instance's actor, serialized on the way when `serialize` (as they would be to another
+/// process). Tests put a recorder in its place.
 template <class T>
 struct actor_transport {
   caf::local_actor* self = nullptr;
+  bool serialize = false;
 
   template <class Message>
   void send(uint32_t /*output*/, const input_actor<T>& target, Message&& msg) const {
-    send_from(self, target, std::forward<Message>(msg));
+    if (serialize) [[unlikely]]
+      send_from(self, target, round_trip(self->system(), msg));
+    else
+      send_from(self, target, std::forward<Message>(msg));
   }
 };
 
@@ -50,17 +56,22 @@ struct actor_transport {
 template <class T, class Transport = actor_transport<T>>
 class output_channels {
 public:
-  void configure(Transport transport, std::vector<edge_wiring<T>> edges, size_t batch_size,
-                 uint32_t incarnation, bool retain) {
+  /// Sets up the channels of `edges`, whose keys (of hash edges) `key_hashes` hashes.
+  void configure(Transport transport, std::vector<edge_wiring<T>> edges,
+                 const std::vector<typename partitioner<T>::key_hash>& key_hashes,
+                 size_t batch_size, uint32_t incarnation, bool retain) {
     transport_ = std::move(transport);
     batch_size_ = batch_size;
     incarnation_ = incarnation;
     retain_ = retain;
     channels_.clear();
     edges_.clear();
-    for (auto& e : edges) {
-      edges_.push_back({partitioner<T>{e.kind, std::move(e.key_hash), e.max_parallelism,
-                                       e.targets.size(), batch_size},
+    for (size_t i = 0; i < edges.size(); ++i) {
+      auto& e = edges[i];
+      SLUICE_INVARIANT(e.kind != partitioning::hash || (i < key_hashes.size() && key_hashes[i]),
+                       "a hash edge has a key hash");
+      edges_.push_back({partitioner<T>{e.kind, i < key_hashes.size() ? key_hashes[i] : nullptr,
+                                       e.max_parallelism, e.targets.size(), batch_size},
                         channels_.size()});
       for (auto& t : e.targets) {
         channel ch;

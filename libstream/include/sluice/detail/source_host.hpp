@@ -36,10 +36,11 @@ public:
   /// Batches produced per mailbox visit: large enough to amortize, small enough to yield.
   static constexpr int batches_per_slice = 8;
 
-  source_host(caf::actor_config& cfg, Src src, instance_info info, runtime_config config)
+  source_host(caf::actor_config& cfg, Src src, instance_info info, runtime_config config,
+              instance_services<out_type> services)
     : super(cfg),
       src_(std::move(src)),
-      core_(std::move(info), config),
+      core_(std::move(info), config, std::move(services)),
       ctx_(core_.collected, core_.info, core_.state, [this](marker m) { on_source_marker(m); }) {}
 
   const char* name() const override { return "sluice.source_host"; }
@@ -58,7 +59,7 @@ public:
       [this](attach_downstream_msg<out_type>& m) {
         if (auto error = core_.out.attach(m.output, std::move(m.target), m.incarnation,
                                           m.resume_seq, m.credit))
-          return fail(*error);
+          return fail_protocol(*error);
         catch_up();
         on_credit();
       },
@@ -107,7 +108,7 @@ private:
   }();
 
   void start() {
-    std::string what;
+    failure_report what;
     if constexpr (requires { src_.open(ctx_); }) {
       if (!core_.call([&] { src_.open(ctx_); }, what))
         return fail(what);
@@ -119,7 +120,7 @@ private:
       const auto* where = core_.resume_from_log(what);
       if (!where)
         return fail(what);
-      replayer_.start(*core_.recovery.log, where->events_mark);
+      replayer_.start(*core_.log(), where->events_mark);
       core_.phase = instance_phase::replaying;
       core_.out.say_hello(output_actor<out_type>{this});
     }
@@ -139,7 +140,7 @@ private:
     if (!core_.complete_checkpoint(this, id))
       return;
     if constexpr (requires { src_.on_checkpoint_complete(id); }) {
-      std::string what;
+      failure_report what;
       if (!guarded([&] { src_.on_checkpoint_complete(id); }, what))
         return fail(what);
     }
@@ -174,8 +175,8 @@ private:
     if constexpr (std::is_same_v<Marker, watermark_msg>)
       last_watermark_ = std::max(last_watermark_, m.time);
     core_.out.broadcast(m);
-    if (core_.recovery.log)
-      core_.recovery.log->source_did({emitted(), m});
+    if (core_.log())
+      core_.log()->source_did({emitted(), m});
   }
 
   /// Once a replay is over, does what waited for it: the source's own markers, checkpoints
@@ -201,14 +202,14 @@ private:
     if (core_.failed())
       return;
     if (!core_.abandoned(id)) {
-      std::string what;
+      failure_report what;
       if constexpr (requires { src_.checkpoint_splits(); }) {
         if (!guarded([&] { splits().update(src_.checkpoint_splits()); }, what))
-          return fail("checkpoint " + std::to_string(id) + ": " + what);
+          return fail(what.during("checkpoint " + std::to_string(id)));
       }
       if constexpr (requires { src_.on_checkpoint(id); }) {
         if (!guarded([&] { src_.on_checkpoint(id); }, what))
-          return fail("checkpoint " + std::to_string(id) + ": " + what);
+          return fail(what.during("checkpoint " + std::to_string(id)));
       }
     }
     if (!core_.take_checkpoint(this, id, 0))
@@ -283,7 +284,7 @@ private:
       }
       core_.note_blocked(false);
       source_step step;
-      std::string what;
+      failure_report what;
       if (!core_.timed([&] {
             return core_.call(
               [&] {
@@ -294,8 +295,8 @@ private:
           }))
         return fail(what);
       core_.stats.records_in = emitted();
-      if (core_.recovery.log)
-        core_.recovery.log->source_emitted(emitted());
+      if (core_.log())
+        core_.log()->source_emitted(emitted());
       switch (step.what) {
         case source_step::kind::more:
           continue;
@@ -313,7 +314,7 @@ private:
 
   /// True while an instance of the job retains more than the limit.
   [[nodiscard]] bool retention_full() const {
-    return core_.recovery.retention && core_.recovery.retention->closed();
+    return core_.services.retention && core_.services.retention->closed();
   }
 
   /// How often a source paused for retention looks whether it may go on.
@@ -322,7 +323,7 @@ private:
   void schedule_produce(std::chrono::microseconds delay) {
     produce_scheduled_ = true;
     if (delay.count() <= 0)
-      this->send(control_actor{this}, produce_atom::value);
+      this->send(handle_type{this}, produce_atom::value);
     else
       send_later(this, delay, caf::make_message(produce_atom::value));
   }
@@ -340,17 +341,19 @@ private:
       return;
     core_.phase = instance_phase::waiting_to_finish;
     core_.out.flush();
-    send_from(this, core_.coordinator, source_finished_msg{core_.instance_number});
+    core_.send(this, core_.coordinator, source_finished_msg{core_.instance_number});
   }
 
   void finish() {
     ctx_.emit_watermark(max_timestamp);
-    if (core_.recovery.log)
-      core_.recovery.log->source_did({emitted(), end_of_stream_msg{0}});
+    if (core_.log())
+      core_.log()->source_did({emitted(), end_of_stream_msg{0}});
     core_.end_stream(this);
   }
 
-  void fail(const std::string& what) { core_.fail(this, what); }
+  void fail(const failure_report& what) { core_.fail(this, what); }
+
+  void fail_protocol(std::string what) { fail(protocol_failure(std::move(what))); }
 
   Src src_;
   host_core<out_type> core_;

@@ -1,11 +1,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <caf/meta/type_name.hpp>
 
 #include "sluice/dead_letter.hpp"
 #include "sluice/detail/partitioner.hpp"
@@ -32,10 +35,8 @@ struct input_wiring {
   uint32_t incarnation = 0;
 };
 
-/// How an instance takes part in recovery (docs/architecture.md, "Recovery").
+/// How an incarnation starts, as far as recovery goes (docs/architecture.md, "Recovery").
 struct recovery_wiring {
-  /// Null when the job takes no checkpoints: nothing is logged or retained.
-  std::shared_ptr<recovery_log> log;
   /// A new incarnation of a failed instance: it restores its channels from the log, replays
   /// what the log holds (with `keep_order`) and attaches its channels anew.
   bool restarted = false;
@@ -45,16 +46,18 @@ struct recovery_wiring {
   uint64_t abandoned_through = 0;
   /// Why the previous incarnation failed.
   std::string last_failure;
-  /// Closed while an instance of the job retains more than the limit: sources pause.
-  std::shared_ptr<detail::retention_gate> retention;
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, recovery_wiring& x) {
+  return f(caf::meta::type_name("sluice.recovery_wiring"), x.restarted, x.keep_order,
+           x.abandoned_through, x.last_failure);
+}
 
 /// One outgoing edge of an instance: its partitioning and its channels.
 template <class T>
 struct edge_wiring {
   partitioning kind = partitioning::forward;
-  /// Stable hash of a record's key; set for `partitioning::hash`.
-  std::function<uint64_t(const T&)> key_hash;
   uint32_t max_parallelism = 128;
   std::vector<channel_target<T>> targets;
 };
@@ -70,13 +73,43 @@ struct wiring {
   coordinator_actor coordinator;
   uint32_t instance_number = 0;
   recovery_wiring recovery;
+};
+
+template <class Inspector, class T>
+typename Inspector::result_type inspect(Inspector& f, channel_target<T>& x) {
+  return f(caf::meta::type_name("sluice.channel_target"), x.actor, x.channel, x.incarnation);
+}
+
+template <class Inspector, class T>
+typename Inspector::result_type inspect(Inspector& f, input_wiring<T>& x) {
+  return f(caf::meta::type_name("sluice.input_wiring"), x.upstream, x.output, x.incarnation);
+}
+
+template <class Inspector, class T>
+typename Inspector::result_type inspect(Inspector& f, edge_wiring<T>& x) {
+  return f(caf::meta::type_name("sluice.edge_wiring"), x.kind, x.max_parallelism, x.targets);
+}
+
+template <class Inspector, class In, class Out>
+typename Inspector::result_type inspect(Inspector& f, wiring<In, Out>& x) {
+  return f(caf::meta::type_name("sluice.wiring"), x.outputs, x.inputs, x.coordinator,
+           x.instance_number, x.recovery);
+}
+
+/// What an instance shares with the other instances of its node, handed to it when it is
+/// spawned and never in a message: the wiring it receives is plain data that could come from
+/// another process.
+template <class Out>
+struct instance_services {
+  /// What the supervisor keeps of the instance for its next incarnation; null when the job
+  /// takes no checkpoints (nothing is then logged or retained).
+  std::shared_ptr<recovery_log> log;
+  /// Closed while an instance of the job retains more than the limit: sources pause.
+  std::shared_ptr<detail::retention_gate> retention;
   /// Under `failure_policy::skip`: the job's dead letters.
   std::shared_ptr<dead_letter_store> dead_letters;
+  /// Per outgoing edge, in wiring order: the stable hash of a record's key (hash edges only).
+  std::vector<std::function<uint64_t(const Out&)>> key_hashes;
 };
 
 } // namespace sluice
-
-namespace caf {
-template <class In, class Out>
-struct allowed_unsafe_message_type<sluice::wiring<In, Out>> : std::true_type {};
-} // namespace caf

@@ -13,6 +13,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "sluice/context.hpp"
+#include "sluice/error.hpp"
 #include "sluice/interfaces.hpp"
 #include "sluice/text.hpp"
 
@@ -75,8 +76,9 @@ public:
       out_.open(own_path_, std::ios::binary | std::ios::trunc);
     }
     if (!out_)
-      throw std::runtime_error("cannot create output file '" + own_path_
-                               + "': " + std::strerror(errno));
+      throw failure(errc::io,
+                    "cannot create output file '" + own_path_ + "': " + std::strerror(errno),
+                    own_path_);
   }
 
   void on_checkpoint(uint64_t, context<no_output>&) {
@@ -115,13 +117,15 @@ private:
     std::error_code ec;
     std::filesystem::resize_file(part.path, part.length, ec);
     if (ec)
-      throw std::runtime_error("cannot cut output file '" + part.path + "' back to "
-                               + std::to_string(part.length) + " bytes: " + ec.message());
+      throw failure(errc::io,
+                    "cannot cut output file '" + part.path + "' back to "
+                      + std::to_string(part.length) + " bytes: " + ec.message(),
+                    part.path);
   }
 
   void check() {
     if (!out_)
-      throw std::runtime_error("cannot write output file '" + own_path_ + "'");
+      throw failure(errc::io, "cannot write output file '" + own_path_ + "'", own_path_);
   }
 
   static constexpr const char* files_state = "file parts";

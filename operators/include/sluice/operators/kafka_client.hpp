@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/error.hpp"
 #include "sluice/record.hpp"
 
 namespace sluice::kafka {
@@ -22,9 +23,10 @@ using properties = std::map<std::string, std::string>;
 
 /// Kafka could not be reached, or refused or failed a request: the message names the topic,
 /// the brokers and librdkafka's error.
-class kafka_error : public std::runtime_error {
+class kafka_error : public failure {
 public:
-  using std::runtime_error::runtime_error;
+  explicit kafka_error(const std::string& message, std::string topic = {})
+    : failure(errc::kafka, message, std::move(topic)) {}
 };
 
 /// A message as read; the bytes are valid only during the callback that receives it.

@@ -15,6 +15,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "sluice/context.hpp"
+#include "sluice/error.hpp"
 #include "sluice/operator.hpp"
 #include "sluice/operators/kafka_client.hpp"
 #include "sluice/serde.hpp"
@@ -122,9 +123,9 @@ public:
     }
     const auto& info = ctx.info();
     if (!info.checkpointed)
-      throw std::invalid_argument("Kafka topic '" + options_.topic
+      throw failure(errc::configuration, "Kafka topic '" + options_.topic
                                   + "': exactly-once delivery needs checkpoints "
-                                    "(set runtime_config::checkpoint_interval)");
+                                    "(set runtime_config::checkpoint_interval)", options_.topic);
     check_transaction_timeout();
     index_ = info.index;
     prefix_ = options_.transactional_id_prefix.empty() ? info.pipeline + "-" + info.operator_name
@@ -206,9 +207,11 @@ private:
     // A transaction lasts as long as it takes to write one epoch, which the sink allows
     // `timeout` for; the broker must not abort it sooner.
     if (std::stoll(given->second) < options_.timeout.count())
-      throw std::invalid_argument("Kafka topic '" + options_.topic + "': transaction.timeout.ms="
-                                  + given->second + " is shorter than the sink's timeout of "
-                                  + std::to_string(options_.timeout.count()) + " ms");
+      throw failure(errc::configuration,
+                    "Kafka topic '" + options_.topic + "': transaction.timeout.ms=" + given->second
+                      + " is shorter than the sink's timeout of "
+                      + std::to_string(options_.timeout.count()) + " ms",
+                    options_.topic);
   }
 
   std::unique_ptr<kafka::producer> make_producer(uint32_t writer) const {

@@ -183,7 +183,8 @@ private:
                           [p](const auto& s) { return s.partition == p; });
     if (i == partitions_.end())
       throw kafka::kafka_error("Kafka topic '" + options_.topic + "': a message of partition "
-                               + std::to_string(p) + ", which this instance does not read");
+                                 + std::to_string(p) + ", which this instance does not read",
+                               options_.topic);
     return static_cast<size_t>(i - partitions_.begin());
   }
 
