@@ -48,8 +48,11 @@ public:
 
   /// Hands over what was collected.
   void drain() {
-    if (!buffer_.empty())
-      take_(sink_, buffer_);
+    if (buffer_.empty())
+      return;
+    take_(sink_, buffer_);
+    if (buffer_.capacity() < run_length) [[unlikely]]
+      buffer_.reserve(run_length); // the sink took the vector itself
   }
 
 private:

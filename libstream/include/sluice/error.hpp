@@ -12,7 +12,7 @@ namespace sluice {
 /// What kind of failure an error is: what a caller can do about it.
 enum class errc : uint8_t {
   /// The pipeline or the runtime's settings are wrong (parallelism 0, no sink, an unknown
-  /// operator, state written by another pipeline shape): fix them and run again.
+  /// operator, exactly-once without checkpoints): fix them and run again.
   configuration = 1,
   /// A user function or an operator's hook threw: the message is the exception's.
   user_code,

@@ -100,12 +100,13 @@ public:
       route(edges_[n - 1], std::move(value), time);
   }
 
-  /// Emits a whole batch of records; the vector is left empty (its capacity kept). With a
-  /// single forward channel and nothing waiting on it, a vector of at most one batch becomes the
-  /// channel's buffer: no record is copied or moved.
+  /// Emits a whole batch of records; the vector is left empty. With a single forward channel
+  /// and nothing waiting on it, a vector of at most one batch that has room for a whole one
+  /// becomes the channel's buffer: no record is copied or moved. (A smaller vector would make
+  /// the buffer grow by reallocation as records follow.)
   void emit_batch(std::vector<record<T>>& records) {
     if (only_channel_ && only_channel_->buffer.empty() && only_channel_->backlog.empty()
-        && records.size() <= batch_size_) {
+        && records.size() <= batch_size_ && records.capacity() >= batch_size_) {
       records_emitted_ += records.size();
       only_channel_->emitted += records.size();
       only_channel_->buffered = records.size();
