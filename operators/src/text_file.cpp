@@ -46,12 +46,36 @@ void text_file::seek() {
   if (ranges_.empty())
     return;
   auto position = ranges_.front().position;
+  begin_ = end_ = 0;
   in_.clear();
   in_.seekg(static_cast<std::streamoff>(position));
   if (!in_)
     throw failure(
       errc::io, "cannot seek to byte " + std::to_string(position) + " of text file '" + path_ + "'",
       path_);
+}
+
+bool text_file::read_line(std::string& line) {
+  constexpr size_t chunk_size = size_t{1} << 16;
+  if (chunk_.empty())
+    chunk_.resize(chunk_size);
+  line.clear();
+  for (;;) {
+    const char* from = chunk_.data() + begin_;
+    if (const auto* end = static_cast<const char*>(std::memchr(from, '\n', end_ - begin_))) {
+      line.append(from, end);
+      begin_ = static_cast<size_t>(end - chunk_.data()) + 1;
+      return true;
+    }
+    line.append(from, end_ - begin_); // a line that goes on in the next chunk
+    in_.read(chunk_.data(), static_cast<std::streamsize>(chunk_.size()));
+    begin_ = 0;
+    end_ = static_cast<size_t>(in_.gcount());
+    if (in_.bad())
+      throw failure(errc::io, "cannot read text file '" + path_ + "'", path_);
+    if (end_ == 0)
+      return !line.empty(); // the last line may lack its line end
+  }
 }
 
 source_step text_file::produce(source_context<std::string>& ctx, size_t max_records) {
@@ -63,9 +87,7 @@ source_step text_file::produce(source_context<std::string>& ctx, size_t max_reco
     if (ranges_.empty())
       return source_step::done();
     auto& range = ranges_.front();
-    if (!std::getline(in_, line_)) {
-      if (in_.bad())
-        throw failure(errc::io, "cannot read text file '" + path_ + "'", path_);
+    if (!read_line(line_)) {
       // The file ends inside the range (it was cut short since the range was made).
       range.position = range.end;
       continue;

@@ -18,7 +18,7 @@ namespace {
 
 /// A deterministic actor system with one map host wired between two recording fakes.
 struct fixture {
-  fixture()
+  explicit fixture(bool started = true)
     : sys(configure(cfg)), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
     upstream = test::spawn_fake_upstream(sys, log);
     downstream = test::spawn_fake_downstream(sys, log);
@@ -34,7 +34,8 @@ struct fixture {
     w.outputs.push_back(edge_wiring<int>{partitioning::forward, 128, {{downstream, 3}}});
     w.inputs.push_back({upstream, 7});
     caf::anon_send(node, std::move(w));
-    caf::anon_send(node, start_atom::value);
+    if (started)
+      caf::anon_send(node, start_atom::value);
     sched.run();
   }
 
@@ -136,6 +137,41 @@ TEST_CASE("a blocked host stops taking input and markers wait behind records lac
   CHECK(std::get<batch<int>>(f.log->downstream[4]).records.at(0).value == 18);
   CHECK(std::get<watermark_msg>(f.log->downstream[3]).seq == 8);
   CHECK(std::get<batch<int>>(f.log->downstream[4]).seq == 9);
+}
+
+TEST_CASE("a host returns the credit a duplicate batch took, and none for a duplicate marker") {
+  fixture f; // input buffer 8: credit returns in lumps of 4
+  f.grant(100);
+  auto first = f.stamps.batch_of(0, {1, 2, 3});
+  auto mark = f.stamps.marker(watermark_msg{0, 5});
+  caf::anon_send(f.node, first);
+  caf::anon_send(f.node, mark);
+  f.sched.run();
+  REQUIRE(f.log->credit.size() == 1); // 3 handled: below the lump
+  // An upstream that sends again what the host has: only the batch took credit.
+  caf::anon_send(f.node, mark);
+  caf::anon_send(f.node, mark);
+  f.sched.run();
+  CHECK(f.log->credit.size() == 1);
+  caf::anon_send(f.node, first);
+  f.sched.run();
+  REQUIRE(f.log->credit.size() == 2);
+  CHECK(f.log->credit[1].records == 6); // the 3 handled and the 3 dropped
+  CHECK(f.log->values() == std::vector<int>{2, 4, 6});
+}
+
+TEST_CASE("markers that come before the start (they need no credit) wait for it") {
+  fixture f{false};
+  f.send_marker(watermark_msg{0, 7});
+  f.send_marker(end_of_stream_msg{0});
+  CHECK(f.log->downstream.empty());
+  CHECK(f.log->credit.empty());
+  caf::anon_send(f.node, start_atom::value);
+  f.sched.run();
+  REQUIRE(f.log->downstream.size() == 3);
+  CHECK(std::get<watermark_msg>(f.log->downstream[0]).time == 7);
+  CHECK(std::get<watermark_msg>(f.log->downstream[1]).time == max_timestamp);
+  CHECK(std::holds_alternative<end_of_stream_msg>(f.log->downstream[2]));
 }
 
 TEST_CASE("a host forwards end of stream after its last record and then exits") {

@@ -41,6 +41,8 @@ struct options {
   std::vector<double> latency_fractions{0.5, 0.01};
   /// Records/s the recovery workload's sources produce (0: the workload's default).
   double recovery_rate = 0;
+  /// The text file of the wc_text workload (empty: that workload is skipped).
+  std::string text;
 };
 
 } // namespace bench
@@ -132,6 +134,7 @@ workload latency_workload(const options& opt);
 workload light_load_workload();
 workload shuffle_workload();
 workload wordcount_workload();
+workload wordcount_text_workload();
 workload wordcount_state_workload(const options& opt);
 workload checkpoint_workload(const options& opt);
 workload restore_workload(const options& opt);

@@ -45,6 +45,8 @@ void usage(std::ostream& os) {
         "  --scheduler P     sharing or work_stealing (default: the runtime's, work_stealing)\n"
         "  --latency-rates F,...  latency runs at these fractions of the chain's max rate\n"
         "                    (default 0.5,0.01; 0.5 is the issue's target)\n"
+        "  --text FILE       the real text the wc_text workload counts (without it, that\n"
+        "                    workload is skipped; tools/bench/make-corpus builds one)\n"
         "  --recovery-rate R the recovery workload's input rate in records/s (default 100000)\n"
         "  --workers N       runtime worker threads (default: the runtime's, one per core)\n"
         "  --quiet-wait S    before each measurement, wait up to S seconds for other\n"
@@ -83,6 +85,11 @@ bool parse(int argc, char** argv, options& opt) {
         if (!v)
           return false;
         opt.variant = v;
+      } else if (a == "--text") {
+        auto v = value("a file name");
+        if (!v)
+          return false;
+        opt.text = v;
       } else if (a == "--scale") {
         auto v = value("a number");
         if (!v)

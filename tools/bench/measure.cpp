@@ -24,6 +24,7 @@ std::vector<workload> all_workloads(const options& opt) {
           light_load_workload(),
           shuffle_workload(),
           wordcount_workload(),
+          wordcount_text_workload(),
           wordcount_state_workload(opt),
           checkpoint_workload(opt),
           restore_workload(opt),

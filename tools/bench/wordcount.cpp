@@ -29,6 +29,7 @@
 #include "sluice/key_group.hpp"
 
 #include "bench.hpp"
+#include "word_count.hpp"
 
 namespace bench {
 
@@ -101,11 +102,6 @@ void for_each_word(std::string_view line, F&& fn) {
   }
 }
 
-/// Order-independent checksum of a set of (word, count) results.
-uint64_t result_hash(std::string_view word, int64_t count) {
-  return mix64(sluice::hash_bytes(word.data(), word.size()) ^ static_cast<uint64_t>(count));
-}
-
 /// Lines to read so that about `target` words are counted; returns the lines and exact words.
 std::pair<uint64_t, uint64_t> plan(const corpus& c, uint64_t target) {
   uint64_t lines = 0;
@@ -121,28 +117,6 @@ std::pair<uint64_t, uint64_t> plan(const corpus& c, uint64_t target) {
 uint64_t target_words(const options& opt) {
   return sized(opt, 50'000'000, 1'000'000);
 }
-
-/// The final counts: (word, count), or (word, (word, count)) from a reduce.
-template <class T>
-struct result_sink {
-  using input_type = T;
-  using output_type = sluice::no_output;
-
-  std::shared_ptr<std::atomic<uint64_t>> acc = std::make_shared<std::atomic<uint64_t>>(0);
-
-  void on_batch(std::vector<sluice::record<T>>& records, sluice::context<sluice::no_output>&) {
-    uint64_t s = 0;
-    for (const auto& r : records) {
-      if constexpr (std::is_same_v<T, std::pair<std::string, int64_t>>)
-        s += result_hash(r.value.first, r.value.second);
-      else
-        s += result_hash(r.value.first, r.value.second.second);
-    }
-    acc->fetch_add(s, std::memory_order_relaxed);
-  }
-};
-
-using word_count = std::pair<std::string, int64_t>;
 
 /// Counting fused into the tokenizer by hand: each instance counts the words of the lines it
 /// reads in a local hash map and emits (word, partial count) at end of stream, so no word is

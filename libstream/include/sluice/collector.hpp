@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <utility>
 #include <vector>
@@ -21,12 +22,15 @@ public:
   /// Takes every record of `records` and leaves it empty (its capacity may stay).
   using sink_function = void (*)(void* sink, std::vector<record<Out>>& records);
 
-  /// Records collected before a hand-over: a run that stays in the cache.
-  static constexpr size_t run_length = 256;
+  /// Records collected before a hand-over, unless the owner asks for other runs.
+  static constexpr size_t default_run_length = 256;
 
-  /// Binds the collector to `sink`, any object with `emit_batch(std::vector<record<Out>>&)`.
+  /// Binds the collector to `sink`, any object with `emit_batch(std::vector<record<Out>>&)`,
+  /// handing it runs of `run_length` records. (A host asks for runs of its batch size: an
+  /// output channel then takes a whole run as its next batch, without moving a record.)
   template <class Sink>
-  void bind(Sink& sink) noexcept {
+  void bind(Sink& sink, size_t run_length = default_run_length) noexcept {
+    run_length_ = std::max<size_t>(run_length, 1);
     sink_ = &sink;
     take_ = [](void* s, std::vector<record<Out>>& records) {
       static_cast<Sink*>(s)->emit_batch(records);
@@ -35,8 +39,8 @@ public:
 
   /// Collects one record.
   void emit(Out&& value, timestamp time) {
-    buffer_.push_back(record<Out>{std::move(value), time});
-    if (buffer_.size() >= run_length) [[unlikely]]
+    buffer_.emplace_back(std::move(value), time); // built in place: one move of the value
+    if (buffer_.size() >= run_length_) [[unlikely]]
       drain();
   }
 
@@ -51,12 +55,13 @@ public:
     if (buffer_.empty())
       return;
     take_(sink_, buffer_);
-    if (buffer_.capacity() < run_length) [[unlikely]]
-      buffer_.reserve(run_length); // the sink took the vector itself
+    if (buffer_.capacity() < run_length_) [[unlikely]]
+      buffer_.reserve(run_length_); // the sink took the vector itself
   }
 
 private:
   std::vector<record<Out>> buffer_;
+  size_t run_length_ = default_run_length;
   void* sink_ = nullptr;
   sink_function take_ = nullptr;
 };

@@ -6,10 +6,16 @@
 #include <type_traits>
 #include <utility>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace sluice {
 
 /// Hashes bytes with XXH3; stable across processes and machines, so key groups are too.
-[[nodiscard]] uint64_t hash_bytes(const void* data, size_t size) noexcept;
+/// Inlined (one call per record would otherwise be two calls into libxxhash).
+[[nodiscard]] inline uint64_t hash_bytes(const void* data, size_t size) noexcept {
+  return XXH3_64bits(data, size);
+}
 
 /// Stable hash of a key. Specialize `key_hash<K>` (or give K a `sluice_hash(const K&)`
 /// found by ADL) for your own key types: `std::hash` is not stable across machines.

@@ -3,7 +3,8 @@
 #include <cstddef>
 #include <functional>
 #include <stdexcept>
-#include <unordered_map>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "sluice/detail/background_disposal.hpp"
 #include "sluice/error.hpp"
@@ -79,7 +80,7 @@ private:
   struct hasher {
     size_t operator()(const K& key) const noexcept { return key_hash<K>{}(key); }
   };
-  std::unordered_map<K, V, hasher> entries_;
+  absl::flat_hash_map<K, V, hasher> entries_;
 };
 
 } // namespace sluice

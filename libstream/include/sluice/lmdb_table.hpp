@@ -7,10 +7,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "sluice/key_group.hpp"
 #include "sluice/keyed_table.hpp"
@@ -70,6 +71,7 @@ public:
       txn.clear(pending_);
       size_ = txn.entries(completed_);
     });
+    stored_ = size_ > 0;
   }
 
   const V* find(const K& key) override {
@@ -180,6 +182,8 @@ private:
     if (overlay_.size() >= overlay_limit_)
       spill();
     slot s;
+    if (!stored_)
+      return overlay_.emplace(key, std::move(s)).first->second;
     auto kb = key_bytes(key);
     env_->read([&](const lmdb_environment::transaction& txn) {
       std::optional<std::string_view> found = txn.get(spill_, kb);
@@ -206,6 +210,7 @@ private:
           txn.put(spill_, key_bytes(key), flagged(s.value));
     });
     overlay_.clear();
+    stored_ = true;
   }
 
   /// A value as the spill and the pending changes hold it: byte 1 and the encoded value, or
@@ -235,7 +240,11 @@ private:
   uint32_t max_parallelism_;
   size_t overlay_limit_;
   size_t size_ = 0;
-  std::unordered_map<K, slot, hasher> overlay_;
+  /// Whether the databases may hold a key the overlay does not: keys were stored when the
+  /// table opened, or the overlay spilled since. Until then every key this table ever wrote
+  /// is in the overlay (checkpoints write only overlay entries), so a miss there is a miss.
+  bool stored_ = false;
+  absl::flat_hash_map<K, slot, hasher> overlay_;
 };
 
 } // namespace sluice

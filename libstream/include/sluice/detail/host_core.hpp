@@ -87,7 +87,7 @@ struct host_core {
       services(std::move(services_arg)),
       state(instance_state_options(config, info.pipeline, info.operator_name, info.index,
                                    info.restore_checkpoint)) {
-    collected.bind(out);
+    collected.bind(out, config.batch_size);
   }
 
   host_core(const host_core&) = delete;
@@ -192,6 +192,12 @@ struct host_core {
   void note_checkpoint(uint64_t id, std::vector<uint64_t> inputs) {
     if (log() && !abandoned(id))
       log()->took(id, {std::move(inputs), out.positions(), out.records_emitted(), 0, 0});
+  }
+
+  /// Arms a fault injected for tests, counting records from now.
+  void arm_fault(const inject_fault_msg& m) {
+    fault = m;
+    fault_counted_from = stats.records_in;
   }
 
   /// Applies an injected fault: sleeps, and throws on the chosen record.

@@ -107,6 +107,8 @@ public:
     peak_queued_ = std::max(peak_queued_, in.queued);
     if (prepay)
       in.prepaid += n;
+    SLUICE_INVARIANT(in.queued - in.prepaid <= input_buffer_,
+                     "an upstream sends no more records than the credit it was granted");
   }
 
   /// Counts `n` elements of channel `i` as handled; `records` of them were records, which

@@ -79,10 +79,7 @@ public:
       [](trigger_checkpoint_msg) {}, // only sources start checkpoints and end streams
       [](finish_atom) {},
       [this](checkpoint_done_msg m) { on_checkpoint_done(m.checkpoint); },
-      [this](inject_fault_msg m) {
-        core_.fault = m;
-        core_.fault_counted_from = core_.stats.records_in;
-      },
+      [this](inject_fault_msg m) { core_.arm_fault(m); },
       [this](flush_atom) {
         core_.flush_scheduled = false;
         core_.out.flush();
@@ -131,7 +128,8 @@ private:
         this, up.actor,
         credit_msg{up.output, static_cast<int64_t>(gate_.input_buffer()), core_.info.incarnation});
     if (upstreams_.empty())
-      finish_inputs();
+      return finish_inputs();
+    drain(); // what came before the start
   }
 
   /// A new incarnation: takes its channels' positions from the restored checkpoint, asks its
@@ -171,10 +169,10 @@ private:
                                      core_.info.incarnation, gate_.at(m.channel).next, credit});
   }
 
-  /// Checks an arriving message of `n` elements with the gate: false to drop it (the instance
-  /// fails on a gap).
-  bool accepted(channel_index channel, uint64_t seq, uint64_t n, uint32_t incarnation,
-                uint64_t& skip) {
+  /// Checks an arriving message of `n` elements, `records` of them records, with the gate:
+  /// false to drop it (the instance fails on a gap).
+  bool accepted(channel_index channel, uint64_t seq, uint64_t n, uint64_t records,
+                uint32_t incarnation, uint64_t& skip) {
     using verdict = typename input_gate<in_type>::admission::verdict;
     auto a = gate_.accept(channel, seq, n, incarnation);
     skip = a.skip;
@@ -182,7 +180,7 @@ private:
       case verdict::accepted:
         return true;
       case verdict::duplicate:
-        grant(channel, n); // a duplicate still took credit
+        grant(channel, records); // a duplicate batch still took credit; a marker takes none
         return false;
       case verdict::stale:
         return false;
@@ -198,7 +196,7 @@ private:
     if (b.channel >= upstreams_.size())
       return fail_protocol("batch on unknown input channel " + std::to_string(b.channel));
     uint64_t skip = 0;
-    if (!accepted(b.channel, b.seq, b.records.size(), b.incarnation, skip))
+    if (!accepted(b.channel, b.seq, b.records.size(), b.records.size(), b.incarnation, skip))
       return;
     if (skip > 0) {
       b.records.erase(b.records.begin(), b.records.begin() + static_cast<std::ptrdiff_t>(skip));
@@ -222,7 +220,7 @@ private:
     if (m.channel >= upstreams_.size())
       return fail_protocol("marker on unknown input channel " + std::to_string(m.channel));
     uint64_t skip = 0;
-    if (!accepted(m.channel, m.seq, 1, m.incarnation, skip))
+    if (!accepted(m.channel, m.seq, 1, 0, m.incarnation, skip))
       return;
     if (core_.phase == instance_phase::replaying) {
       replayer_.arrive(m);
@@ -235,7 +233,8 @@ private:
   void enqueue(batch<in_type>&& b) {
     if (gate_.holding(b.channel)) {
       gate_.admit(std::move(b));
-    } else if (gate_.queue().empty() && !core_.failed() && !core_.out.blocked()) {
+    } else if (core_.phase == instance_phase::running && gate_.queue().empty()
+               && !core_.out.blocked()) {
       // The common case: nothing waits ahead of this batch, so it skips the queue.
       core_.note_blocked(false);
       handle(b);
@@ -277,6 +276,8 @@ private:
 
   /// Handles queued input while output credit allows; flushes when the input runs dry.
   void drain() {
+    if (core_.phase == instance_phase::wired)
+      return; // markers need no credit, so they may come before `start`: they wait for it
     if (core_.phase == instance_phase::replaying)
       return replay();
     auto& queue = gate_.queue();

@@ -325,7 +325,7 @@ private:
   void push(channel& ch, T&& value, timestamp time) {
     if (ch.buffer.capacity() == 0)
       ch.buffer.reserve(batch_size_);
-    ch.buffer.push_back(record<T>{std::move(value), time});
+    ch.buffer.emplace_back(std::move(value), time);
     ++ch.buffered;
     ++ch.emitted;
     if (ch.buffer.size() < batch_size_)

@@ -79,10 +79,7 @@ public:
         on_credit();
       },
       [this](start_atom) { start(); },
-      [this](inject_fault_msg m) {
-        core_.fault = m;
-        core_.fault_counted_from = core_.stats.records_in;
-      },
+      [this](inject_fault_msg m) { core_.arm_fault(m); },
       [this](flush_atom) {
         core_.flush_scheduled = false;
         core_.out.flush();

@@ -31,10 +31,13 @@ public:
   using input_type = T;
   using output_type = std::pair<key_type, accumulator_type>;
 
-  /// Keys held before the partials are sent early.
-  static constexpr size_t max_keys = size_t{1} << 16;
+  /// Keys held before the partials are sent early: bounds a combine instance's memory (about
+  /// 100 MB for short string keys and small accumulators) while combining up to a million keys
+  /// in one pass (the 140 MB text corpus of docs/benchmarks.md has 690,000 distinct words).
+  static constexpr size_t default_max_keys = size_t{1} << 20;
 
-  combine(KeyFn key, Agg agg) : key_(std::move(key)), agg_(std::move(agg)) {}
+  combine(KeyFn key, Agg agg, size_t max_keys = default_max_keys)
+    : key_(std::move(key)), agg_(std::move(agg)), max_keys_(std::max<size_t>(max_keys, 1)) {}
 
   void open(context<output_type>& ctx) { batch_mode_ = ctx.info().batch_mode; }
 
@@ -80,7 +83,7 @@ private:
     if (found == partials_.end()) {
       auto acc = agg_.create();
       agg_.add(acc, r.value);
-      if (partials_.size() >= max_keys)
+      if (partials_.size() >= max_keys_)
         send_partials(ctx);
       partials_.emplace(key, partial{std::move(acc), r.time});
       return;
@@ -104,6 +107,7 @@ private:
 
   KeyFn key_;
   Agg agg_;
+  size_t max_keys_;
   absl::flat_hash_map<key_type, partial, hasher> partials_;
   bool batch_mode_ = false;
 };

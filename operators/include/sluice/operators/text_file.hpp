@@ -57,10 +57,19 @@ private:
   /// Seeks to the start of the first range.
   void seek();
 
+  /// Reads the next line (without its line end) into `line`, a string of its own; false at
+  /// the end of the file.
+  bool read_line(std::string& line);
+
   std::string path_;
   std::ifstream in_;
   /// The ranges still to read, in file order; the first is being read.
   std::vector<byte_range> ranges_;
+  /// What was read from the file and not yet cut into lines: `chunk_[begin_, end_)`. Reading in
+  /// chunks gives every line exactly its own allocation (getline grows a string as it goes).
+  std::vector<char> chunk_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
   std::string line_;
 };
 
