@@ -218,7 +218,7 @@ void consumer::assign(const std::vector<std::pair<int32_t, int64_t>>& offsets) {
     c.fail("cannot assign partitions", err);
 }
 
-void consumer::commit(const std::vector<std::pair<int32_t, int64_t>>& offsets) {
+void consumer::commit(const std::vector<std::pair<int32_t, int64_t>>& offsets, bool wait) {
   auto& c = *client_;
   if (offsets.empty())
     return;
@@ -226,7 +226,7 @@ void consumer::commit(const std::vector<std::pair<int32_t, int64_t>>& offsets) {
     rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
   for (const auto& [partition, offset] : offsets)
     rd_kafka_topic_partition_list_add(list, c.topic.c_str(), partition)->offset = offset;
-  auto err = rd_kafka_commit(c.handle, list, 1);
+  auto err = rd_kafka_commit(c.handle, list, wait ? 0 : 1);
   rd_kafka_topic_partition_list_destroy(list);
   if (err)
     c.fail("cannot commit offsets", err);

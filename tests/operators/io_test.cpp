@@ -35,6 +35,32 @@ TEST_CASE("a text file is read exactly once whatever the parallelism") {
   }
 }
 
+TEST_CASE("lines longer than the reader's 64 KiB chunks and lines across chunks read whole") {
+  test::temp_dir dir;
+  auto path = dir.file("long.txt");
+  std::vector<std::string> lines;
+  {
+    std::ofstream file{path};
+    for (int i = 0; i < 60; ++i) {
+      // From empty to 200,000 bytes: some lines span several chunks, most end inside one.
+      auto length = static_cast<size_t>((i * 7919) % 200'001) / (i % 3 == 0 ? 1 : 100);
+      lines.push_back(std::string(length, static_cast<char>('a' + i % 26)) + std::to_string(i));
+      file << lines.back() << '\n';
+    }
+  }
+  std::sort(lines.begin(), lines.end());
+  for (uint32_t parallelism : {1u, 3u}) {
+    INFO("parallelism " << parallelism);
+    pipeline p{"long"};
+    std::vector<std::string> out;
+    p.source(text_file(path)).parallelism(parallelism).sink(collect(out));
+    runtime rt{test::small_batches()};
+    REQUIRE_FALSE(rt.run(p));
+    std::sort(out.begin(), out.end());
+    CHECK(out == lines);
+  }
+}
+
 TEST_CASE("a text file without a final newline and with CRLF line ends reads cleanly") {
   test::temp_dir dir;
   auto path = dir.file("crlf.txt");

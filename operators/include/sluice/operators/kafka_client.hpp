@@ -66,9 +66,11 @@ public:
   /// Reads each partition from its offset.
   void assign(const std::vector<std::pair<int32_t, int64_t>>& offsets);
 
-  /// Commits each partition's offset to the consumer group, without waiting for the answer
-  /// (a later commit supersedes a lost one).
-  void commit(const std::vector<std::pair<int32_t, int64_t>>& offsets);
+  /// Commits each partition's offset to the consumer group, without waiting for the answer (a
+  /// later commit supersedes a lost one), or with `wait` until the group has it: a consumer's
+  /// last commit, which nothing supersedes and which closing it could otherwise drop.
+  /// @throws kafka_error naming the topic if a commit is refused (or, waiting, fails).
+  void commit(const std::vector<std::pair<int32_t, int64_t>>& offsets, bool wait = false);
 
   /// Hands up to `max` fetched messages to `on_message`, and each partition's end reached
   /// (as its end offset) to `on_end`; returns the messages handed.

@@ -125,7 +125,8 @@ public:
       completed = std::move(taken_.front().second);
       taken_.erase(taken_.begin());
     }
-    consumer_->commit(completed);
+    // A bounded source that read everything commits for the last time: wait for it.
+    consumer_->commit(completed, finished());
   }
 
   source_step produce(source_context<output_type>& ctx, size_t max_records) {
