@@ -136,8 +136,9 @@ TEST_CASE("a mergeable aggregation combines before the shuffle in batch mode onl
 
 TEST_CASE("a combiner holding more keys than its bound sends them early and stays exact") {
   using combiner = op::combine<int, int (*)(int), count_function<int>>;
-  testing::operator_harness<combiner> h{combiner{[](int k) { return k; }, {}, 4},
-                                        {.batch_mode = true}};
+  testing::harness_options batch;
+  batch.batch_mode = true;
+  testing::operator_harness<combiner> h{combiner{[](int k) { return k; }, {}, 4}, batch};
   // 10 distinct keys, each seen twice, through a bound of 4 keys.
   for (int round = 0; round < 2; ++round)
     for (int k = 0; k < 10; ++k)
