@@ -8,6 +8,21 @@
 
 using namespace sluice;
 
+namespace {
+
+/// The lines a text_file source at `parallelism` reads from `path`, sorted.
+std::vector<std::string> sorted_lines_read(const std::string& path, uint32_t parallelism) {
+  pipeline p{"read"};
+  std::vector<std::string> out;
+  p.source(text_file(path)).parallelism(parallelism).sink(collect(out));
+  runtime rt{test::small_batches()};
+  REQUIRE_FALSE(rt.run(p));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+} // namespace
+
 TEST_CASE("a text file is read exactly once whatever the parallelism") {
   test::temp_dir dir;
   auto path = dir.file("in.txt");
@@ -25,13 +40,7 @@ TEST_CASE("a text file is read exactly once whatever the parallelism") {
   std::sort(lines.begin(), lines.end());
   for (uint32_t parallelism : {1u, 2u, 3u, 7u}) {
     INFO("parallelism " << parallelism);
-    pipeline p{"read"};
-    std::vector<std::string> out;
-    p.source(text_file(path)).parallelism(parallelism).sink(collect(out));
-    runtime rt{test::small_batches()};
-    REQUIRE_FALSE(rt.run(p));
-    std::sort(out.begin(), out.end());
-    CHECK(out == lines);
+    CHECK(sorted_lines_read(path, parallelism) == lines);
   }
 }
 
@@ -51,13 +60,7 @@ TEST_CASE("lines longer than the reader's 64 KiB chunks and lines across chunks 
   std::sort(lines.begin(), lines.end());
   for (uint32_t parallelism : {1u, 3u}) {
     INFO("parallelism " << parallelism);
-    pipeline p{"long"};
-    std::vector<std::string> out;
-    p.source(text_file(path)).parallelism(parallelism).sink(collect(out));
-    runtime rt{test::small_batches()};
-    REQUIRE_FALSE(rt.run(p));
-    std::sort(out.begin(), out.end());
-    CHECK(out == lines);
+    CHECK(sorted_lines_read(path, parallelism) == lines);
   }
 }
 
