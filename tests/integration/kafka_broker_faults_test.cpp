@@ -162,16 +162,16 @@ TEST_CASE("a slow stage holds a Kafka source back so the lag stays in the broker
   INFO("samples " << samples << ", source ahead by at most " << ahead);
   // What the source emitted and the slow stage did not take sits in bounded buffers: the slow
   // stage's input credit and less than two batches per sending instance.
-  CHECK(ahead <= static_cast<int64_t>(config.input_buffer + 4 * config.batch_size));
+  CHECK(ahead <= static_cast<int64_t>(config.input_buffer_limit + 4 * config.batch_size));
   for (const auto& s : stats) {
     INFO(s.operator_name);
     CHECK(s.peak_queued_per_channel <= static_cast<uint64_t>(s.input_credit_limit));
     for (auto c : s.output_credit)
-      CHECK(c <= static_cast<int64_t>(config.input_buffer));
+      CHECK(c <= static_cast<int64_t>(config.input_buffer_limit));
   }
   auto source = of(stats, "source");
   auto slow = of(stats, "slow");
-  CHECK(source.records_in <= slow.records_in + config.input_buffer + 4 * config.batch_size);
+  CHECK(source.records_in <= slow.records_in + config.input_buffer_limit + 4 * config.batch_size);
   // The source spent its time waiting for credit, not reading.
   CHECK(source.backpressured_ns > source.busy_ns);
   // The group's committed offsets trail the topic's end by most of the topic: the backlog is

@@ -172,7 +172,7 @@ TEST_CASE("retention is bounded by pausing the sources and recovery stays exact"
   // of the two sources, and what the credit of a count instance's two inputs held.
   INFO("peak retention " << peak);
   CHECK(peak > limit / 2);
-  CHECK(peak <= limit + 2 * 8 * config.batch_size + 2 * config.input_buffer);
+  CHECK(peak <= limit + 2 * 8 * config.batch_size + 2 * config.input_buffer_limit);
   check_ends_exact(*j, out, records);
 }
 

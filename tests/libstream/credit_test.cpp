@@ -48,6 +48,7 @@ TEST_CASE("a slow sink throttles an unbounded source without growing memory") {
   runtime_config config;
   config.batch_size = 256;
   config.input_buffer = 1024;
+  config.input_buffer_limit = 2048;
   pipeline p{"backpressure"};
   slow_sink sink;
   auto seen = sink.seen;
@@ -74,10 +75,13 @@ TEST_CASE("a slow sink throttles an unbounded source without growing memory") {
   REQUIRE(stats.size() == 3);
   for (const auto& s : stats) {
     INFO(s.operator_name);
-    // The invariant of the credit protocol: queued input never exceeds the credit granted.
-    CHECK(s.peak_queued_per_channel <= static_cast<uint64_t>(config.input_buffer));
+    // The invariant of the credit protocol: queued input never exceeds the credit granted,
+    // which grows no further than the limit.
+    if (s.operator_name != "source") // a source has no inputs
+      CHECK(s.input_credit_limit == static_cast<int64_t>(config.input_buffer_limit));
+    CHECK(s.peak_queued_per_channel <= config.input_buffer_limit);
     for (auto c : s.output_credit)
-      CHECK(c <= static_cast<int64_t>(config.input_buffer));
+      CHECK(c <= static_cast<int64_t>(config.input_buffer_limit));
   }
   // Everything the source sent and the sink has not taken sits in bounded buffers: two
   // channels' credit plus, per sending instance, less than two batches waiting for credit.
@@ -85,7 +89,7 @@ TEST_CASE("a slow sink throttles an unbounded source without growing memory") {
   // sink's, so this can only underestimate what was in flight (signed: it may even go below 0).
   auto in_flight = static_cast<int64_t>(records_out(stats, "source"))
                    - static_cast<int64_t>(records_in(stats, "sink"));
-  CHECK(in_flight <= static_cast<int64_t>(2 * config.input_buffer + 4 * config.batch_size));
+  CHECK(in_flight <= static_cast<int64_t>(2 * config.input_buffer_limit + 4 * config.batch_size));
   // The source spent most of its time blocked on credit.
   for (const auto& s : stats)
     if (s.operator_name == "source")

@@ -54,6 +54,7 @@ batch<std::string> some_batch() {
   b.channel = 3;
   b.seq = 1'000'000'007;
   b.incarnation = 4;
+  b.sender_waits = true;
   b.records = {{"alpha", -5}, {"", max_timestamp}, {std::string(300, 'x'), 0}};
   return b;
 }
@@ -65,6 +66,7 @@ TEST_CASE_METHOD(system_fixture, "every message of the protocol survives CAF's b
   CHECK(b.channel == 3);
   CHECK(b.seq == 1'000'000'007);
   CHECK(b.incarnation == 4);
+  CHECK(b.sender_waits);
   REQUIRE(b.records.size() == 3);
   CHECK(b.records[0].value == "alpha");
   CHECK(b.records[0].time == -5);

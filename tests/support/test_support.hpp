@@ -23,6 +23,7 @@ inline runtime_config small_batches(uint32_t default_parallelism = 1) {
   runtime_config config;
   config.batch_size = 16;
   config.input_buffer = 64;
+  config.input_buffer_limit = 256;
   config.default_parallelism = default_parallelism;
   return config;
 }
@@ -73,6 +74,7 @@ inline runtime_config recovery_config(const temp_dir& dir) {
   config.mode = execution_mode::streaming;
   config.batch_size = 64;
   config.input_buffer = 256;
+  config.input_buffer_limit = 1024;
   return config;
 }
 

@@ -35,6 +35,7 @@ struct options {
   long flush_delay_us = -1;
   long batch_size = -1;
   long input_buffer = -1;
+  long input_buffer_limit = -1;
   long workers = -1;
   std::string scheduler; ///< "sharing" or "work_stealing" (empty: the runtime's choice)
   /// Rates of the latency runs, as fractions of the chain's measured maximum rate.

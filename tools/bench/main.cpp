@@ -41,7 +41,10 @@ void usage(std::ostream& os) {
         "  --repeat N        run each variant N times and report the median (default 1)\n"
         "  --flush-delay US  runtime flush delay in microseconds (default: the runtime's, 1000)\n"
         "  --batch-size N    runtime batch size in records (default: the runtime's, 1024)\n"
-        "  --input-buffer N  runtime credit per input channel (default: the runtime's, 4096)\n"
+        "  --input-buffer N  runtime credit per input channel at the start (default: the\n"
+        "                    runtime's, 4096)\n"
+        "  --input-buffer-limit N  the most an input channel's credit grows to (default:\n"
+        "                    the runtime's, 16384; the input buffer for fixed windows)\n"
         "  --scheduler P     sharing or work_stealing (default: the runtime's, work_stealing)\n"
         "  --latency-rates F,...  latency runs at these fractions of the chain's max rate\n"
         "                    (default 0.5,0.01; 0.5 is the issue's target)\n"
@@ -119,7 +122,7 @@ bool parse(int argc, char** argv, options& opt) {
           return false;
         opt.timeout_s = std::stoi(v);
       } else if (a == "--flush-delay" || a == "--batch-size" || a == "--input-buffer"
-                 || a == "--workers") {
+                 || a == "--input-buffer-limit" || a == "--workers") {
         auto v = value("a number");
         if (!v)
           return false;
@@ -128,10 +131,11 @@ bool parse(int argc, char** argv, options& opt) {
           std::cerr << "sluice-bench: " << a << " is out of range\n";
           return false;
         }
-        (a == "--flush-delay"    ? opt.flush_delay_us
-         : a == "--batch-size"   ? opt.batch_size
-         : a == "--input-buffer" ? opt.input_buffer
-                                 : opt.workers) = n;
+        (a == "--flush-delay"          ? opt.flush_delay_us
+         : a == "--batch-size"         ? opt.batch_size
+         : a == "--input-buffer"       ? opt.input_buffer
+         : a == "--input-buffer-limit" ? opt.input_buffer_limit
+                                       : opt.workers) = n;
       } else if (a == "--scheduler") {
         auto v = value("sharing or work_stealing");
         if (!v)

@@ -138,6 +138,8 @@ sluice::runtime_config runtime_config(const options& opt) {
     cfg.batch_size = static_cast<size_t>(opt.batch_size);
   if (opt.input_buffer > 0)
     cfg.input_buffer = static_cast<size_t>(opt.input_buffer);
+  if (opt.input_buffer_limit > 0)
+    cfg.input_buffer_limit = static_cast<size_t>(opt.input_buffer_limit);
   if (opt.workers > 0)
     cfg.worker_threads = static_cast<size_t>(opt.workers);
   if (opt.scheduler == "sharing")

@@ -194,8 +194,8 @@ std::string si(double x) {
 }
 
 bool defaults(const options& opt) {
-  return opt.flush_delay_us < 0 && opt.batch_size < 0 && opt.input_buffer < 0 && opt.workers < 0
-         && opt.scheduler.empty();
+  return opt.flush_delay_us < 0 && opt.batch_size < 0 && opt.input_buffer < 0
+         && opt.input_buffer_limit < 0 && opt.workers < 0 && opt.scheduler.empty();
 }
 
 json::object machine_json(const machine_info& m) {
@@ -220,6 +220,7 @@ std::string to_json(const machine_info& machine, const options& opt,
     doc["runtime_config"] =
       json::object{{"batch_size", cfg.batch_size},
                    {"input_buffer", cfg.input_buffer},
+                   {"input_buffer_limit", cfg.input_buffer_limit},
                    {"flush_delay_us", cfg.flush_delay.count()},
                    {"worker_threads", cfg.worker_threads},
                    {"scheduler", opt.scheduler.empty() ? "work_stealing" : opt.scheduler},
@@ -329,6 +330,7 @@ std::string to_table(const machine_info& machine, const options& opt,
   {
     auto cfg = runtime_config(opt);
     os << "runtime: batch_size " << cfg.batch_size << ", input_buffer " << cfg.input_buffer
+       << " (up to " << cfg.input_buffer_limit << ")"
        << ", flush_delay " << cfg.flush_delay.count() << " us, worker_threads "
        << cfg.worker_threads << (cfg.worker_threads == 0 ? " (one per core)" : "") << ", scheduler "
        << (opt.scheduler.empty() ? "work_stealing" : opt.scheduler)

@@ -36,8 +36,15 @@ enum class state_backend {
 struct runtime_config {
   /// Records per batch: a batch is cut when it holds this many records.
   size_t batch_size = 1024;
-  /// Credit granted per input channel, in records: the most records queued at one input.
+  /// Credit granted per input channel at the start, in records.
   size_t input_buffer = 4096;
+  /// The most credit an input channel's window grows to, in records: the most records queued
+  /// at one input (never below `input_buffer`). An instance that has handled all its input
+  /// while an upstream waits for credit doubles that channel's window, up to this (as TCP's
+  /// receive window autotuning): a stage that emits several records for each it takes would
+  /// otherwise fill its downstream's window in one step, and the two would take turns. Set it
+  /// to `input_buffer` for fixed windows.
+  size_t input_buffer_limit = 16384;
   /// How long a partly filled batch may wait for more records before it is sent.
   std::chrono::microseconds flush_delay{1000};
   /// Number of key groups, the unit of keyed state placement; fixed for the life of the state.

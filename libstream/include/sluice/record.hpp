@@ -45,6 +45,9 @@ struct batch {
   uint64_t seq = 0;
   std::vector<record<T>> records;
   uint32_t incarnation = 0;
+  /// The sender has less credit left than a full batch: it waits for more (see
+  /// `detail::input_gate`, which grows the window of a starved receiver).
+  bool sender_waits = false;
 };
 
 /// Types CAF can serialize: records of them can cross a node boundary.
@@ -58,7 +61,8 @@ typename Inspector::result_type inspect(Inspector& f, record<T>& x) {
 
 template <class Inspector, serializable T>
 typename Inspector::result_type inspect(Inspector& f, batch<T>& x) {
-  return f(caf::meta::type_name("sluice.batch"), x.channel, x.seq, x.records, x.incarnation);
+  return f(caf::meta::type_name("sluice.batch"), x.channel, x.seq, x.records, x.incarnation,
+           x.sender_waits);
 }
 
 } // namespace sluice

@@ -23,7 +23,7 @@ batch<int> batch_on(sluice::channel_index channel, uint64_t seq, int n) {
 } // namespace
 
 TEST_CASE("the input gate accepts each element once and drops what a channel delivered before") {
-  input_gate<int> gate{100};
+  input_gate<int> gate{100, 100};
   gate.reset({0, 0});
   auto first = gate.accept(0, 0, 10, 0);
   CHECK(first.what == verdict::accepted);
@@ -40,7 +40,7 @@ TEST_CASE("the input gate accepts each element once and drops what a channel del
 }
 
 TEST_CASE("the input gate drops what a replaced upstream incarnation sent and reports gaps") {
-  input_gate<int> gate{100};
+  input_gate<int> gate{100, 100};
   gate.reset({2});
   CHECK(gate.accept(0, 0, 1, 1).what == verdict::stale);
   CHECK(gate.accept(0, 3, 1, 2).what == verdict::gap);
@@ -48,9 +48,9 @@ TEST_CASE("the input gate drops what a replaced upstream incarnation sent and re
 }
 
 TEST_CASE("the input gate returns credit in lumps of half its input buffer") {
-  input_gate<int> gate{100};
+  input_gate<int> gate{100, 100};
   gate.reset({0});
-  gate.note_queued(0, 80, false);
+  gate.note_queued(0, 80, false, false);
   CHECK(gate.queued() == 80);
   CHECK(gate.grant(0, gate.note_handled(0, 30, 30)) == 0);
   CHECK(gate.grant(0, gate.note_handled(0, 30, 30)) == 60);
@@ -60,26 +60,69 @@ TEST_CASE("the input gate returns credit in lumps of half its input buffer") {
 }
 
 TEST_CASE("records paid for on arrival earn no credit when handled") {
-  input_gate<int> gate{10};
+  input_gate<int> gate{10, 10};
   gate.reset({0});
-  gate.note_queued(0, 8, true);
+  gate.note_queued(0, 8, false, true);
   CHECK(gate.note_handled(0, 8, 8) == 0);
-  gate.note_queued(0, 4, false);
+  gate.note_queued(0, 4, false, false);
   CHECK(gate.note_handled(0, 4, 4) == 4);
 }
 
 TEST_CASE("a reattached upstream gets the input buffer less what is queued and unpaid") {
-  input_gate<int> gate{100};
+  input_gate<int> gate{100, 100};
   gate.reset({0});
-  gate.note_queued(0, 30, false);
-  gate.note_queued(0, 20, true);
+  gate.note_queued(0, 30, false, false);
+  gate.note_queued(0, 20, false, true);
   CHECK(gate.reattach(0, 1) == 70);
   CHECK(gate.accept(0, 0, 1, 0).what == verdict::stale);
   CHECK(gate.accept(0, 0, 1, 1).what == verdict::accepted);
 }
 
+TEST_CASE("a starved instance doubles the window of an upstream that waits, up to the limit") {
+  input_gate<int> gate{100, 350};
+  gate.reset({0, 0});
+  CHECK(gate.at(0).window == 100);
+  // The upstream filled the window and waits; the instance handles it all and starves.
+  gate.note_queued(0, 100, true, false);
+  CHECK(gate.starved(0) == 0); // records still queued
+  CHECK(gate.grant(0, gate.note_handled(0, 60, 60)) == 60);
+  CHECK(gate.grant(0, gate.note_handled(0, 40, 40)) == 0); // less than a lump: held back
+  // What was held back goes now, with the growth: the window is 200.
+  CHECK(gate.starved(0) == 40 + 100);
+  CHECK(gate.at(0).window == 200);
+  CHECK(gate.starved(0) == 0); // once per wait
+  // A channel whose upstream does not wait keeps its window.
+  gate.note_queued(1, 10, false, false);
+  (void)gate.note_handled(1, 10, 10);
+  CHECK(gate.starved(1) == 0);
+  CHECK(gate.at(1).window == 100);
+  // Growth stops at the limit; the whole window may be queued.
+  gate.note_queued(0, 200, true, false);
+  CHECK(gate.grant(0, gate.note_handled(0, 200, 200)) == 200);
+  CHECK(gate.starved(0) == 150);
+  CHECK(gate.at(0).window == 350);
+  gate.note_queued(0, 350, true, false);
+  CHECK(gate.peak_queued_per_channel() == 350);
+  CHECK(gate.grant(0, gate.note_handled(0, 340, 340)) == 340);
+  CHECK(gate.grant(0, gate.note_handled(0, 10, 10)) == 0);
+  CHECK(gate.starved(0) == 10);
+  CHECK(gate.at(0).window == 350);
+  // A reattached upstream gets the grown window.
+  CHECK(gate.reattach(0, 0) == 350);
+}
+
+TEST_CASE("a window never starts above its limit, nor is the limit below the start") {
+  input_gate<int> gate{100, 10};
+  gate.reset({0});
+  CHECK(gate.window_limit() == 100);
+  gate.note_queued(0, 100, true, false);
+  (void)gate.note_handled(0, 100, 100);
+  (void)gate.starved(0);
+  CHECK(gate.at(0).window == 100);
+}
+
 TEST_CASE("a holding channel keeps its elements aside until released, in order") {
-  input_gate<int> gate{100};
+  input_gate<int> gate{100, 100};
   gate.reset({0, 0});
   CHECK(gate.hold(0));
   CHECK_FALSE(gate.hold(1)); // not the first channel to hold

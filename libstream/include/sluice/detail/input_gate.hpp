@@ -20,6 +20,13 @@ namespace sluice::detail {
 /// alignment), which keeps its elements aside until `release`. And it returns credit for handled
 /// records in lumps of half the input buffer: half the credit messages of granting per batch,
 /// and the upstream never stalls, since at most half its window is ever held back here.
+///
+/// A channel's window (the credit its upstream may use) starts at the input buffer and grows
+/// as TCP's receive window does under autotuning: when the instance has handled everything
+/// while the upstream said, with its last batch, that it waits for credit, the window is too
+/// small for the pair to work at once, and `starved` doubles it, up to the limit. (A stage that
+/// emits several records for each it takes would otherwise fill its downstream's window with
+/// one step, and the two would take turns.)
 template <class In>
 class input_gate {
 public:
@@ -38,6 +45,9 @@ public:
     /// granted back on arrival (during a replay) that are still to be handled.
     uint64_t ungranted = 0;
     uint64_t prepaid = 0;
+    /// The credit the upstream may use, and whether its last batch left it waiting for more.
+    uint64_t window = 0;
+    bool upstream_waits = false;
     bool holding = false;
     std::deque<event> held;
   };
@@ -56,14 +66,20 @@ public:
     uint64_t fresh = 0;
   };
 
-  explicit input_gate(uint64_t input_buffer)
-    : input_buffer_(input_buffer), grant_threshold_(std::max<uint64_t>(1, input_buffer / 2)) {}
+  /// Windows start at `input_buffer` records and grow up to `window_limit` (never below the
+  /// start).
+  input_gate(uint64_t input_buffer, uint64_t window_limit)
+    : input_buffer_(input_buffer),
+      window_limit_(std::max(input_buffer, window_limit)),
+      grant_threshold_(std::max<uint64_t>(1, input_buffer / 2)) {}
 
   /// Sets up `channels` channels, with the incarnations of their upstream instances.
   void reset(const std::vector<uint32_t>& incarnations) {
     channels_.assign(incarnations.size(), channel{});
-    for (size_t i = 0; i < incarnations.size(); ++i)
+    for (size_t i = 0; i < incarnations.size(); ++i) {
       channels_[i].incarnation = incarnations[i];
+      channels_[i].window = input_buffer_;
+    }
     queue_.clear();
     queued_ = 0;
   }
@@ -89,25 +105,27 @@ public:
   }
 
   /// A restarted upstream instance took over channel `i`. Returns the credit it may use: the
-  /// input buffer less what is queued and not paid for already.
+  /// window less what is queued and not paid for already.
   int64_t reattach(channel_index i, uint32_t incarnation) {
     auto& in = channels_[i];
     in.incarnation = incarnation;
     in.ungranted = 0;
+    in.upstream_waits = false;
     auto owed = static_cast<int64_t>(in.queued - in.prepaid);
-    return std::max<int64_t>(static_cast<int64_t>(input_buffer_) - owed, 0);
+    return std::max<int64_t>(static_cast<int64_t>(in.window) - owed, 0);
   }
 
-  /// Counts `n` accepted records as queued; with `prepay`, their credit is returned at once
-  /// (see `input_replayer`).
-  void note_queued(channel_index i, uint64_t n, bool prepay) {
+  /// Counts `n` accepted records as queued, from a batch after which the upstream waits for
+  /// credit or not; with `prepay`, their credit is returned at once (see `input_replayer`).
+  void note_queued(channel_index i, uint64_t n, bool upstream_waits, bool prepay) {
     auto& in = channels_[i];
     in.queued += n;
     queued_ += n;
     peak_queued_ = std::max(peak_queued_, in.queued);
+    in.upstream_waits = upstream_waits;
     if (prepay)
       in.prepaid += n;
-    SLUICE_INVARIANT(in.queued - in.prepaid <= input_buffer_,
+    SLUICE_INVARIANT(in.queued - in.prepaid <= in.window,
                      "an upstream sends no more records than the credit it was granted");
   }
 
@@ -135,6 +153,20 @@ public:
     if (in.ungranted < grant_threshold_)
       return 0;
     return std::exchange(in.ungranted, 0);
+  }
+
+  /// The instance handled all it had. Returns the credit to send channel `i` now: nothing
+  /// unless its upstream waits for credit and nothing of the channel is queued or held; then
+  /// what the channel holds back, and the window's growth (doubled, up to the limit).
+  uint64_t starved(channel_index i) {
+    auto& in = channels_[i];
+    if (!in.upstream_waits || in.queued > 0 || in.holding)
+      return 0;
+    in.upstream_waits = false;
+    auto grown = std::min(2 * in.window, window_limit_);
+    auto credit = grown - in.window + std::exchange(in.ungranted, 0);
+    in.window = grown;
+    return credit;
   }
 
   /// Puts an accepted element in the queue, or aside if its channel holds.
@@ -176,6 +208,8 @@ public:
   [[nodiscard]] uint64_t queued() const noexcept { return queued_; }
   [[nodiscard]] uint64_t peak_queued_per_channel() const noexcept { return peak_queued_; }
   [[nodiscard]] uint64_t input_buffer() const noexcept { return input_buffer_; }
+  /// The most a channel's window grows to: the bound on the records queued at one input.
+  [[nodiscard]] uint64_t window_limit() const noexcept { return window_limit_; }
 
   /// Per channel, the sequence number of the next element to handle.
   [[nodiscard]] std::vector<uint64_t> handled_positions() const {
@@ -192,6 +226,7 @@ public:
 
 private:
   uint64_t input_buffer_;
+  uint64_t window_limit_;
   uint64_t grant_threshold_;
   std::vector<channel> channels_;
   std::deque<event> queue_;

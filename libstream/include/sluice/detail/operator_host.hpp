@@ -39,9 +39,9 @@ public:
       op_(std::move(op)),
       core_(std::move(info), config, std::move(services)),
       ctx_(core_.collected, core_.info, core_.state),
-      gate_(config.input_buffer),
+      gate_(config.input_buffer, config.input_buffer_limit),
       aligner_(0, core_.info.restore_checkpoint.value_or(0)) {
-    core_.stats.input_credit_limit = static_cast<int64_t>(config.input_buffer);
+    core_.stats.input_credit_limit = static_cast<int64_t>(gate_.window_limit());
   }
 
   const char* name() const override { return "sluice.operator_host"; }
@@ -204,7 +204,7 @@ private:
       grant(b.channel, skip);
     }
     auto replaying = core_.phase == instance_phase::replaying;
-    gate_.note_queued(b.channel, b.records.size(), replaying);
+    gate_.note_queued(b.channel, b.records.size(), b.sender_waits, replaying);
     core_.stats.peak_queued_per_channel = gate_.peak_queued_per_channel();
     if (replaying) {
       // Credit for what waits for its turn in the log is returned at once (input_replayer).
@@ -295,9 +295,11 @@ private:
       return;
     core_.watch_retention(this);
     core_.stats.queued_records = gate_.queued();
-    if (queue.empty() && this->mailbox().empty())
+    if (queue.empty() && this->mailbox().empty()) {
       core_.out.flush();
-    else
+      for (channel_index i = 0; i < upstreams_.size(); ++i)
+        send_credit(i, gate_.starved(i));
+    } else
       core_.arm_flush(this);
   }
 
@@ -339,8 +341,10 @@ private:
     return gate_.note_handled(channel, n, records);
   }
 
-  void grant(channel_index channel, uint64_t n) {
-    if (auto credit = gate_.grant(channel, n))
+  void grant(channel_index channel, uint64_t n) { send_credit(channel, gate_.grant(channel, n)); }
+
+  void send_credit(channel_index channel, uint64_t credit) {
+    if (credit > 0)
       core_.send(this, upstreams_[channel].actor,
                  credit_msg{upstreams_[channel].output, static_cast<int64_t>(credit),
                             core_.info.incarnation});

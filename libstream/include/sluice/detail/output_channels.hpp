@@ -396,6 +396,7 @@ private:
     b.incarnation = incarnation_;
     b.records = take_front(records, static_cast<size_t>(n));
     ch.credit -= n;
+    b.sender_waits = ch.credit < static_cast<int64_t>(batch_size_);
     ch.buffered -= static_cast<size_t>(n);
     records_sent_ += static_cast<uint64_t>(n);
     ++batches_sent_;
