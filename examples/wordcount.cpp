@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -118,7 +119,7 @@ int main(int argc, char** argv) {
       [](const std::string& line, sluice::emitter<std::string>& out) { split_words(line, out); })
     .parallelism(opts->parallelism)
     .name("split")
-    .key_by([](const std::string& word) { return word; })
+    .key_by(std::identity{})
     .count()
     .parallelism(opts->parallelism)
     .name("count")

@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <numeric>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "sluice/operators/combine.hpp"
 #include "sluice/testing/operator_harness.hpp"
@@ -211,6 +213,76 @@ TEST_CASE("keyed count, reduce and aggregate give identical results at paralleli
   }
 }
 
+namespace {
+
+/// Keys longer than a short string's inline buffer: a key read in place that outlived its
+/// record would be read from freed memory (ASan reports it in the ci build).
+std::string long_key(int k) {
+  return "a key longer than the small string buffer #" + std::to_string(k);
+}
+
+/// Counts, sums and process-counts of (long key, n) records per key, with the key function
+/// `key_fn`; sorted by key.
+template <class KeyFn>
+auto keyed_results_with(KeyFn key_fn, execution_mode mode, uint32_t parallelism) {
+  using keyed_event = std::pair<std::string, int>;
+  std::vector<keyed_event> input;
+  for (int n = 0; n < 40; ++n)
+    for (int k = 0; k < 23; ++k)
+      input.emplace_back(long_key(k), n);
+  pipeline p{"reference-keys"};
+  std::vector<std::pair<std::string, int64_t>> counts;
+  std::vector<std::pair<std::string, keyed_event>> sums;
+  std::vector<std::pair<std::string, int64_t>> seen;
+  auto keyed = p.source(from_collection(input)).parallelism(parallelism).key_by(key_fn);
+  keyed.count().parallelism(parallelism).sink(collect(counts));
+  keyed
+    .reduce([](keyed_event a, const keyed_event& b) {
+      return keyed_event{a.first, a.second + b.second};
+    })
+    .parallelism(parallelism)
+    .sink(collect(sums));
+  keyed
+    .template process<std::pair<std::string, int64_t>>(
+      [](const keyed_event&, keyed_context<std::string, std::pair<std::string, int64_t>>& ctx) {
+        auto n = ctx.template value<int64_t>("n");
+        n.update(n.value_or(0) + 1);
+        ctx.emit({ctx.key(), *n.value()});
+      })
+    .parallelism(parallelism)
+    .sink(collect(seen));
+  auto config = test::small_batches();
+  config.mode = mode;
+  runtime rt{config};
+  auto err = rt.run(p);
+  REQUIRE_FALSE(err);
+  return std::tuple{test::last_per_key(counts), test::last_per_key(sums), test::last_per_key(seen)};
+}
+
+} // namespace
+
+TEST_CASE("a key function may return a reference into the record") {
+  using keyed_event = std::pair<std::string, int>;
+  for (auto mode : {execution_mode::batch, execution_mode::streaming}) {
+    for (uint32_t parallelism : {1u, 2u}) {
+      INFO("parallelism " << parallelism << ", batch mode " << (mode == execution_mode::batch));
+      auto by_value =
+        keyed_results_with([](const keyed_event& e) { return e.first; }, mode, parallelism);
+      const auto& [counts, sums, seen] = by_value;
+      REQUIRE(counts.size() == 23);
+      for (int k = 0; k < 23; ++k) {
+        CHECK(counts.at(long_key(k)) == 40);
+        CHECK(sums.at(long_key(k)).second == 39 * 40 / 2);
+        CHECK(seen.at(long_key(k)) == 40);
+      }
+      CHECK(keyed_results_with(&keyed_event::first, mode, parallelism) == by_value);
+      CHECK(keyed_results_with([](const keyed_event& e) -> const std::string& { return e.first; },
+                               mode, parallelism)
+            == by_value);
+    }
+  }
+}
+
 TEST_CASE("records of a key reach a keyed operator in the order they were sent") {
   for (uint32_t parallelism : {1u, 2u, 4u}) {
     INFO("parallelism " << parallelism);
@@ -363,7 +435,7 @@ TEST_CASE("word count equals an independent count at every parallelism") {
           for (std::string w; in >> w;)
             emit(w);
         })
-        .key_by([](const std::string& w) { return w; })
+        .key_by(std::identity{})
         .count()
         .sink(collect(out));
       auto config = test::small_batches(parallelism);

@@ -177,13 +177,14 @@ private:
   /// The overlay slot of `key`, read from the newest layer that holds it if the overlay
   /// does not.
   slot& load(const K& key) {
+    // Nothing stored yet and room in the overlay: one lookup finds the key's slot or makes it.
+    if (!stored_ && overlay_.size() < overlay_limit_)
+      return overlay_.try_emplace(key).first->second;
     if (auto i = overlay_.find(key); i != overlay_.end())
       return i->second;
     if (overlay_.size() >= overlay_limit_)
       spill();
     slot s;
-    if (!stored_)
-      return overlay_.emplace(key, std::move(s)).first->second;
     auto kb = key_bytes(key);
     env_->read([&](const lmdb_environment::transaction& txn) {
       std::optional<std::string_view> found = txn.get(spill_, kb);

@@ -149,6 +149,11 @@ public:
   }
 
   /// Partitions the stream by `key_fn(const T&) -> K`, for keyed operators.
+  ///
+  /// A key function may return a reference into the record (`std::identity{}` for a stream of
+  /// keys, a pointer to a data member such as `&std::pair<K, V>::first`, or a lambda declared
+  /// `-> const K&`): keyed operators then read the key in place and copy it only when they keep
+  /// it. One that returns by value builds a key for every record.
   template <class KeyFn>
   keyed_stream<T, KeyFn> key_by(KeyFn key_fn) {
     static_assert(std::is_invocable_v<const KeyFn&, const T&>,

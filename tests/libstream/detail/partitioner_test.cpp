@@ -48,6 +48,18 @@ TEST_CASE("hash partitioning sends equal keys to the same channel and spreads di
     CHECK(n == 32); // key groups 0..127 in four ranges
 }
 
+TEST_CASE("hash partitioning to a single instance delivers without hashing") {
+  int hashed = 0;
+  partitioner<int> p{partitioning::hash,
+                     [&](const int& v) {
+                       ++hashed;
+                       return static_cast<uint64_t>(v);
+                     },
+                     128, 1, 1024};
+  CHECK(route_all(p, 0, 50) == std::vector<size_t>(50, 0));
+  CHECK(hashed == 0);
+}
+
 TEST_CASE("a broadcast hands every record to every channel") {
   partitioner<int> p{partitioning::broadcast, {}, 128, 3, 1024};
   std::vector<std::pair<size_t, int>> got;

@@ -61,6 +61,10 @@ public:
         return;
       }
       case partitioning::hash: {
+        if (channels_ == 1) { // one downstream instance takes every key: nothing to hash
+          deliver(size_t{0}, std::move(value));
+          return;
+        }
         auto group = static_cast<uint32_t>(hash_(value) % max_parallelism_);
         deliver(
           size_t{instance_of_key_group(group, static_cast<uint32_t>(channels_), max_parallelism_)},

@@ -136,7 +136,7 @@ public:
       records,
       [&](record<T>& r) {
         ctx.set_current_time(r.time);
-        auto key = std::invoke(key_, std::as_const(r.value));
+        const auto& key = std::invoke(key_, std::as_const(r.value));
         kctx.set_key(&key);
         if constexpr (requires { fn_.process(std::as_const(r.value), kctx); })
           fn_.process(std::as_const(r.value), kctx);
