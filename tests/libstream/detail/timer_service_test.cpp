@@ -1,4 +1,5 @@
-// register / delete timers per key --> timer_service (a keyed table + a heap) --> fired in time order
+// register / delete timers per key --> timer_service (a keyed table + a heap) --> fired in time
+// order
 
 #include <catch2/catch.hpp>
 
