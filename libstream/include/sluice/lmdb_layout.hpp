@@ -24,6 +24,9 @@ inline constexpr std::string_view completed_key = "checkpoint.completed";
 inline constexpr std::string_view operator_state_prefix = "~";
 /// Operator state that rescaling gives every new instance whole (the union of all old lists).
 inline constexpr std::string_view union_state_prefix = "~union:";
+/// Tables of the timer service (`^timers:<domain>`): keyed state, as user state is, under names
+/// users cannot take.
+inline constexpr std::string_view timer_state_prefix = "^timers:";
 
 /// The database names of table `name`'s layers below its in-memory overlay.
 [[nodiscard]] inline std::string spill_database(const std::string& name) {

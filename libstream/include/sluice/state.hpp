@@ -17,6 +17,7 @@
 #include "sluice/keyed_table.hpp"
 #include "sluice/lmdb_environment.hpp"
 #include "sluice/lmdb_table.hpp"
+#include "sluice/record.hpp"
 #include "sluice/state_codec.hpp"
 #include "sluice/state_ttl.hpp"
 
@@ -93,11 +94,20 @@ public:
   /// @throws state_error if the LMDB environment cannot be opened.
   template <class K, class V>
   std::shared_ptr<keyed_table<K, V>> table(const std::string& name) {
-    if (name.starts_with(lmdb_layout::operator_state_prefix))
-      throw state_type_error("keyed state '" + name + "': names starting with '"
-                               + std::string{lmdb_layout::operator_state_prefix} + "' are reserved",
-                             name);
+    for (auto reserved : {lmdb_layout::operator_state_prefix, lmdb_layout::timer_state_prefix})
+      if (name.starts_with(reserved))
+        throw state_type_error("keyed state '" + name + "': names starting with '"
+                                 + std::string{reserved} + "' are reserved",
+                               name);
     return open_table<K, V>(name);
+  }
+
+  /// The table of the pending timers of time domain `domain` (each key's times, sorted; see
+  /// detail::timer_service): keyed state under a reserved name. @throws as `table`.
+  template <class K>
+  std::shared_ptr<keyed_table<K, std::vector<timestamp>>> timer_table(const std::string& domain) {
+    return open_table<K, std::vector<timestamp>>(std::string{lmdb_layout::timer_state_prefix}
+                                                 + domain);
   }
 
   /// The table named `name` whose entries expire by event time (see ttl_table); `clock` is the

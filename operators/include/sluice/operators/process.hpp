@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "sluice/context.hpp"
+#include "sluice/detail/timer_service.hpp"
+#include "sluice/error.hpp"
 #include "sluice/operators/key_by.hpp"
 #include "sluice/state.hpp"
 
@@ -58,9 +60,29 @@ public:
     return {table<std::optional<typename Agg::accumulator_type>>(name, ttl), &key_, std::move(agg)};
   }
 
+  /// Asks for `on_timer(time, ctx)` of the process function, for the current key, once the
+  /// watermark reaches `time` (in a bounded job at the latest at the end of input). A timer is
+  /// there once per key and time: registering it again changes nothing. Timers are keyed
+  /// state, checkpointed and rescaled with their keys.
+  /// @throws failure (errc::configuration) if the function has no `on_timer`.
+  void register_event_time_timer(timestamp time) { event_timers().add(*key_, time); }
+
+  /// Cancels the current key's timer at `time`, if there is one.
+  /// @throws failure (errc::configuration) if the function has no `on_timer`.
+  void delete_event_time_timer(timestamp time) { event_timers().remove(*key_, time); }
+
   void set_key(const K* key) { key_ = key; }
+  void set_event_timers(detail::timer_service<K>* timers) { event_timers_ = timers; }
 
 private:
+  detail::timer_service<K>& event_timers() {
+    if (!event_timers_)
+      throw failure(errc::configuration,
+                    "a keyed process function registers timers but has no "
+                    "on_timer(timestamp, sluice::keyed_context<K, Out>&)");
+    return *event_timers_;
+  }
+
   /// The table `name`; with a TTL, on the instance's event-time clock: the larger of its
   /// watermark and the event time of the record being processed.
   template <class V>
@@ -71,6 +93,7 @@ private:
 
   context<Out>* ctx_;
   const K* key_ = nullptr;
+  detail::timer_service<K>* event_timers_ = nullptr;
 };
 
 } // namespace sluice
@@ -115,7 +138,11 @@ private:
 
 /// A keyed low-level operator: `fn(const T&, keyed_context<K, Out>&)` for each record, with
 /// keyed state scoped to the record's key. An object may also provide `process`,
-/// `on_watermark(timestamp, context<Out>&)` and `on_end(context<Out>&)`.
+/// `on_watermark(timestamp, context<Out>&)`, `on_end(context<Out>&)`, and
+/// `on_timer(timestamp, keyed_context<K, Out>&)`, which runs for each event-time timer the
+/// watermark passes (Flink's KeyedProcessFunction#onTimer), earliest first, with the timer's
+/// key and state in scope and its time as the current time; at end of input every pending
+/// timer fires.
 template <class T, class KeyFn, class Out, class F>
 class keyed_process {
 public:
@@ -128,7 +155,13 @@ public:
   // The keyed context points into this object; copies (one per instance) rebuild it on open.
   keyed_process(const keyed_process& other) : key_(other.key_), fn_(other.fn_) {}
 
-  void open(context<Out>& ctx) { keyed_ctx_.emplace(ctx); }
+  void open(context<Out>& ctx) {
+    keyed_ctx_.emplace(ctx);
+    if constexpr (has_timers) {
+      event_timers_.emplace(ctx.state().template timer_table<key_type>("event"));
+      keyed_ctx_->set_event_timers(&*event_timers_);
+    }
+  }
 
   void on_batch(std::vector<record<T>>& records, context<Out>& ctx) {
     auto& kctx = *keyed_ctx_;
@@ -148,19 +181,38 @@ public:
   }
 
   void on_watermark(timestamp time, context<Out>& ctx) {
+    if constexpr (has_timers)
+      fire_event_timers(time, ctx);
     if constexpr (requires { fn_.on_watermark(time, ctx); })
       fn_.on_watermark(time, ctx);
   }
 
   void on_end(context<Out>& ctx) {
+    if constexpr (has_timers)
+      fire_event_timers(max_timestamp, ctx);
     if constexpr (requires { fn_.on_end(ctx); })
       fn_.on_end(ctx);
   }
 
 private:
+  static constexpr bool has_timers = requires(F & f, timestamp t, keyed_context<key_type, Out>& c) {
+    f.on_timer(t, c);
+  };
+
+  void fire_event_timers(timestamp up_to, context<Out>& ctx) {
+    auto& kctx = *keyed_ctx_;
+    event_timers_->advance_to(up_to, [&](const key_type& key, timestamp time) {
+      ctx.set_current_time(time);
+      kctx.set_key(&key);
+      fn_.on_timer(time, kctx);
+    });
+    kctx.set_key(nullptr);
+  }
+
   KeyFn key_;
   F fn_;
   std::optional<keyed_context<key_type, Out>> keyed_ctx_;
+  std::optional<detail::timer_service<key_type>> event_timers_;
 };
 
 } // namespace sluice::op

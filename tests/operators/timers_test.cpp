@@ -1,0 +1,105 @@
+// records + watermarks --> keyed process with event-time timers (operator_harness) --> on_timer output
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "sluice/operators/process.hpp"
+#include "sluice/testing/operator_harness.hpp"
+
+using namespace sluice;
+using sluice::testing::operator_harness;
+
+namespace {
+
+using event = std::pair<std::string, int>; // (key, payload)
+using fired = std::tuple<std::string, int64_t, timestamp>; // (key, records of the key, time)
+
+/// Counts the records of each key and asks for a timer `delay` after each record's time; a
+/// timer emits the key, its count then and the timer's time.
+struct delayed_count {
+  timestamp delay = 10;
+
+  void process(const event&, keyed_context<std::string, fired>& ctx) {
+    auto n = ctx.value<int64_t>("n");
+    n.update(n.value_or(0) + 1);
+    ctx.register_event_time_timer(ctx.current_time() + delay);
+  }
+
+  void on_timer(timestamp time, keyed_context<std::string, fired>& ctx) {
+    ctx.emit({ctx.key(), ctx.value<int64_t>("n").value_or(0), time});
+  }
+};
+
+auto by_key = [](const event& e) -> const std::string& { return e.first; };
+using timed_op = op::keyed_process<event, decltype(by_key), fired, delayed_count>;
+
+} // namespace
+
+TEST_CASE("event-time timers fire in time order when the watermark passes them") {
+  operator_harness<timed_op> h{timed_op{by_key, delayed_count{}}};
+  h.push({"b", 0}, 20); // timer at 30
+  h.push({"a", 0}, 5);  // 15
+  h.push({"a", 0}, 12); // 22
+  h.push({"c", 0}, 5);  // 15, after "a" at the same time
+  h.push_watermark(14);
+  CHECK(h.output().empty());
+  h.push_watermark(25);
+  CHECK(h.take_values() == std::vector<fired>{{"a", 2, 15}, {"c", 1, 15}, {"a", 2, 22}});
+  h.push_watermark(30);
+  REQUIRE(h.output().size() == 1);
+  CHECK(h.output()[0].time == 30); // the output of a timer carries the timer's time
+  CHECK(h.take_values() == std::vector<fired>{{"b", 1, 30}});
+}
+
+TEST_CASE("a timer registered twice for a key and time fires once") {
+  operator_harness<timed_op> h{timed_op{by_key, delayed_count{}}};
+  h.push({"a", 0}, 5);
+  h.push({"a", 1}, 5);
+  h.push_watermark(100);
+  CHECK(h.take_values() == std::vector<fired>{{"a", 2, 15}});
+}
+
+TEST_CASE("the end of a bounded input fires every pending event-time timer") {
+  operator_harness<timed_op> h{timed_op{by_key, delayed_count{1000}}};
+  h.push({"x", 0}, 1);
+  h.push({"y", 0}, 2);
+  h.end_input();
+  CHECK(h.take_values() == std::vector<fired>{{"x", 1, 1001}, {"y", 1, 1002}});
+}
+
+TEST_CASE("pending timers are keyed state: a restored instance fires them") {
+  operator_harness<timed_op> h{timed_op{by_key, delayed_count{}}};
+  h.push({"a", 0}, 1);
+  h.push({"b", 0}, 2);
+  auto checkpoint = h.snapshot();
+  h.push({"c", 0}, 3); // after the snapshot: lost with the instance
+  h.push_watermark(11);
+  CHECK(h.take_values() == std::vector<fired>{{"a", 1, 11}});
+  h.restore(timed_op{by_key, delayed_count{}}, checkpoint);
+  h.push_watermark(20);
+  CHECK(h.take_values() == std::vector<fired>{{"a", 1, 11}, {"b", 1, 12}});
+}
+
+TEST_CASE("a process function without on_timer that registers a timer fails naming on_timer") {
+  auto no_handler = [](const event&, keyed_context<std::string, fired>& ctx) {
+    ctx.register_event_time_timer(1);
+  };
+  using op_type = op::keyed_process<event, decltype(by_key), fired, decltype(no_handler)>;
+  operator_harness<op_type> h{op_type{by_key, no_handler}};
+  try {
+    h.push({"a", 0}, 0);
+    FAIL("registering a timer without on_timer did not fail");
+  } catch (const failure& e) {
+    CHECK(e.code() == errc::configuration);
+    CHECK_THAT(e.what(), Catch::Contains("on_timer"));
+  }
+}
+
+TEST_CASE("the timers' state names are reserved") {
+  state_store store;
+  CHECK_THROWS_AS((store.table<std::string, int>("^timers:event")), state_type_error);
+}
