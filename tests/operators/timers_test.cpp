@@ -1,4 +1,5 @@
-// records + watermarks --> keyed process with event-time timers (operator_harness) --> on_timer output
+// records + watermarks --> keyed process with event-time timers (operator_harness) --> on_timer
+// output
 
 #include <catch2/catch.hpp>
 
@@ -15,7 +16,7 @@ using sluice::testing::operator_harness;
 
 namespace {
 
-using event = std::pair<std::string, int>; // (key, payload)
+using event = std::pair<std::string, int>;                 // (key, payload)
 using fired = std::tuple<std::string, int64_t, timestamp>; // (key, records of the key, time)
 
 /// Counts the records of each key and asks for a timer `delay` after each record's time; a
