@@ -10,12 +10,18 @@ recovery_log::recovery_log(uint64_t checkpoint) {
 }
 
 void recovery_log::handled(channel_index channel, uint64_t elements) {
-  if (!run_closed_ && order_.back().channel == channel) {
-    order_.back().elements += elements;
-    return;
+  if (!run_closed_) {
+    if (auto* last = std::get_if<run>(&order_.back()); last && last->channel == channel) {
+      last->elements += elements;
+      return;
+    }
   }
-  order_.push_back({channel, elements});
+  order_.emplace_back(run{channel, elements});
   run_closed_ = false;
+}
+
+void recovery_log::ticked(timestamp time) {
+  order_.emplace_back(clock_tick{time});
 }
 
 void recovery_log::source_did(const source_event& event) {
@@ -56,7 +62,7 @@ const recovery_log::position& recovery_log::restart(uint64_t checkpoint, bool ke
   return found->second;
 }
 
-const recovery_log::run* recovery_log::order_at(uint64_t index) const {
+const recovery_log::order_entry* recovery_log::order_at(uint64_t index) const {
   if (index < order_base_ || index >= order_end())
     return nullptr;
   return &order_[index - order_base_];

@@ -35,6 +35,10 @@ bool watermark_tracker::all_idle() const noexcept {
   return any_open;
 }
 
+bool watermark_tracker::all_ended() const noexcept {
+  return std::all_of(channels_.begin(), channels_.end(), [](const auto& ch) { return ch.ended; });
+}
+
 bool watermark_tracker::recompute() {
   auto combined = max_timestamp;
   auto largest_idle = min_timestamp;

@@ -42,8 +42,8 @@ std::vector<std::string> trace(const test::fake_log& log) {
 }
 
 /// A map host (x -> x) with two inputs, a recording downstream and a recording coordinator.
-struct two_inputs {
-  two_inputs()
+struct two_channel_host {
+  two_channel_host()
     : sys(configure(cfg)), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
     upstream = test::spawn_fake_upstream(sys, log);
     downstream = test::spawn_fake_downstream(sys, log);
@@ -69,7 +69,7 @@ struct two_inputs {
     sched.run();
   }
 
-  ~two_inputs() {
+  ~two_channel_host() {
     for (auto a :
          {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(upstream),
           caf::actor_cast<caf::actor>(downstream), caf::actor_cast<caf::actor>(coordinator)})
@@ -110,7 +110,7 @@ using lines = std::vector<std::string>;
 } // namespace
 
 TEST_CASE("a host holds back an input past its barrier until every input delivered it") {
-  two_inputs f;
+  two_channel_host f;
   f.send(barrier_msg{0, 1});
   f.send_batch(0, {10}); // after input 0's barrier: held
   f.send_batch(1, {20}); // before input 1's barrier: processed
@@ -125,7 +125,7 @@ TEST_CASE("a host holds back an input past its barrier until every input deliver
 }
 
 TEST_CASE("an input that ends while a checkpoint aligns no longer holds it up") {
-  two_inputs f;
+  two_channel_host f;
   f.send(barrier_msg{0, 1});
   f.send_batch(0, {10});
   f.send(end_of_stream_msg{1});
@@ -136,7 +136,7 @@ TEST_CASE("an input that ends while a checkpoint aligns no longer holds it up") 
 }
 
 TEST_CASE("a host that skips checkpoints tells its downstream that their barriers will not come") {
-  two_inputs f;
+  two_channel_host f;
   f.send(barrier_msg{0, 1});
   f.send_batch(0, {10}); // held for checkpoint 1
   // Checkpoint 1 was abandoned upstream of input 1, which goes on to checkpoint 3: this host
@@ -150,7 +150,7 @@ TEST_CASE("a host that skips checkpoints tells its downstream that their barrier
 }
 
 TEST_CASE("a cancel from one input ends the alignment that holds the others") {
-  two_inputs f;
+  two_channel_host f;
   f.send(barrier_msg{0, 1});
   f.send_batch(0, {10}); // held for checkpoint 1
   f.send(cancel_msg{1, 2});

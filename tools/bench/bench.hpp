@@ -134,6 +134,8 @@ workload chain_workload();
 workload latency_workload(const options& opt);
 workload light_load_workload();
 workload shuffle_workload();
+workload timers_workload();
+workload enrichment_workload();
 workload wordcount_workload();
 workload wordcount_text_workload();
 workload wordcount_state_workload(const options& opt);

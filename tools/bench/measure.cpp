@@ -23,6 +23,8 @@ std::vector<workload> all_workloads(const options& opt) {
           latency_workload(opt),
           light_load_workload(),
           shuffle_workload(),
+          timers_workload(),
+          enrichment_workload(),
           wordcount_workload(),
           wordcount_text_workload(),
           wordcount_state_workload(opt),

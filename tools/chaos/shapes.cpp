@@ -28,6 +28,47 @@ auto numbers(uint64_t first, uint64_t count, double rate) {
   return sluice::generate<uint64_t>([first](uint64_t i) { return first + i + 1; }, {count, rate});
 }
 
+/// Numbers as `numbers` does, each with itself as its event time (the watermark follows).
+auto timed_numbers(uint64_t first, uint64_t count, double rate) {
+  return sluice::generate<uint64_t>(
+    [first](uint64_t i) { return first + i + 1; }, {count, rate},
+    [](uint64_t, const uint64_t& v) { return static_cast<sluice::timestamp>(v); });
+}
+
+/// A running sum per key whose numbers wait for a timer before they count: an odd number for a
+/// processing-time timer 1 ms on, an even one for an event-time timer 5 ms after its own time.
+/// A timer adds the key's waiting numbers of its clock one by one, emitting each sum, so the
+/// results are a running sum as the other shapes' (the verdict holds) while a replay must fire
+/// the same timers at the same points of its input to line up with what it emitted before.
+struct delayed_sum {
+  using context = sluice::keyed_context<uint64_t, sum_record>;
+
+  void process(const uint64_t& v, context& ctx) {
+    if (v % 2 == 1) {
+      ctx.list<uint64_t>("by_processing_time").add(v);
+      ctx.register_processing_time_timer(ctx.current_processing_time() + 1);
+    } else {
+      ctx.list<uint64_t>("by_event_time").add(v);
+      ctx.register_event_time_timer(ctx.current_time() + 5);
+    }
+  }
+
+  void process_first(const uint64_t& v, context& ctx) { process(v, ctx); }
+  void process_second(const uint64_t& v, context& ctx) { process(v, ctx); }
+
+  void on_timer(sluice::timestamp, context& ctx) {
+    auto waiting = ctx.list<uint64_t>(ctx.timer_domain() == sluice::time_domain::processing_time
+                                        ? "by_processing_time"
+                                        : "by_event_time");
+    auto sum = ctx.value<uint64_t>("sum");
+    auto total = sum.value_or(0);
+    for (auto v : waiting.get())
+      ctx.emit({ctx.key(), total += v});
+    sum.update(total);
+    waiting.clear();
+  }
+};
+
 /// Ends `s` in the spec's sink, as operator "out" with `parallelism` instances.
 void finish(stream<sum_record> s, const job_spec& spec, uint32_t parallelism) {
   auto configure = [&](auto end) {
@@ -82,6 +123,27 @@ void shuffle(pipeline& p, const job_spec& spec) {
   finish(sums, spec, 1);
 }
 
+/// numbers (2) -> key_by -> sum with timers (2) -> out (2)
+void timers(pipeline& p, const job_spec& spec) {
+  auto s = p.source(timed_numbers(0, spec.records, spec.rate));
+  s.parallelism(2).name("numbers").supervision(spec.supervise);
+  auto sums = s.key_by(key_of).process<sum_record>(delayed_sum{});
+  sums.parallelism(2).name("sum").supervision(spec.supervise);
+  finish(sums, spec, 2);
+}
+
+/// numbers (2) + more (1) -> connect, both keyed -> sum with timers (2) -> out (2)
+void connected(pipeline& p, const job_spec& spec) {
+  auto first = spec.records * 2 / 3;
+  auto a = p.source(timed_numbers(0, first, spec.rate * 2 / 3));
+  a.parallelism(2).name("numbers").supervision(spec.supervise);
+  auto b = p.source(timed_numbers(first, spec.records - first, spec.rate / 3));
+  b.parallelism(1).name("more").supervision(spec.supervise);
+  auto sums = a.key_by(key_of).connect(b.key_by(key_of)).process<sum_record>(delayed_sum{});
+  sums.parallelism(2).name("sum").supervision(spec.supervise);
+  finish(sums, spec, 2);
+}
+
 } // namespace
 
 const std::vector<shape>& all_shapes() {
@@ -98,6 +160,14 @@ const std::vector<shape>& all_shapes() {
      "numbers (3) -> key_by -> sum (2) -> out (1)",
      {{"numbers", 3}, {"sum", 2}, {"out", 1}},
      shuffle},
+    {"timers",
+     "numbers (2) -> key_by -> sum by event- and processing-time timers (2) -> out (2)",
+     {{"numbers", 2}, {"sum", 2}, {"out", 2}},
+     timers},
+    {"two_inputs",
+     "numbers (2) + more (1) -> keyed connect -> sum by timers (2) -> out (2)",
+     {{"numbers", 2}, {"more", 1}, {"sum/first", 2}, {"sum/second", 1}, {"sum", 2}, {"out", 2}},
+     connected},
   };
   return shapes;
 }

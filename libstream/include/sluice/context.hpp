@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -89,6 +90,18 @@ public:
   /// The instance's current watermark.
   [[nodiscard]] timestamp watermark() const noexcept { return watermark_; }
 
+  /// The instance's processing time, in ms since the epoch: the wall clock as its host last
+  /// moved it on, between records. Kept for operators with an `on_processing_time` hook (a keyed
+  /// process with `on_timer`), min_timestamp in others; a replay after a failure sees it move
+  /// at the same points of the input as the failed incarnation did.
+  [[nodiscard]] timestamp current_processing_time() const noexcept { return processing_time_; }
+
+  /// Asks the host to call the operator's `on_processing_time` once processing time reaches
+  /// `time`: how an operator with processing-time timers is woken when no input comes.
+  void call_back_at_processing_time(timestamp time) noexcept {
+    processing_callback_ = std::min(processing_callback_, time);
+  }
+
   [[nodiscard]] const instance_info& info() const noexcept { return *info_; }
 
   /// The keyed state of this instance.
@@ -155,6 +168,9 @@ private:
   detail::dead_letter_outbox* dead_letters_ = nullptr;
   timestamp current_time_ = 0;
   timestamp watermark_ = min_timestamp;
+  timestamp processing_time_ = min_timestamp;
+  /// The earliest processing time asked for a callback (max_timestamp: none).
+  timestamp processing_callback_ = max_timestamp;
 };
 
 namespace detail {
@@ -164,6 +180,18 @@ struct host_access {
   template <class Out>
   static void set_watermark(context<Out>& ctx, timestamp time) noexcept {
     ctx.watermark_ = time;
+  }
+
+  template <class Out>
+  static void set_processing_time(context<Out>& ctx, timestamp time) noexcept {
+    ctx.processing_time_ = time;
+  }
+
+  /// The earliest processing time the operator asked to be called back at since the last call,
+  /// max_timestamp if none.
+  template <class Out>
+  static timestamp take_processing_callback(context<Out>& ctx) noexcept {
+    return std::exchange(ctx.processing_callback_, max_timestamp);
   }
 
   template <class Out>

@@ -101,15 +101,17 @@ struct wiring;
 
 /// The whole typed interface of an operator instance reading In and writing Out. Beyond what
 /// its neighbours and the runtime send, it takes its wiring and the messages it sends itself
-/// (`flush_atom`: send partial batches; `produce_atom`: a source's next slice), which are in no
-/// handle that others hold.
+/// (`flush_atom`: send partial batches; `produce_atom`: a source's next slice; `clock_atom`:
+/// processing time reached what the operator asked to be woken at), which are in no handle that
+/// others hold.
 ///
 /// A host for `In` only accepts `batch<In>`: wiring a stream of another type to it does not
 /// compile, since the upstream holds an `input_actor<Out>` handle.
 template <class In, class Out>
 using host_actor =
   typename input_actor<In>::template extend_with<output_actor<Out>, control_actor>::template extend<
-    caf::reacts_to<wiring<In, Out>>, caf::reacts_to<flush_atom>, caf::reacts_to<produce_atom>>;
+    caf::reacts_to<wiring<In, Out>>, caf::reacts_to<flush_atom>, caf::reacts_to<produce_atom>,
+    caf::reacts_to<clock_atom>>;
 
 } // namespace sluice
 

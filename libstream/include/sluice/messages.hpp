@@ -173,6 +173,7 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using produce_atom = caf::atom_constant<caf::atom("produce")>;
 using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using clock_atom = caf::atom_constant<caf::atom("clock")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
 using checkpoints_atom = caf::atom_constant<caf::atom("ckpts")>;
 using checkpoint_now_atom = caf::atom_constant<caf::atom("ckptnow")>;

@@ -14,6 +14,7 @@
 #include "sluice/detail/source_host.hpp"
 #include "sluice/operator.hpp"
 #include "sluice/operators/aggregate.hpp"
+#include "sluice/operators/co_process.hpp"
 #include "sluice/operators/combine.hpp"
 #include "sluice/operators/count.hpp"
 #include "sluice/operators/dead_letter_source.hpp"
@@ -33,6 +34,12 @@ class stream;
 
 template <class T, class KeyFn>
 class keyed_stream;
+
+template <class A, class B>
+class connected_streams;
+
+template <class A, class KeyA, class B, class KeyB>
+class keyed_connected_streams;
 
 class runtime;
 
@@ -71,6 +78,10 @@ private:
   friend class stream;
   template <class T, class KeyFn>
   friend class keyed_stream;
+  template <class A, class B>
+  friend class connected_streams;
+  template <class A, class KeyA, class B, class KeyB>
+  friend class keyed_connected_streams;
   friend class runtime;
 
   template <class Host, class In, class Out, class Op>
@@ -175,6 +186,15 @@ public:
     return result;
   }
 
+  /// Connects this stream with `other` for a two-input operator (`.process<Out>(fn)`): records
+  /// of both, of different types if need be, go to one operator that sees each input apart.
+  template <class B>
+  connected_streams<T, B> connect(const stream<B>& other) {
+    if (other.p_ != p_)
+      problem("connect of streams from different pipelines");
+    return {*this, other};
+  }
+
   /// Sends records to the next operator round robin.
   stream<T> rebalance() { return with_partitioning(partitioning::rebalance); }
   /// Sends every record to every instance of the next operator.
@@ -241,6 +261,10 @@ private:
   friend class stream;
   template <class U, class KeyFn>
   friend class keyed_stream;
+  template <class A, class B>
+  friend class connected_streams;
+  template <class A, class KeyA, class B, class KeyB>
+  friend class keyed_connected_streams;
 
   stream(pipeline& p, std::vector<size_t> heads) : p_(&p), heads_(std::move(heads)) {}
 
@@ -289,6 +313,27 @@ private:
       p_->add_node<host, T, typename Op::output_type>(std::move(op), std::move(default_name));
     connect(id, nullptr);
     return {*p_, {id}};
+  }
+
+  /// Feeds this stream into input `Input` of the two-input operator node `to`: behind each head,
+  /// a stage (at the head's parallelism, named `<operator>/<role>`) wraps each record into the
+  /// operator's `two_inputs<A, B>`, and its edge to `to` partitions as this stream asks (by
+  /// `key_hash` if given).
+  template <size_t Input, class A, class B>
+  void feed_input(size_t to, std::shared_ptr<const void> key_hash, const std::string& role) {
+    auto wrap = [](T&& value) {
+      return two_inputs<A, B>{std::in_place_index<Input>, std::move(value)};
+    };
+    using wrap_type = op::map<T, decltype(wrap)>;
+    for (auto head : heads_) {
+      auto id =
+        p_->add_node<detail::operator_host<wrap_type>, T, two_inputs<A, B>>(wrap_type{wrap}, role);
+      p_->graph_->nodes[id]->added = detail::node_base::added_stage{head, to, role};
+      stream<T>{*p_, {head}}.connect(id, nullptr);
+      stream<two_inputs<A, B>> wrapped{*p_, {id}};
+      wrapped.kind_ = kind_;
+      wrapped.connect(to, key_hash);
+    }
   }
 
   void connect(size_t to, std::shared_ptr<const void> key_hash) {
@@ -390,8 +435,25 @@ public:
     return then<op_type>(op_type{key_fn_, std::move(fn)}, "process");
   }
 
+  /// Connects this keyed stream with `other`, keyed to the same key type, for a keyed
+  /// two-input operator (`.process<Out>(fn)`): the records of both with one key meet in one
+  /// instance, with one keyed state and timers.
+  template <class B, class KeyB>
+  keyed_connected_streams<T, KeyFn, B, KeyB> connect(const keyed_stream<B, KeyB>& other) {
+    static_assert(std::is_same_v<key_type, typename keyed_stream<B, KeyB>::key_type>,
+                  "connect: both keyed streams need the same key type, as in "
+                  "a.key_by(fn(const A&) -> K).connect(b.key_by(fn(const B&) -> K))");
+    if (other.input_.p_ != input_.p_)
+      input_.problem("connect of streams from different pipelines");
+    return {*this, other};
+  }
+
 private:
   friend class stream<T>;
+  template <class U, class KeyU>
+  friend class keyed_stream;
+  template <class A, class KeyA, class B, class KeyB>
+  friend class keyed_connected_streams;
 
   keyed_stream(stream<T> input, KeyFn key_fn)
     : input_(std::move(input)), key_fn_(std::move(key_fn)) {}
@@ -439,6 +501,90 @@ private:
 
   stream<T> input_;
   KeyFn key_fn_;
+};
+
+/// Two streams connected for a two-input operator (Flink's ConnectedStreams).
+template <class A, class B>
+class connected_streams {
+public:
+  /// A two-input operator: an object with `process_first(const A&, sluice::context<Out>&)` and
+  /// `process_second(const B&, sluice::context<Out>&)`, optional `on_watermark` and `on_end`
+  /// (see op::co_process). Each input keeps its partitioning (`b.broadcast()` sends every record
+  /// of b to every instance).
+  template <class Out, class F>
+  stream<Out> process(F fn) {
+    static_assert(
+      requires(F & f, const A& a, const B& b, context<Out>& c) {
+        f.process_first(a, c);
+        f.process_second(b, c);
+      },
+      "connect(...).process<Out> expects an object with "
+      "process_first(const A&, sluice::context<Out>&) and "
+      "process_second(const B&, sluice::context<Out>&)");
+    using op_type = op::co_process<A, B, Out, F>;
+    auto& p = *first_.p_;
+    auto id = p.template add_node<detail::operator_host<op_type>, two_inputs<A, B>, Out>(
+      op_type{std::move(fn)}, "co_process");
+    first_.template feed_input<0, A, B>(id, nullptr, "first");
+    second_.template feed_input<1, A, B>(id, nullptr, "second");
+    return {p, {id}};
+  }
+
+private:
+  friend class stream<A>;
+
+  connected_streams(stream<A> first, stream<B> second)
+    : first_(std::move(first)), second_(std::move(second)) {}
+
+  stream<A> first_;
+  stream<B> second_;
+};
+
+/// Two keyed streams with one key type connected for a keyed two-input operator (Flink's
+/// ConnectedStreams of two KeyedStreams).
+template <class A, class KeyA, class B, class KeyB>
+class keyed_connected_streams {
+public:
+  using key_type = key_type_of<KeyA, A>;
+
+  /// A keyed two-input operator: an object with
+  /// `process_first(const A&, sluice::keyed_context<K, Out>&)` and
+  /// `process_second(const B&, sluice::keyed_context<K, Out>&)`, optional `on_watermark`,
+  /// `on_end` and `on_timer` (see op::keyed_co_process).
+  template <class Out, class F>
+  stream<Out> process(F fn) {
+    static_assert(
+      requires(F & f, const A& a, const B& b, keyed_context<key_type, Out>& c) {
+        f.process_first(a, c);
+        f.process_second(b, c);
+      },
+      "keyed connect(...).process<Out> expects an object with "
+      "process_first(const A&, sluice::keyed_context<K, Out>&) and "
+      "process_second(const B&, sluice::keyed_context<K, Out>&)");
+    using op_type = op::keyed_co_process<A, KeyA, B, KeyB, Out, F>;
+    using in_type = two_inputs<A, B>;
+    auto& p = *first_.input_.p_;
+    auto id = p.template add_node<detail::operator_host<op_type>, in_type, Out>(
+      op_type{first_.key_fn_, second_.key_fn_, std::move(fn)}, "co_process");
+    auto hash = std::make_shared<const std::function<uint64_t(const in_type&)>>(
+      [first = first_.key_fn_, second = second_.key_fn_](const in_type& x) {
+        if (x.index() == 0)
+          return key_hash<key_type>{}(std::invoke(first, std::get<0>(x)));
+        return key_hash<key_type>{}(std::invoke(second, std::get<1>(x)));
+      });
+    first_.input_.template feed_input<0, A, B>(id, hash, "first");
+    second_.input_.template feed_input<1, A, B>(id, hash, "second");
+    return {p, {id}};
+  }
+
+private:
+  friend class keyed_stream<A, KeyA>;
+
+  keyed_connected_streams(keyed_stream<A, KeyA> first, keyed_stream<B, KeyB> second)
+    : first_(std::move(first)), second_(std::move(second)) {}
+
+  keyed_stream<A, KeyA> first_;
+  keyed_stream<B, KeyB> second_;
 };
 
 template <class Src>

@@ -1,16 +1,19 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <caf/detail/scope_guard.hpp>
 #include <caf/detail/type_traits.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/optional.hpp>
+#include <caf/sec.hpp>
 
 namespace sluice {
 
@@ -22,6 +25,12 @@ inline constexpr timestamp min_timestamp = std::numeric_limits<timestamp>::min()
 
 /// The largest timestamp: the watermark of an input that has ended.
 inline constexpr timestamp max_timestamp = std::numeric_limits<timestamp>::max();
+
+/// The wall clock as a timestamp: milliseconds since the epoch.
+inline timestamp wall_clock_now() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 
 /// One element of a stream: a value and its event timestamp.
 template <class T>
@@ -92,6 +101,49 @@ std::enable_if_t<Inspector::writes_state, typename Inspector::result_type> inspe
       x.reset();
   });
   return f(flag, helper);
+}
+
+// Nor std::variant, which the records of a two-input operator are (one alternative per input):
+// the index, then the value.
+
+template <class Inspector, class... Ts>
+std::enable_if_t<Inspector::reads_state, typename Inspector::result_type> inspect(
+  Inspector& f, std::variant<Ts...>& x) {
+  auto index = static_cast<uint8_t>(x.index());
+  return std::visit([&](auto& value) { return f(index, value); }, x);
+}
+
+/// Loads the alternative of a variant whose index was read just before.
+template <class... Ts>
+struct variant_inspect_helper {
+  uint8_t& index;
+  std::variant<Ts...>& target;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, variant_inspect_helper& x) {
+    return x.load<0>(f);
+  }
+
+  template <size_t I, class Inspector>
+  typename Inspector::result_type load(Inspector& f) {
+    if constexpr (I < sizeof...(Ts)) {
+      if (index != I)
+        return load<I + 1>(f);
+      std::variant_alternative_t<I, std::variant<Ts...>> value{};
+      auto guard = detail::make_scope_guard([&] { target.template emplace<I>(std::move(value)); });
+      return f(value);
+    } else {
+      return sec::invalid_argument; // an index the variant does not have
+    }
+  }
+};
+
+template <class Inspector, class... Ts>
+std::enable_if_t<Inspector::writes_state, typename Inspector::result_type> inspect(
+  Inspector& f, std::variant<Ts...>& x) {
+  uint8_t index = 0;
+  variant_inspect_helper<Ts...> helper{index, x};
+  return f(index, helper);
 }
 
 } // namespace caf

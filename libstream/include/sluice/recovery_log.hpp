@@ -9,6 +9,7 @@
 
 #include "sluice/messages.hpp"
 #include "sluice/record.hpp"
+#include "sluice/watermark_tracker.hpp"
 
 namespace sluice {
 
@@ -17,7 +18,9 @@ namespace sluice {
 /// (docs/architecture.md, "Recovery").
 ///
 /// The same input in the same order gives a deterministic operator the same output. An instance
-/// with inputs logs the input channel of every element it handles, run-length coded; a source
+/// with inputs logs the input channel of every element it handles, run-length coded, and, if it
+/// keeps processing time, each step of its clock between them (processing-time timers then fire
+/// at the same points of a replay, and the operator reads the same clock); a source
 /// logs the record counts at which it sent each marker (barrier, watermark, idle change, end of
 /// stream): what it does that does not follow from its records. At each checkpoint it takes, it
 /// notes where its channels stood. When a checkpoint completes, what came before it is dropped.
@@ -33,6 +36,12 @@ public:
     std::vector<uint64_t> outputs;
     /// The records the instance had emitted (`output_channels::records_emitted`).
     uint64_t emitted = 0;
+    /// Per input channel: its watermark, and whether it was idle or had ended. A replay starts
+    /// from them: it sees only the markers that came after the checkpoint, and must pass on the
+    /// same watermarks as the failed incarnation did.
+    watermark_tracker watermarks;
+    /// The instance's processing time (min_timestamp if it keeps none).
+    timestamp processing_time = min_timestamp;
     /// Where the input order and the source events went on (absolute indices).
     uint64_t order_mark = 0;
     uint64_t events_mark = 0;
@@ -43,6 +52,14 @@ public:
     channel_index channel = 0;
     uint64_t elements = 0;
   };
+
+  /// The instance's processing time moved on to `time` (ms since the epoch) here.
+  struct clock_tick {
+    timestamp time = 0;
+  };
+
+  /// What the instance did next: handled a run of elements, or moved its clock.
+  using order_entry = std::variant<run, clock_tick>;
 
   /// A source sent `marker` (a barrier, a watermark, an idle change or the end of its stream)
   /// after emitting `emitted` records.
@@ -56,6 +73,9 @@ public:
 
   /// The instance handled `elements` elements of input channel `channel`.
   void handled(channel_index channel, uint64_t elements);
+
+  /// The instance's processing time moved on to `time`.
+  void ticked(timestamp time);
 
   /// The source did `event`.
   void source_did(const source_event& event);
@@ -85,19 +105,19 @@ public:
   /// @throws std::logic_error if the instance never took `checkpoint`.
   const position& restart(uint64_t checkpoint, bool keep_order);
 
-  /// The run at absolute index `index`, or null past the last.
-  [[nodiscard]] const run* order_at(uint64_t index) const;
+  /// The entry of the input order at absolute index `index`, or null past the last.
+  [[nodiscard]] const order_entry* order_at(uint64_t index) const;
 
   /// The source event at absolute index `index`, or null past the last.
   [[nodiscard]] const source_event* event_at(uint64_t index) const;
 
-  /// The absolute index after the last run and after the last source event.
+  /// The absolute index after the last entry of the input order and after the last source event.
   [[nodiscard]] uint64_t order_end() const noexcept { return order_base_ + order_.size(); }
   [[nodiscard]] uint64_t events_end() const noexcept { return events_base_ + events_.size(); }
 
 private:
   std::map<uint64_t, position> checkpoints_;
-  std::deque<run> order_;
+  std::deque<order_entry> order_;
   uint64_t order_base_ = 0;
   /// A checkpoint was noted since the last run began: the next element starts a new run.
   bool run_closed_ = true;

@@ -16,7 +16,8 @@ namespace sluice {
 /// watermark valve does the same: idle inputs never hold a watermark back.)
 class watermark_tracker {
 public:
-  explicit watermark_tracker(size_t channels = 0) : channels_(channels) {}
+  watermark_tracker() = default;
+  explicit watermark_tracker(size_t channels) : channels_(channels) {}
 
   void resize(size_t channels) { channels_.resize(channels); }
 
@@ -33,6 +34,10 @@ public:
 
   /// True when every channel that has not ended is idle (and at least one has not ended).
   [[nodiscard]] bool all_idle() const noexcept;
+
+  /// True once `channel` has ended, and once every channel has.
+  [[nodiscard]] bool ended(size_t channel) const { return channels_.at(channel).ended; }
+  [[nodiscard]] bool all_ended() const noexcept;
 
 private:
   struct channel_state {

@@ -27,6 +27,13 @@ batch<int> batch_on(sluice::channel_index channel, uint64_t seq, std::vector<int
   return b;
 }
 
+/// A checkpoint's position with its input channels at `inputs`.
+recovery_log::position inputs_at(std::vector<uint64_t> inputs) {
+  recovery_log::position where;
+  where.inputs = std::move(inputs);
+  return where;
+}
+
 /// What the replay handed on, as text: "c0:1,2" for a batch, "barrier" for a barrier.
 struct handled {
   std::vector<std::string> seen;
@@ -35,6 +42,9 @@ struct handled {
     for (size_t i = 0; i < b.records.size(); ++i)
       s += (i ? "," : "") + std::to_string(b.records[i].value);
     seen.push_back(s);
+  }
+  void operator()(recovery_log::clock_tick& t) {
+    seen.push_back("clock " + std::to_string(t.time));
   }
   template <class Marker>
   void operator()(Marker&) {
@@ -46,7 +56,7 @@ struct handled {
 
 TEST_CASE("the input replayer hands on what arrives in the logged order of channels") {
   recovery_log log{0};
-  log.took(0, {{0, 0}, {}, 0, 0, 0});
+  log.took(0, inputs_at({0, 0}));
   log.handled(1, 2); // the failed incarnation took two records of channel 1 first,
   log.handled(0, 3); // then three of channel 0,
   log.handled(1, 1); // then one more of channel 1
@@ -64,9 +74,26 @@ TEST_CASE("the input replayer hands on what arrives in the logged order of chann
   CHECK(h.seen == std::vector<std::string>{"c1:20,21", "c0:10,11,12", "c1:22"});
 }
 
+TEST_CASE("the input replayer moves the clock where the failed incarnation moved it") {
+  recovery_log log{0};
+  log.took(0, inputs_at({0}));
+  log.handled(0, 2);
+  log.ticked(1005); // between the second and the third record
+  log.handled(0, 2);
+  log.ticked(1007);
+  const auto& where = log.restart(0, true);
+  input_replayer<int> replay;
+  REQUIRE(replay.start(log, where.order_mark, 1));
+  handled h;
+  replay.arrive(batch_on(0, 0, {1, 2, 3, 4}));
+  while (replay.next(h) == step::handled) {
+  }
+  CHECK(h.seen == std::vector<std::string>{"c0:1,2", "clock 1005", "c0:3,4", "clock 1007"});
+}
+
 TEST_CASE("the input replayer hands what arrived meanwhile on when the log is done") {
   recovery_log log{0};
-  log.took(0, {{0, 0}, {}, 0, 0, 0});
+  log.took(0, inputs_at({0, 0}));
   log.handled(0, 1);
   const auto& where = log.restart(0, true);
   input_replayer<int> replay;
@@ -84,7 +111,7 @@ TEST_CASE("the input replayer hands what arrived meanwhile on when the log is do
 
 TEST_CASE("an input replayer without anything logged is not active") {
   recovery_log log{0};
-  log.took(0, {{0}, {}, 0, 0, 0});
+  log.took(0, inputs_at({0}));
   const auto& where = log.restart(0, true);
   input_replayer<int> replay;
   CHECK_FALSE(replay.start(log, where.order_mark, 1));
@@ -93,7 +120,7 @@ TEST_CASE("an input replayer without anything logged is not active") {
 TEST_CASE("the source replayer does the logged markers at their counts, then what waited") {
   using marker = std::variant<watermark_msg, sluice::idle_msg>;
   recovery_log log{0};
-  log.took(0, {{}, {}, 0, 0, 0});
+  log.took(0, inputs_at({}));
   log.source_did({100, barrier_msg{0, 1}});
   log.source_emitted(250);
   const auto& where = log.restart(0, true);

@@ -188,10 +188,14 @@ struct host_core {
     return recovery.restarted && id <= recovery.abandoned_through;
   }
 
-  /// Notes in the recovery log where the channels stand after checkpoint `id`'s barrier.
-  void note_checkpoint(uint64_t id, std::vector<uint64_t> inputs) {
-    if (log() && !abandoned(id))
-      log()->took(id, {std::move(inputs), out.positions(), out.records_emitted(), 0, 0});
+  /// Notes in the recovery log where the channels stand after checkpoint `id`'s barrier: the
+  /// outputs here, the inputs (and what else the host keeps of them) in `where`.
+  void note_checkpoint(uint64_t id, recovery_log::position where = {}) {
+    if (!log() || abandoned(id))
+      return;
+    where.outputs = out.positions();
+    where.emitted = out.records_emitted();
+    log()->took(id, std::move(where));
   }
 
   /// Arms a fault injected for tests, counting records from now.

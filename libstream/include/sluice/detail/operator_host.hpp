@@ -86,6 +86,7 @@ public:
         drain();
       },
       [](produce_atom) {},
+      [this](clock_atom) { on_clock(); },
       [this](inspect_atom) { return core_.snapshot(); },
       [this](wiring<in_type, out_type>& w) { on_wiring(w); },
     };
@@ -93,6 +94,12 @@ public:
 
 private:
   using event = input_event<in_type>;
+
+  /// The operator has `on_processing_time`: the host keeps a processing-time clock for it.
+  static constexpr bool keeps_processing_time =
+    requires(Op & op, timestamp t, context<out_type>& c) {
+    op.on_processing_time(t, c);
+  };
 
   /// The upstream instance of an input channel, and its output index for the channel.
   struct upstream {
@@ -111,7 +118,6 @@ private:
     gate_.reset(incarnations);
     aligner_.resize(upstreams_.size());
     watermarks_.resize(upstreams_.size());
-    ended_.assign(upstreams_.size(), false);
   }
 
   void start() {
@@ -123,6 +129,9 @@ private:
     if (core_.recovery.restarted)
       return restart();
     core_.phase = instance_phase::running;
+    tick();
+    if (core_.failed())
+      return;
     for (auto& up : upstreams_)
       core_.send(
         this, up.actor,
@@ -140,6 +149,7 @@ private:
     const auto* where = core_.resume_from_log(what);
     if (!where)
       return fail(what);
+    restore_markers(*where);
     core_.phase = replayer_.start(*core_.log(), where->order_mark, upstreams_.size())
                     ? instance_phase::replaying
                     : instance_phase::running;
@@ -154,6 +164,20 @@ private:
       core_.out.say_hello(output_actor<out_type>{this});
     if (upstreams_.empty())
       finish_inputs();
+  }
+
+  /// Takes up the input channels' watermarks, idleness and ends, and the processing time, as
+  /// they stood at the restored checkpoint: the replay goes on from there.
+  void restore_markers(const recovery_log::position& where) {
+    watermarks_ = where.watermarks;
+    watermarks_.resize(upstreams_.size());
+    for (channel_index i = 0; i < upstreams_.size(); ++i)
+      if (watermarks_.ended(i))
+        aligner_.on_end(i);
+    host_access::set_watermark(ctx_, watermarks_.current());
+    core_.stats.watermark = watermarks_.current();
+    idle_out_ = watermarks_.all_idle();
+    host_access::set_processing_time(ctx_, where.processing_time);
   }
 
   /// A restarted upstream instance says hello: from now on the channel is its, resuming after
@@ -293,6 +317,7 @@ private:
     core_.note_blocked(false);
     if (core_.stopped())
       return;
+    arm_clock();
     core_.watch_retention(this);
     core_.stats.queued_records = gate_.queued();
     if (queue.empty() && this->mailbox().empty()) {
@@ -324,6 +349,7 @@ private:
 
   void end_replay() {
     core_.phase = instance_phase::running;
+    tick();
     replayer_.finish([this](event&& e) {
       if (auto* b = std::get_if<batch<in_type>>(&e))
         enqueue(std::move(*b));
@@ -351,6 +377,11 @@ private:
   }
 
   void handle(batch<in_type>& b) {
+    if (core_.phase == instance_phase::running) {
+      tick();
+      if (core_.failed())
+        return;
+    }
     auto n = b.records.size();
     auto earned = note_handled(b.channel, n, n);
     core_.stats.records_in += n;
@@ -425,7 +456,11 @@ private:
       return;
     core_.out.broadcast(barrier_msg{0, *id});
     aligner_.passed(*id);
-    core_.note_checkpoint(*id, gate_.handled_positions());
+    recovery_log::position where;
+    where.inputs = gate_.handled_positions();
+    where.watermarks = watermarks_;
+    where.processing_time = ctx_.current_processing_time();
+    core_.note_checkpoint(*id, std::move(where));
     for (channel_index i = 0; i < gate_.size(); ++i)
       release(i);
   }
@@ -442,18 +477,67 @@ private:
 
   void handle(end_of_stream_msg& m) {
     (void)note_handled(m.channel, 1, 0);
-    if (ended_[m.channel])
+    if (watermarks_.ended(m.channel))
       return;
-    ended_[m.channel] = true;
     aligner_.on_end(m.channel);
     if (watermarks_.end(m.channel) && watermarks_.current() != max_timestamp)
       on_watermark();
     complete_alignment(); // an ended input has nothing more to align
     if (core_.failed())
       return;
-    if (std::find(ended_.begin(), ended_.end(), false) != ended_.end())
+    if (!watermarks_.all_ended())
       return update_idle();
     finish_inputs();
+  }
+
+  // Processing time: for an operator that keeps it, the host moves its clock on to the wall
+  // clock before each batch it handles and when woken at a time the operator asked for. Each
+  // step is logged between the input's runs, so a replay takes the same steps at the same
+  // points of the input and fires the same processing-time timers there.
+
+  /// Moves the clock on to the wall clock, if it went on.
+  void tick() {
+    if constexpr (keeps_processing_time) {
+      auto now = wall_clock_now();
+      if (now <= ctx_.current_processing_time())
+        return;
+      if (core_.log())
+        core_.log()->ticked(now);
+      move_clock(now);
+    }
+  }
+
+  /// A logged step of the clock, replayed.
+  void handle(recovery_log::clock_tick& t) { move_clock(t.time); }
+
+  void move_clock(timestamp now) {
+    if constexpr (keeps_processing_time) {
+      host_access::set_processing_time(ctx_, now);
+      failure_report what;
+      if (!core_.call([&] { op_.on_processing_time(now, ctx_); }, what))
+        fail(what);
+    }
+  }
+
+  /// Wakes the instance when the wall clock reaches the earliest time the operator asked for.
+  void arm_clock() {
+    if constexpr (keeps_processing_time) {
+      auto at = host_access::take_processing_callback(ctx_);
+      if (at >= clock_armed_at_)
+        return; // an earlier wake-up comes first, and the operator asks again then
+      clock_armed_at_ = at;
+      auto delay = std::max<timestamp>(at - wall_clock_now(), 0);
+      send_later(this, std::chrono::milliseconds{delay}, caf::make_message(clock_atom::value));
+    }
+  }
+
+  void on_clock() {
+    auto wanted = std::exchange(clock_armed_at_, max_timestamp);
+    if (core_.phase == instance_phase::running)
+      tick();
+    if (ctx_.current_processing_time() < wanted)
+      ctx_.call_back_at_processing_time(wanted); // woken early, or not running yet: ask again
+    drain();
   }
 
   void on_watermark() {
@@ -505,10 +589,10 @@ private:
   clock::time_point alignment_started_{};
   watermark_tracker watermarks_;
   input_replayer<in_type> replayer_;
-  /// Per input channel: it delivered end of stream.
-  std::vector<bool> ended_;
   /// The idle flag last sent downstream.
   bool idle_out_ = false;
+  /// When the clock wakes the instance next (max_timestamp: not armed).
+  timestamp clock_armed_at_ = max_timestamp;
 };
 
 } // namespace sluice::detail

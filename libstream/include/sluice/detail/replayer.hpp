@@ -57,13 +57,21 @@ public:
   /// An accepted element arrived on its channel; it waits for its turn in the log.
   void arrive(event&& e) { pending_[channel_of<In>(e)].push_back(std::move(e)); }
 
-  /// Hands the next element in log order to `handle(auto& element)`; a batch the failed
-  /// incarnation handled in two turns is split.
+  /// Hands the next element in log order to `handle(auto& element)`, or the next step of the
+  /// clock (a `recovery_log::clock_tick`); a batch the failed incarnation handled in two turns
+  /// is split.
   template <class Handle>
   step next(Handle&& handle) {
-    const auto* run = log_->order_at(index_);
-    if (!run)
+    const auto* entry = log_->order_at(index_);
+    if (!entry)
       return step::finished;
+    if (const auto* tick = std::get_if<recovery_log::clock_tick>(entry)) {
+      auto copy = *tick;
+      ++index_;
+      handle(copy);
+      return step::handled;
+    }
+    const auto* run = &std::get<recovery_log::run>(*entry);
     if (run->channel >= pending_.size())
       return step::corrupt;
     auto& waiting = pending_[run->channel];

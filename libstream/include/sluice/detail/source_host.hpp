@@ -84,6 +84,7 @@ public:
         core_.flush_scheduled = false;
         core_.out.flush();
       },
+      [](clock_atom) {}, // a source keeps no processing time
       [this](produce_atom) {
         produce_scheduled_ = false;
         produce();
@@ -217,7 +218,7 @@ private:
       core_.out.broadcast(barrier_msg{0, id});
     else
       send_marker(barrier_msg{0, id});
-    core_.note_checkpoint(id, {});
+    core_.note_checkpoint(id);
   }
 
   /// When the job was restored from a checkpoint, continues from the splits it recorded (none,

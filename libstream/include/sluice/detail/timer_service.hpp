@@ -46,15 +46,15 @@ public:
     heap_.push({time, key});
   }
 
-  /// Cancels the timer of `key` at `time`, if pending.
-  void remove(const K& key, timestamp time) {
-    const auto* pending = table_->find(key);
-    if (!pending || !std::binary_search(pending->begin(), pending->end(), time))
-      return;
+  /// Cancels the timer of `key` at `time`; false if it was not pending.
+  bool remove(const K& key, timestamp time) {
+    if (!pending(key, time))
+      return false;
     auto& times = table_->upsert(key);
     times.erase(std::lower_bound(times.begin(), times.end(), time));
     if (times.empty())
       table_->erase(key);
+    return true;
   }
 
   /// Fires every pending timer at or before `time`, earliest first, through `fire(key, time)`,
@@ -65,7 +65,7 @@ public:
     while (!heap_.empty() && heap_.top().time <= time) {
       auto next = heap_.top();
       heap_.pop();
-      if (take(next.key, next.time))
+      if (remove(next.key, next.time))
         fire(next.key, next.time);
     }
   }
@@ -108,14 +108,6 @@ private:
   [[nodiscard]] bool pending(const K& key, timestamp time) {
     const auto* times = table_->find(key);
     return times && std::binary_search(times->begin(), times->end(), time);
-  }
-
-  /// Removes the timer of `key` at `time` from the pending ones; false if it was not pending.
-  bool take(const K& key, timestamp time) {
-    if (!pending(key, time))
-      return false;
-    remove(key, time);
-    return true;
   }
 
   std::shared_ptr<table_type> table_;

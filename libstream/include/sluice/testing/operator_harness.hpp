@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -36,10 +37,11 @@ struct harness_options {
 
 /// Runs one operator instance by hand: no threads, no actor system, no channels.
 ///
-/// A test pushes records (with event times) and watermarks, ends the input, takes snapshots
-/// and restores them into a fresh instance, reads keyed state, and looks at what the operator
-/// emitted with its timestamps — as Flink's operator test harnesses and Kafka Streams'
-/// `TopologyTestDriver` do. The operator's hooks run as in a job: a watermark reaches
+/// A test pushes records (with event times; to either input of a two-input operator) and
+/// watermarks, moves processing time by hand (it starts at 0 and moves only when told), ends the
+/// input, takes snapshots and restores them into a fresh instance, reads keyed state, and looks
+/// at what the operator emitted with its timestamps — as Flink's operator test harnesses and Kafka
+/// Streams' `TopologyTestDriver` do. The operator's hooks run as in a job: a watermark reaches
 /// `on_watermark` only when it advances, end of input sets the watermark to its maximum
 /// first, a snapshot calls `on_checkpoint` before its state is written.
 ///
@@ -82,6 +84,20 @@ public:
     instance_->out.drain();
   }
 
+  /// Pushes one record to the first input of a two-input operator (its `process_first`).
+  template <class A>
+  void push_first(A value, timestamp time = 0) requires
+    std::is_constructible_v<in_type, std::in_place_index_t<0>, A &&> {
+    push(in_type{std::in_place_index<0>, std::move(value)}, time);
+  }
+
+  /// Pushes one record to the second input of a two-input operator (its `process_second`).
+  template <class B>
+  void push_second(B value, timestamp time = 0) requires
+    std::is_constructible_v<in_type, std::in_place_index_t<1>, B &&> {
+    push(in_type{std::in_place_index<1>, std::move(value)}, time);
+  }
+
   /// Pushes a watermark; the operator sees it if it advances the instance's watermark.
   void push_watermark(timestamp time) {
     if (time <= instance_->ctx.watermark())
@@ -89,6 +105,21 @@ public:
     detail::host_access::set_watermark(instance_->ctx, time);
     if constexpr (requires(Op & op, context<out_type> & ctx) { op.on_watermark(time, ctx); }) {
       instance_->op.on_watermark(time, instance_->ctx);
+      instance_->out.drain();
+    }
+  }
+
+  /// Moves processing time on to `time`; an operator with `on_processing_time` (a keyed process
+  /// with `on_timer`) fires the processing-time timers due. Nothing if `time` is not later.
+  void advance_processing_time(timestamp time) {
+    if (time <= processing_time_)
+      return;
+    processing_time_ = time;
+    detail::host_access::set_processing_time(instance_->ctx, time);
+    if constexpr (requires(Op & op, context<out_type> & ctx) {
+                    op.on_processing_time(time, ctx);
+                  }) {
+      instance_->op.on_processing_time(time, instance_->ctx);
       instance_->out.drain();
     }
   }
@@ -157,6 +188,9 @@ public:
   /// The instance's current watermark.
   [[nodiscard]] timestamp watermark() const noexcept { return instance_->ctx.watermark(); }
 
+  /// The instance's processing time.
+  [[nodiscard]] timestamp processing_time() const noexcept { return processing_time_; }
+
   /// The operator under test.
   [[nodiscard]] Op& op() noexcept { return instance_->op; }
 
@@ -202,6 +236,7 @@ private:
     auto state =
       instance_state_options(config, info.pipeline, info.operator_name, info.index, restore);
     instance_ = std::make_unique<instance>(std::move(op), std::move(info), state, output_);
+    detail::host_access::set_processing_time(instance_->ctx, processing_time_);
     if constexpr (requires(Op & o, context<out_type> & ctx) { o.open(ctx); }) {
       instance_->op.open(instance_->ctx);
       instance_->out.drain();
@@ -221,6 +256,7 @@ private:
   output_sink output_;
   std::unique_ptr<instance> instance_;
   uint64_t last_checkpoint_ = 0;
+  timestamp processing_time_ = 0;
 };
 
 } // namespace sluice::testing

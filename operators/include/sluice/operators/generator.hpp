@@ -80,7 +80,7 @@ public:
       if (max_time != min_timestamp)
         ctx.emit_watermark(max_time - options_.out_of_orderness.count());
     } else {
-      auto wall = now_ms();
+      auto wall = wall_clock_now();
       splits_.take(n, [&](uint64_t index) { ctx.emit(std::invoke(fn_, index), wall); });
     }
     produced_ += n;
@@ -94,11 +94,6 @@ public:
   void restore_splits(std::vector<index_split> splits) { splits_.assign(std::move(splits)); }
 
 private:
-  static timestamp now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  }
-
   static constexpr std::chrono::microseconds min_rate_wait{1000};
 
   F fn_;

@@ -1,0 +1,117 @@
+// Workload "timers": generator (p=2, event time = index) -> key_by(one of 10^6 keys) -> keyed
+// process (p=2) -> sink, with LMDB state.
+//
+// "sluice_timers": each record registers an event-time timer 1000 ms (1000 records) after its
+// own time; the watermark fires it, and on_timer adds the record's (key, time) to a checksum.
+// "sluice_pending": each record's timer lies beyond the end of the input, so all 10^7 stay
+// pending until the end fires them: the peak RSS of 10^7 pending timers. "no_timers" (the
+// reference): the same job adding (key, time) to the checksum at once, without a timer.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <utility>
+
+#include "sluice/all.hpp"
+
+#include "bench.hpp"
+
+namespace bench {
+
+namespace {
+
+constexpr uint32_t parallelism = 2;
+
+uint64_t timer_records(const options& opt) {
+  return sized(opt, 10'000'000, 200'000);
+}
+
+uint64_t timer_keys(const options& opt) {
+  return sized(opt, 1'000'000, 10'000);
+}
+
+/// What the checksum adds for a record of `key` at `time`.
+uint64_t fingerprint(uint64_t key, sluice::timestamp time) {
+  return mix64(key * 0x9e3779b97f4a7c15ull ^ static_cast<uint64_t>(time));
+}
+
+/// The keyed process with timers: a timer per record `delay` ms after it, adding the record's
+/// fingerprint when it fires. Each instance emits its sum at the end.
+struct timed_sum {
+  sluice::timestamp delay = 0;
+  uint64_t sum = 0;
+
+  void process(const uint64_t&, sluice::keyed_context<uint64_t, uint64_t>& ctx) {
+    ctx.register_event_time_timer(ctx.current_time() + delay);
+  }
+
+  void on_timer(sluice::timestamp time, sluice::keyed_context<uint64_t, uint64_t>& ctx) {
+    sum += fingerprint(ctx.key(), time - delay);
+  }
+
+  void on_end(sluice::context<uint64_t>& ctx) { ctx.emit(sum); }
+};
+
+/// The same without timers (and so without a processing-time clock): the fingerprint at once.
+struct instant_sum {
+  uint64_t sum = 0;
+
+  void process(const uint64_t&, sluice::keyed_context<uint64_t, uint64_t>& ctx) {
+    sum += fingerprint(ctx.key(), ctx.current_time());
+  }
+
+  void on_end(sluice::context<uint64_t>& ctx) { ctx.emit(sum); }
+};
+
+struct sum_sink {
+  using input_type = uint64_t;
+  using output_type = sluice::no_output;
+
+  std::shared_ptr<std::atomic<uint64_t>> acc = std::make_shared<std::atomic<uint64_t>>(0);
+
+  void on_batch(std::vector<sluice::record<uint64_t>>& records,
+                sluice::context<sluice::no_output>&) {
+    for (const auto& r : records)
+      acc->fetch_add(r.value, std::memory_order_relaxed);
+  }
+};
+
+template <class Process>
+measurement run_timers(const options& opt, Process process) {
+  auto n = timer_records(opt);
+  auto keys = timer_keys(opt);
+  auto cfg = runtime_config(opt);
+  cfg.state = sluice::state_backend::lmdb;
+  cfg.state_dir = child_state_dir();
+  sluice::runtime rt{cfg};
+  sluice::pipeline p{"timers"};
+  sum_sink sink;
+  auto acc = sink.acc;
+  p.source(sluice::generate<uint64_t>(
+             [](uint64_t i) { return i; }, {.count = n},
+             [](uint64_t i, const uint64_t&) { return static_cast<sluice::timestamp>(i); }))
+    .parallelism(parallelism)
+    .key_by([keys](const uint64_t& i) { return mix64(i) % keys; })
+    .template process<uint64_t>(std::move(process))
+    .parallelism(parallelism)
+    .sink(sink);
+  return timed_run(rt, p, n, [&] { return acc->load(); });
+}
+
+} // namespace
+
+workload timers_workload() {
+  return {"timers",
+          "generator(p=2) -> key_by(10^6 keys) -> keyed process: one event-time timer per "
+          "record (p=2, LMDB) -> sink",
+          {
+            {"sluice_timers", "a timer per record, fired 1000 records later by the watermark",
+             false, [](const options& o) { return run_timers(o, timed_sum{1000}); }},
+            {"sluice_pending", "a timer per record, all pending until the end of input", false,
+             [](const options& o) { return run_timers(o, timed_sum{sluice::timestamp{1} << 50}); }},
+            {"no_timers", "the same job without timers: the checksum at once", true,
+             [](const options& o) { return run_timers(o, instant_sum{}); }},
+          }};
+}
+
+} // namespace bench
