@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -47,26 +48,39 @@ uint64_t enriched(uint64_t value, uint64_t j) {
 }
 
 /// The keyed co-process: updates set the key's value (and enrich the events that waited for
-/// it), events are enriched with it; each instance emits its sum at the end.
+/// it), events are enriched with it; each instance emits its sum at the end. The state handles
+/// are taken once, on the first record, as a function would in `open`.
 struct enrich {
-  uint64_t sum = 0;
+  using context = sluice::keyed_context<uint64_t, uint64_t>;
 
-  void process_first(const update& u, sluice::keyed_context<uint64_t, uint64_t>& ctx) {
-    ctx.value<uint64_t>("value").update(u.second);
-    auto waiting = ctx.list<uint64_t>("waiting");
-    for (auto j : waiting.get())
+  uint64_t sum = 0;
+  std::optional<sluice::value_state<uint64_t, uint64_t>> value;
+  std::optional<sluice::list_state<uint64_t, uint64_t>> waiting;
+
+  void process_first(const update& u, context& ctx) {
+    handles(ctx);
+    value->update(u.second);
+    for (auto j : waiting->get())
       sum += enriched(u.second, j);
-    waiting.clear();
+    waiting->clear();
   }
 
-  void process_second(const uint64_t& j, sluice::keyed_context<uint64_t, uint64_t>& ctx) {
-    if (auto value = ctx.value<uint64_t>("value").value())
-      sum += enriched(*value, j);
+  void process_second(const uint64_t& j, context& ctx) {
+    handles(ctx);
+    if (auto v = value->value())
+      sum += enriched(*v, j);
     else
-      ctx.list<uint64_t>("waiting").add(j);
+      waiting->add(j);
   }
 
   void on_end(sluice::context<uint64_t>& ctx) { ctx.emit(sum); }
+
+  void handles(context& ctx) {
+    if (!value) {
+      value.emplace(ctx.value<uint64_t>("value"));
+      waiting.emplace(ctx.list<uint64_t>("waiting"));
+    }
+  }
 };
 
 struct sum_sink {

@@ -1,8 +1,9 @@
 // Workload "timers": generator (p=2, event time = index) -> key_by(one of 10^6 keys) -> keyed
 // process (p=2) -> sink, with LMDB state.
 //
-// "sluice_timers": each record registers an event-time timer 1000 ms (1000 records) after its
-// own time; the watermark fires it, and on_timer adds the record's (key, time) to a checksum.
+// Every variant counts each key's records in keyed state. "sluice_timers": each record also
+// registers an event-time timer 1000 ms (1000 records) after its own time; the watermark fires
+// it, and on_timer adds the record's (key, time) to a checksum.
 // "sluice_pending": each record's timer lies beyond the end of the input, so all 10^7 stay
 // pending until the end fires them: the peak RSS of 10^7 pending timers. "no_timers" (the
 // reference): the same job adding (key, time) to the checksum at once, without a timer.
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "sluice/all.hpp"
@@ -35,13 +37,25 @@ uint64_t fingerprint(uint64_t key, sluice::timestamp time) {
   return mix64(key * 0x9e3779b97f4a7c15ull ^ static_cast<uint64_t>(time));
 }
 
-/// The keyed process with timers: a timer per record `delay` ms after it, adding the record's
-/// fingerprint when it fires. Each instance emits its sum at the end.
+/// Counts the current key's records (the handle taken once, as a function would in `open`).
+void count(std::optional<sluice::value_state<uint64_t, int64_t>>& seen,
+           sluice::keyed_context<uint64_t, uint64_t>& ctx) {
+  if (!seen)
+    seen.emplace(ctx.value<int64_t>("seen"));
+  seen->update(seen->value_or(0) + 1);
+}
+
+/// The keyed process with timers: counts each key's records in keyed state and registers a
+/// timer `delay` ms after each record, which adds the record's fingerprint when it fires. Each
+/// instance emits its sum at the end.
 struct timed_sum {
   sluice::timestamp delay = 0;
   uint64_t sum = 0;
 
+  std::optional<sluice::value_state<uint64_t, int64_t>> seen;
+
   void process(const uint64_t&, sluice::keyed_context<uint64_t, uint64_t>& ctx) {
+    count(seen, ctx);
     ctx.register_event_time_timer(ctx.current_time() + delay);
   }
 
@@ -52,11 +66,15 @@ struct timed_sum {
   void on_end(sluice::context<uint64_t>& ctx) { ctx.emit(sum); }
 };
 
-/// The same without timers (and so without a processing-time clock): the fingerprint at once.
+/// The same job without timers (and so without a processing-time clock): it counts the records
+/// alike and adds the fingerprint at once.
 struct instant_sum {
   uint64_t sum = 0;
 
+  std::optional<sluice::value_state<uint64_t, int64_t>> seen;
+
   void process(const uint64_t&, sluice::keyed_context<uint64_t, uint64_t>& ctx) {
+    count(seen, ctx);
     sum += fingerprint(ctx.key(), ctx.current_time());
   }
 

@@ -48,13 +48,16 @@ public:
 
   /// Cancels the timer of `key` at `time`; false if it was not pending.
   bool remove(const K& key, timestamp time) {
-    if (!pending(key, time))
-      return false;
+    // One lookup where the timer is pending (when it fires, nearly always), two where the key
+    // has no timer left.
     auto& times = table_->upsert(key);
-    times.erase(std::lower_bound(times.begin(), times.end(), time));
+    auto at = std::lower_bound(times.begin(), times.end(), time);
+    bool found = at != times.end() && *at == time;
+    if (found)
+      times.erase(at);
     if (times.empty())
       table_->erase(key);
-    return true;
+    return found;
   }
 
   /// Fires every pending timer at or before `time`, earliest first, through `fire(key, time)`,
