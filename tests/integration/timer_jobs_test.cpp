@@ -5,7 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -203,4 +206,73 @@ TEST_CASE("a killed instance with timers restarts alone and fires the same timer
   INFO(describe(error));
   REQUIRE_FALSE(error);
   check_timed_counts(out, records);
+}
+
+namespace {
+
+/// Emits the keys "a" and "b" once, then nothing until released; then ends.
+struct two_then_quiet {
+  using output_type = std::string;
+  std::shared_ptr<std::atomic<bool>> release;
+  bool emitted = false;
+
+  bool bounded() const { return true; }
+
+  source_step produce(source_context<std::string>& ctx, size_t) {
+    if (!emitted) {
+      ctx.emit("a", 1);
+      ctx.emit("b", 2);
+      emitted = true;
+    }
+    return release->load() ? source_step::done() : source_step::wait(5ms);
+  }
+};
+
+/// Asks, for each record, for a processing-time timer 20 ms on, which emits the key.
+struct remind_later {
+  void process(const std::string&, keyed_context<std::string, std::string>& ctx) {
+    ctx.register_processing_time_timer(ctx.current_processing_time() + 20);
+  }
+
+  void on_timer(timestamp, keyed_context<std::string, std::string>& ctx) { ctx.emit(ctx.key()); }
+};
+
+/// A sink that hands each record to the test at once.
+struct shared_sink {
+  using input_type = std::string;
+  using output_type = no_output;
+  std::shared_ptr<std::vector<std::string>> seen;
+  std::shared_ptr<std::mutex> mutex;
+
+  void on_batch(std::vector<record<std::string>>& records, context<no_output>&) {
+    std::lock_guard<std::mutex> guard{*mutex};
+    for (auto& r : records)
+      seen->push_back(r.value);
+  }
+};
+
+} // namespace
+
+TEST_CASE("a processing-time timer fires while no input comes") {
+  auto release = std::make_shared<std::atomic<bool>>(false);
+  auto seen = std::make_shared<std::vector<std::string>>();
+  auto mutex = std::make_shared<std::mutex>();
+  auto fired = [&] {
+    std::lock_guard<std::mutex> guard{*mutex};
+    return *seen;
+  };
+  pipeline p{"quiet"};
+  p.source(two_then_quiet{release})
+    .key_by(std::identity{})
+    .process<std::string>(remind_later{})
+    .sink(shared_sink{seen, mutex});
+  runtime rt{test::small_batches()};
+  auto job = rt.start(p);
+  REQUIRE(job);
+  // The source is still open and sends nothing more: only the clock can fire the timers.
+  REQUIRE(test::eventually([&] { return fired().size() == 2; }));
+  CHECK(fired() == std::vector<std::string>{"a", "b"});
+  release->store(true);
+  REQUIRE_FALSE(job->wait());
+  CHECK(fired().size() == 2);
 }
