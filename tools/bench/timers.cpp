@@ -49,6 +49,8 @@ void count(std::optional<sluice::value_state<uint64_t, int64_t>>& seen,
 /// timer `delay` ms after each record, which adds the record's fingerprint when it fires. Each
 /// instance emits its sum at the end.
 struct timed_sum {
+  explicit timed_sum(sluice::timestamp after) : delay(after) {}
+
   sluice::timestamp delay = 0;
   uint64_t sum = 0;
 
