@@ -116,6 +116,25 @@ TEST_CASE(
   CHECK_THAT(error, Catch::Contains("Topic authorization failed"));
 }
 
+TEST_CASE("a Kafka sink fails naming an event time Kafka cannot hold, before writing it") {
+  for (auto [time, named] : {std::pair{timestamp{-5}, std::string{"event time -5"}},
+                             std::pair{max_timestamp, std::string{"event time max_timestamp"}}}) {
+    test::kafka_mock kafka;
+    kafka.create_topic("times", 1);
+    pipeline p{"times"};
+    p.source(from_collection(std::vector<std::string>{"a", "b"},
+                             [time](const std::string& s) { return s == "b" ? time : 7; }))
+      .sink(kafka_sink(writing(kafka.bootstrap(), "times")));
+    runtime rt;
+    auto info = info_of(rt.run(p));
+    REQUIRE(info);
+    CHECK(info->code == errc::kafka);
+    CHECK(info->subject == "times");
+    CHECK_THAT(info->message, Catch::Contains("Kafka topic 'times': a record's " + named)
+                                && Catch::Contains("cannot be a Kafka timestamp"));
+  }
+}
+
 TEST_CASE("a Kafka sink with a key serde writes keys that a keyed source reads back") {
   test::kafka_mock kafka;
   kafka.create_topic("keyed", 3);

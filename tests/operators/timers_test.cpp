@@ -153,6 +153,16 @@ TEST_CASE(
   CHECK(h.take_values() == std::vector<flushed>{{"c", 1, 40}, {"a", 1, 40}});
 }
 
+TEST_CASE("once event time has ended, processing-time timers' output carries no event time") {
+  // As between a bounded source's last watermark and its end of stream: processing time goes
+  // on, and the end of time is no record's time (a Kafka sink could not write it).
+  operator_harness<flush_op> h{flush_op{by_key, periodic_flush{}}};
+  h.push({"a", 0}, 1); // timer at 5
+  h.push_watermark(max_timestamp);
+  h.advance_processing_time(10);
+  CHECK(h.take_values() == std::vector<flushed>{{"a", 1, min_timestamp}});
+}
+
 TEST_CASE("a deleted processing-time timer does not fire, and the end of input fires the rest") {
   struct cancelling {
     void process(const event& e, keyed_context<std::string, fired>& ctx) {

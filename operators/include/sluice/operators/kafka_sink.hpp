@@ -79,7 +79,8 @@ typename Inspector::result_type inspect(Inspector& f, kafka_epoch& x) {
 }
 
 /// A sink that writes records to a Kafka topic: each record's value encoded by `ValueSerde`,
-/// with its event time as the Kafka timestamp (none for records without one). With a
+/// with its event time as the Kafka timestamp (none for records without one; an event time
+/// Kafka cannot hold, before 1970 or `max_timestamp`, fails the instance naming it). With a
 /// `KeySerde` other than `no_key` the records are `std::pair<Key, Value>` and the key becomes
 /// the message key (and so chooses the partition).
 ///
@@ -187,7 +188,16 @@ public:
 private:
   static constexpr const char* epochs_state = "kafka epochs";
 
+  /// @throws failure when the record's event time cannot be a Kafka timestamp: failing before
+  /// the message is queued keeps a broker's refusal from failing every later transaction.
   kafka_message encode(const record<input_type>& r) const {
+    if (r.time != min_timestamp && (r.time < 0 || r.time == max_timestamp))
+      throw failure(
+        errc::kafka,
+        "Kafka topic '" + options_.topic + "': a record's event time "
+          + (r.time == max_timestamp ? "max_timestamp (the end of time)" : std::to_string(r.time))
+          + " cannot be a Kafka timestamp (milliseconds since 1970, not negative)",
+        options_.topic);
     kafka_message m;
     m.time = r.time;
     if constexpr (keyed) {

@@ -48,17 +48,22 @@ public:
 
 private:
   /// Fires the timers of `timers` up to `up_to`: an event-time timer's output carries its time,
-  /// a processing-time timer's the watermark (never late downstream).
+  /// a processing-time timer's the watermark (never late downstream) or, once event time has
+  /// ended, none (`max_timestamp` is no record's time).
   template <class OnTimer>
   void fire(timer_service<K>& timers, time_domain domain, timestamp up_to, context<Out>& ctx,
             keyed_context<K, Out>& kctx, OnTimer& on_timer) {
     kctx.set_firing(domain);
     timers.advance_to(up_to, [&](const K& key, timestamp time) {
-      ctx.set_current_time(domain == time_domain::event_time ? time : ctx.watermark());
+      ctx.set_current_time(domain == time_domain::event_time ? time : processing_output_time(ctx));
       kctx.set_key(&key);
       on_timer(time);
     });
     kctx.set_key(nullptr);
+  }
+
+  static timestamp processing_output_time(const context<Out>& ctx) {
+    return ctx.watermark() == max_timestamp ? min_timestamp : ctx.watermark();
   }
 
   /// Asks the host to wake the instance for its earliest processing-time timer.
