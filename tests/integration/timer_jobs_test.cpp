@@ -125,18 +125,6 @@ void check_timed_counts(const std::vector<std::string>& lines, uint64_t records)
 }
 
 /// The lines of every file a file sink writing `name` in `dir` left, in any parallelism.
-std::vector<std::string> output_lines(const test::temp_dir& dir, const std::string& name) {
-  std::vector<std::string> lines;
-  for (const auto& entry : std::filesystem::directory_iterator{dir.path()}) {
-    auto file = entry.path().filename().string();
-    if (file == name || file.starts_with(name + ".part-")) {
-      auto more = test::read_lines(entry.path().string());
-      lines.insert(lines.end(), more.begin(), more.end());
-    }
-  }
-  return lines;
-}
-
 } // namespace
 
 TEST_CASE("timers give the same windows and flushed totals at parallelism 1, 2 and 4") {
@@ -173,7 +161,7 @@ TEST_CASE("timers restored with parallelism 2, then 3, then 1 fire each window o
   timed_job(p, records, 0, 1, write_file(dir.file("out.txt")));
   runtime rt{config};
   REQUIRE_FALSE(rt.run(p));
-  check_timed_counts(output_lines(dir, "out.txt"), records);
+  check_timed_counts(test::sink_output_lines(dir, "out.txt"), records);
 }
 
 TEST_CASE("a killed instance with timers restarts alone and fires the same timers again") {
@@ -188,18 +176,9 @@ TEST_CASE("a killed instance with timers restarts alone and fires the same timer
   auto j = rt.start(p);
   REQUIRE(j);
   REQUIRE(test::wait_for_checkpoint(*j, 2));
-  auto restarts = [&](uint32_t instance) {
-    for (const auto& s : j->inspect())
-      if (s.operator_name == "timed" && s.instance == instance)
-        return s.restarts;
-    return uint64_t{0};
-  };
   uint32_t kills = 0;
   for (; kills < 6 && !j->wait_for(150ms); ++kills) {
-    auto instance = kills % 2;
-    auto before = restarts(instance);
-    REQUIRE_FALSE(j->kill("timed", instance));
-    REQUIRE(test::eventually([&] { return restarts(instance) > before; }));
+    REQUIRE(test::kill_and_await_restart(*j, "timed", kills % 2));
   }
   CHECK(kills >= 2);
   auto error = j->wait();

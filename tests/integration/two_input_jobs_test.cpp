@@ -7,7 +7,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <filesystem>
 #include <map>
 #include <sstream>
 #include <string>
@@ -119,18 +118,6 @@ void check_totals(const std::vector<std::string>& lines, uint64_t words, uint64_
   CHECK(identical);
 }
 
-std::vector<std::string> output_lines(const test::temp_dir& dir, const std::string& name) {
-  std::vector<std::string> lines;
-  for (const auto& entry : std::filesystem::directory_iterator{dir.path()}) {
-    auto file = entry.path().filename().string();
-    if (file == name || file.starts_with(name + ".part-")) {
-      auto more = test::read_lines(entry.path().string());
-      lines.insert(lines.end(), more.begin(), more.end());
-    }
-  }
-  return lines;
-}
-
 } // namespace
 
 TEST_CASE("a keyed two-input operator gives the same totals at parallelism 1, 2 and 4") {
@@ -169,7 +156,7 @@ TEST_CASE(
   totals_job(p, words, amounts, 0, 3, write_file(dir.file("out.txt")));
   runtime rt{config};
   REQUIRE_FALSE(rt.run(p));
-  check_totals(output_lines(dir, "out.txt"), words, amounts);
+  check_totals(test::sink_output_lines(dir, "out.txt"), words, amounts);
 }
 
 TEST_CASE(
@@ -187,20 +174,12 @@ TEST_CASE(
   auto j = rt.start(p);
   REQUIRE(j);
   REQUIRE(test::wait_for_checkpoint(*j, 2));
-  auto restarts = [&](const std::string& op, uint32_t instance) {
-    for (const auto& s : j->inspect())
-      if (s.operator_name == op && s.instance == instance)
-        return s.restarts;
-    return uint64_t{0};
-  };
   const std::vector<std::pair<std::string, uint32_t>> targets{
     {"totals", 0}, {"totals", 1}, {"totals/second", 0}, {"totals", 1}, {"totals/first", 1}};
   size_t kills = 0;
   for (; kills < targets.size() && !j->wait_for(150ms); ++kills) {
     const auto& [op, instance] = targets[kills];
-    auto before = restarts(op, instance);
-    REQUIRE_FALSE(j->kill(op, instance));
-    REQUIRE(test::eventually([&] { return restarts(op, instance) > before; }));
+    REQUIRE(test::kill_and_await_restart(*j, op, instance));
   }
   CHECK(kills >= 2);
   auto error = j->wait();

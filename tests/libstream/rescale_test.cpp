@@ -22,19 +22,6 @@ namespace {
 constexpr uint64_t records = 24'000;
 constexpr int keys = 12;
 
-/// The lines of every file a file sink writing `path` left, in any parallelism.
-std::vector<std::string> output_lines(const test::temp_dir& dir, const std::string& name) {
-  std::vector<std::string> lines;
-  for (const auto& entry : std::filesystem::directory_iterator{dir.path()}) {
-    auto file = entry.path().filename().string();
-    if (file == name || file.starts_with(name + ".part-")) {
-      auto more = test::read_lines(entry.path().string());
-      lines.insert(lines.end(), more.begin(), more.end());
-    }
-  }
-  return lines;
-}
-
 /// Checks a changelog of "key count" lines: each key counted to records / keys, every count
 /// from 1 up exactly once.
 void check_exact_counts(const std::vector<std::string>& lines) {
@@ -132,7 +119,7 @@ TEST_CASE("a keyed count restored with parallelism 2, then 3, then 1 counts ever
   REQUIRE_FALSE(rt.run(p));
   auto state = dir.path() / "state" / "rescale";
   CHECK_FALSE(std::filesystem::exists(state / instance_directory_name("count", 1)));
-  check_exact_counts(output_lines(dir, "out.txt"));
+  check_exact_counts(test::sink_output_lines(dir, "out.txt"));
 }
 
 TEST_CASE("a state directory written by another operator graph is a clear error") {
@@ -245,5 +232,5 @@ TEST_CASE("a rescale interrupted by a crash is finished by the next start") {
   REQUIRE_FALSE(rt.run(p));
   CHECK_FALSE(std::filesystem::exists(build));
   CHECK_FALSE(std::filesystem::exists(pipeline_dir / ".retired"));
-  check_exact_counts(output_lines(dir, "out.txt"));
+  check_exact_counts(test::sink_output_lines(dir, "out.txt"));
 }

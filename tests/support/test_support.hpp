@@ -96,6 +96,20 @@ inline std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
+/// The lines of every file a file sink writing `name` in `dir` left, at any parallelism (the
+/// file `name`, or its parts `name.part-<i>`).
+inline std::vector<std::string> sink_output_lines(const temp_dir& dir, const std::string& name) {
+  std::vector<std::string> lines;
+  for (const auto& entry : std::filesystem::directory_iterator{dir.path()}) {
+    auto file = entry.path().filename().string();
+    if (file == name || file.starts_with(name + ".part-")) {
+      auto more = read_lines(entry.path().string());
+      lines.insert(lines.end(), more.begin(), more.end());
+    }
+  }
+  return lines;
+}
+
 /// The last value seen per key in a changelog of (key, value) pairs.
 template <class K, class V>
 std::map<K, V> last_per_key(const std::vector<std::pair<K, V>>& changelog) {
@@ -112,6 +126,27 @@ inline bool wait_for_checkpoint(const job& j, uint64_t n) {
     return !stats.empty() && std::all_of(stats.begin(), stats.end(), [n](const auto& s) {
       return s.checkpoint_completed >= n;
     });
+  });
+}
+
+/// How often instance `index` of operator `op` has restarted (0 while it is not running).
+inline uint64_t restarts_of(const job& j, const std::string& op, uint32_t index) {
+  for (const auto& s : j.inspect())
+    if (s.operator_name == op && s.instance == index)
+      return s.restarts;
+  return 0;
+}
+
+/// Kills instance `index` of operator `op` and waits until a new incarnation of it runs, or
+/// until the job has ended (a kill that lands as the job ends restarts nothing); false if
+/// neither happened in time.
+inline bool kill_and_await_restart(job& j, const std::string& op, uint32_t index) {
+  auto before = restarts_of(j, op, index);
+  if (j.kill(op, index))
+    return false;
+  return eventually([&] {
+    return restarts_of(j, op, index) > before
+           || j.wait_for(std::chrono::milliseconds{0}).has_value();
   });
 }
 
