@@ -106,6 +106,70 @@ TEST_CASE("LMDB keyed state reads back what was written, also after spilling") {
   }
 }
 
+TEST_CASE("LMDB keyed state reopens at its last completed checkpoint after random changes") {
+  // Random puts and erases over few keys (so keys come and go between checkpoints),
+  // checkpoints completed a checkpoint late, then a "crash" and a reopen.
+  for (uint32_t seed : {1u, 2u, 3u, 4u}) {
+    for (size_t overlay : {size_t{4}, size_t{1} << 20}) {
+      INFO("seed " << seed << ", overlay of " << overlay << " entries");
+      test::temp_dir dir;
+      std::mt19937 rng{seed};
+      std::map<int, int64_t> model;
+      std::map<uint64_t, std::map<int, int64_t>> at_checkpoint;
+      uint64_t completed = 0;
+      {
+        state_store store{lmdb_options(dir.file("s"), overlay)};
+        auto table = store.table<int, int64_t>("counts");
+        for (int step = 1; step <= 3000; ++step) {
+          auto key = static_cast<int>(rng() % 40);
+          if (rng() % 3 == 0) {
+            table->erase(key);
+            model.erase(key);
+          } else {
+            table->upsert(key) += step;
+            model[key] += step;
+          }
+          if (rng() % 50 == 0) {
+            auto id = at_checkpoint.size() + 1;
+            store.checkpoint(id);
+            at_checkpoint[id] = model;
+            if (id > 1 && rng() % 2 == 0)
+              store.complete(completed = id - 1);
+          }
+        }
+        REQUIRE(completed > 0);
+        CHECK(entries(*table) == model);
+      }
+      state_store store{lmdb_options(dir.file("s"), overlay)};
+      auto table = store.table<int, int64_t>("counts");
+      CHECK(table->size() == at_checkpoint[completed].size());
+      CHECK(entries(*table) == at_checkpoint[completed]);
+    }
+  }
+}
+
+TEST_CASE("an erased LMDB entry leaves memory once nothing on disk needs hiding") {
+  test::temp_dir dir;
+  state_store store{lmdb_options(dir.file("s"), 1 << 20)};
+  auto table = store.table<int, int64_t>("counts");
+  auto& lmdb = dynamic_cast<lmdb_table<int, int64_t>&>(*table);
+  for (int k = 0; k < 100; ++k)
+    table->upsert(k) = k;
+  for (int k = 0; k < 50; ++k)
+    table->erase(k); // never checkpointed: gone at once
+  CHECK(lmdb.overlay_entries() == 50);
+  store.checkpoint(1);
+  for (int k = 50; k < 100; ++k)
+    table->erase(k); // checkpoint 1 holds them: each leaves a tombstone
+  CHECK(lmdb.overlay_entries() == 50);
+  CHECK(table->size() == 0);
+  store.checkpoint(2); // the tombstones are written: the overlay forgets them
+  CHECK(lmdb.overlay_entries() == 0);
+  store.complete(2);
+  CHECK(table->find(60) == nullptr);
+  CHECK(entries(*table).empty());
+}
+
 TEST_CASE("LMDB keyed state restarts from a completed checkpoint") {
   test::temp_dir dir;
   // Checkpoint 1 completes; checkpoint 2 is taken but not completed; more changes follow, some

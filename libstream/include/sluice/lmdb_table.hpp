@@ -93,12 +93,20 @@ public:
     auto& s = load(key);
     if (!s.value)
       return;
+    --size_;
+    if (!s.below) {
+      overlay_.erase(key); // nothing below to hide: the key leaves no trace
+      return;
+    }
     s.value.reset();
     s.dirty = true;
-    --size_;
   }
 
   size_t size() const override { return size_; }
+
+  /// How many entries the overlay holds in memory (values, and erased keys a layer below
+  /// still holds).
+  [[nodiscard]] size_t overlay_entries() const noexcept { return overlay_.size(); }
 
   void release_memory() override { detail::dispose_in_background(std::move(overlay_)); }
 
@@ -156,8 +164,12 @@ public:
   }
 
   void checkpoint_written() override {
-    for (auto& entry : overlay_)
+    // An erased key now has its tombstone in the pending changes: the overlay can forget it.
+    absl::erase_if(overlay_, [](const auto& entry) { return !entry.second.value; });
+    for (auto& entry : overlay_) {
+      entry.second.below = entry.second.below || entry.second.dirty;
       entry.second.dirty = false;
+    }
   }
 
   void complete(lmdb_environment::transaction& txn, uint64_t id) const override {
@@ -167,7 +179,11 @@ public:
 private:
   struct slot {
     std::optional<V> value;
+    /// Changed since the last checkpoint.
     bool dirty = false;
+    /// A layer below the overlay may hold the key (it was read from there, or a checkpoint
+    /// wrote it): erasing it must leave a tombstone.
+    bool below = false;
   };
 
   struct hasher {
@@ -194,9 +210,11 @@ private:
           return false;
         });
       if (found) {
+        s.below = true;
         if ((*found)[0] == 1)
           s.value = decode_state<V>(found->data() + 1, found->size() - 1);
       } else if (auto stored = txn.get(completed_, kb)) {
+        s.below = true;
         s.value = decode_state<V>(stored->data(), stored->size());
       }
     });

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sluice/config.hpp"
+#include "sluice/detail/pending_times.hpp"
 #include "sluice/key_group.hpp"
 #include "sluice/keyed_table.hpp"
 #include "sluice/lmdb_environment.hpp"
@@ -102,12 +103,12 @@ public:
     return open_table<K, V>(name);
   }
 
-  /// The table of the pending timers of time domain `domain` (each key's times, sorted; see
+  /// The table of the pending timers of time domain `domain` (each key's times; see
   /// detail::timer_service): keyed state under a reserved name. @throws as `table`.
   template <class K>
-  std::shared_ptr<keyed_table<K, std::vector<timestamp>>> timer_table(const std::string& domain) {
-    return open_table<K, std::vector<timestamp>>(std::string{lmdb_layout::timer_state_prefix}
-                                                 + domain);
+  std::shared_ptr<keyed_table<K, detail::pending_times>> timer_table(const std::string& domain) {
+    return open_table<K, detail::pending_times>(std::string{lmdb_layout::timer_state_prefix}
+                                                + domain);
   }
 
   /// The table named `name` whose entries expire by event time (see ttl_table); `clock` is the

@@ -12,11 +12,12 @@
 
 using sluice::memory_table;
 using sluice::timestamp;
+using sluice::detail::pending_times;
 using sluice::detail::timer_service;
 
 namespace {
 
-using times_table = memory_table<std::string, std::vector<timestamp>>;
+using times_table = memory_table<std::string, pending_times>;
 using fired = std::vector<std::pair<std::string, timestamp>>;
 
 fired fire_until(timer_service<std::string>& timers, timestamp to) {
@@ -94,4 +95,46 @@ TEST_CASE("the pending timers are keyed state: a service over the same table fin
   CHECK(restored.earliest() == 2);
   CHECK(fire_until(restored, 5) == fired{{"y", 2}, {"x", 3}});
   CHECK(table->size() == 0);
+}
+
+TEST_CASE("timers of one time fire in key order however they came, as in a restored service") {
+  auto table = std::make_shared<times_table>();
+  timer_service<std::string> timers{table};
+  timers.add("c", 10);
+  timers.add("d", 20);
+  timers.add("a", 10); // earlier than the last added: kept apart from those in time order
+  timers.add("b", 20);
+  timers.add("e", 5);
+  auto copy = std::make_shared<times_table>(*table);
+  timer_service<std::string> restored{copy}; // rebuilt from the table alone
+  fired expected{{"e", 5}, {"a", 10}, {"c", 10}, {"b", 20}, {"d", 20}};
+  CHECK(fire_until(timers, 100) == expected);
+  CHECK(fire_until(restored, 100) == expected);
+}
+
+TEST_CASE("a timer added while timers fire, at a time already reached, fires in the same call") {
+  timer_service<std::string> timers{std::make_shared<times_table>()};
+  timers.add("a", 10);
+  fired out;
+  timers.advance_to(50, [&](const std::string& key, timestamp t) {
+    out.emplace_back(key, t);
+    if (key == "a")
+      timers.add("b", 10); // at the time firing now
+  });
+  CHECK(out == fired{{"a", 10}, {"b", 10}});
+}
+
+TEST_CASE("a key's pending times stay sorted, each once, beyond those held in place too") {
+  pending_times times;
+  for (timestamp t : {30, 10, 20, 10, 40, 20})
+    times.add(t);
+  CHECK(times.to_vector() == std::vector<timestamp>{10, 20, 30, 40});
+  CHECK(times.remove(20));
+  CHECK_FALSE(times.remove(25));
+  CHECK(times.contains(30));
+  CHECK_FALSE(times.contains(20));
+  // Stored as the sorted times are, read back whole.
+  auto bytes = sluice::encode_state(times);
+  CHECK(bytes == sluice::encode_state(std::vector<timestamp>{10, 30, 40}));
+  CHECK(sluice::decode_state<pending_times>(bytes.data(), bytes.size()) == times);
 }

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <concepts>
 #include <cstddef>
+#include <deque>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <queue>
 #include <utility>
 #include <vector>
 
+#include "sluice/detail/pending_times.hpp"
 #include "sluice/key_group.hpp"
 #include "sluice/keyed_table.hpp"
 #include "sluice/record.hpp"
@@ -18,32 +21,37 @@ namespace sluice::detail {
 /// The timers of one time domain of an operator instance: per key, the times at which the
 /// operator asked to be called back (Flink's `InternalTimerService`, one per domain).
 ///
-/// The timers themselves are keyed state: a table of each key's pending times, sorted, so they
+/// The timers themselves are keyed state: a table of each key's pending times, so they
 /// are checkpointed, restored and rescaled with their key groups like any other state. Beside
-/// it, an in-memory min-heap of (time, key) gives them in time order without a scan of the state
-/// per watermark; it is rebuilt from the table once, when the service opens. A timer is there
-/// once per key and time (registering it again changes nothing); deleting one leaves its heap
-/// entry, which is skipped when it comes up.
+/// it, in memory, the (time, key) of each timer in time order, without a scan of the state per
+/// watermark: a queue for timers added in time order (most are: a record's time plus a delay,
+/// or a window's end), appended at no cost, and a min-heap for the others. Both are rebuilt
+/// from the table once, when the service opens (all into the queue, sorted). A timer is there
+/// once per key and time (registering it again changes nothing); deleting one leaves its entry,
+/// which is skipped when it comes up.
 template <class K>
 class timer_service {
 public:
-  using table_type = keyed_table<K, std::vector<timestamp>>;
+  using table_type = keyed_table<K, pending_times>;
 
   explicit timer_service(std::shared_ptr<table_type> table) : table_(std::move(table)) {
-    table_->for_each([this](const K& key, const std::vector<timestamp>& times) {
-      for (auto t : times)
-        heap_.push({t, key});
+    std::vector<entry> all;
+    table_->for_each([&](const K& key, const pending_times& times) {
+      for (auto t : times.to_vector())
+        all.push_back({t, key});
     });
+    std::sort(all.begin(), all.end(), [](const entry& a, const entry& b) { return later{}(b, a); });
+    in_order_.assign(std::make_move_iterator(all.begin()), std::make_move_iterator(all.end()));
   }
 
   /// Asks for a callback for `key` at `time`; nothing if that timer is pending already.
   void add(const K& key, timestamp time) {
-    auto& times = table_->upsert(key);
-    auto at = std::lower_bound(times.begin(), times.end(), time);
-    if (at != times.end() && *at == time)
+    if (!table_->upsert(key).add(time))
       return;
-    times.insert(at, time);
-    heap_.push({time, key});
+    if (in_order_.empty() || in_order_.back().time <= time)
+      in_order_.push_back({time, key});
+    else
+      heap_.push({time, key});
   }
 
   /// Cancels the timer of `key` at `time`; false if it was not pending.
@@ -51,41 +59,60 @@ public:
     // One lookup where the timer is pending (when it fires, nearly always), two where the key
     // has no timer left.
     auto& times = table_->upsert(key);
-    auto at = std::lower_bound(times.begin(), times.end(), time);
-    bool found = at != times.end() && *at == time;
-    if (found)
-      times.erase(at);
+    bool found = times.remove(time);
     if (times.empty())
       table_->erase(key);
     return found;
   }
 
-  /// Fires every pending timer at or before `time`, earliest first, through `fire(key, time)`,
-  /// each once and after it left the pending timers. A timer that `fire` adds at or before
-  /// `time` fires in this call too.
+  /// Fires every pending timer at or before `time`, earliest first and by key within a time,
+  /// through `fire(key, time)`, each once and after it left the pending timers. A timer that
+  /// `fire` adds at or before `time` fires in this call too.
   template <class Fire>
   void advance_to(timestamp time, Fire&& fire) {
-    while (!heap_.empty() && heap_.top().time <= time) {
-      auto next = heap_.top();
-      heap_.pop();
-      if (remove(next.key, next.time))
-        fire(next.key, next.time);
+    for (auto next = next_time(); next && *next <= time; next = next_time()) {
+      // The timers of one time, from the queue and the heap, in key order: the order of an
+      // instance restored from a checkpoint, which holds them all in the queue.
+      due_.clear();
+      while (!in_order_.empty() && in_order_.front().time == *next) {
+        due_.push_back(std::move(in_order_.front().key));
+        in_order_.pop_front();
+      }
+      while (!heap_.empty() && heap_.top().time == *next) {
+        due_.push_back(heap_.top().key);
+        heap_.pop();
+      }
+      if (due_.size() > 1)
+        std::sort(due_.begin(), due_.end(), key_less{});
+      for (const auto& key : due_)
+        if (remove(key, *next))
+          fire(key, *next);
     }
   }
 
   /// The time of the earliest pending timer, if any.
   [[nodiscard]] std::optional<timestamp> earliest() {
-    while (!heap_.empty() && !pending(heap_.top().key, heap_.top().time))
-      heap_.pop();
-    if (heap_.empty())
-      return std::nullopt;
-    return heap_.top().time;
+    for (;;) {
+      bool from_queue =
+        !in_order_.empty() && (heap_.empty() || in_order_.front().time <= heap_.top().time);
+      if (from_queue) {
+        if (pending(in_order_.front().key, in_order_.front().time))
+          return in_order_.front().time;
+        in_order_.pop_front();
+      } else if (!heap_.empty()) {
+        if (pending(heap_.top().key, heap_.top().time))
+          return heap_.top().time;
+        heap_.pop();
+      } else {
+        return std::nullopt;
+      }
+    }
   }
 
   /// The pending times of `key`, earliest first.
   [[nodiscard]] std::vector<timestamp> of(const K& key) {
     const auto* times = table_->find(key);
-    return times ? *times : std::vector<timestamp>{};
+    return times ? times->to_vector() : std::vector<timestamp>{};
   }
 
 private:
@@ -94,27 +121,46 @@ private:
     K key;
   };
 
-  /// Orders the heap earliest first; keys (or, for keys without an order, their hashes) break
-  /// ties, so that the firing order does not depend on the order timers were added in (a
-  /// restored instance adds them in the table's order).
+  /// Orders keys of one time: by the keys, or, for keys without an order, by their hashes.
+  struct key_less {
+    bool operator()(const K& a, const K& b) const {
+      if constexpr (std::totally_ordered<K>)
+        return a < b;
+      else
+        return key_hash<K>{}(a) < key_hash<K>{}(b);
+    }
+  };
+
+  /// Orders the heap earliest first, keys breaking ties.
   struct later {
     bool operator()(const entry& a, const entry& b) const {
       if (a.time != b.time)
         return a.time > b.time;
-      if constexpr (std::totally_ordered<K>)
-        return b.key < a.key;
-      else
-        return key_hash<K>{}(b.key) < key_hash<K>{}(a.key);
+      return key_less{}(b.key, a.key);
     }
   };
 
+  /// The time of the earliest timer held (pending or deleted), if any.
+  [[nodiscard]] std::optional<timestamp> next_time() const {
+    if (in_order_.empty() && heap_.empty())
+      return std::nullopt;
+    if (in_order_.empty())
+      return heap_.top().time;
+    if (heap_.empty())
+      return in_order_.front().time;
+    return std::min(in_order_.front().time, heap_.top().time);
+  }
+
   [[nodiscard]] bool pending(const K& key, timestamp time) {
     const auto* times = table_->find(key);
-    return times && std::binary_search(times->begin(), times->end(), time);
+    return times && times->contains(time);
   }
 
   std::shared_ptr<table_type> table_;
+  std::deque<entry> in_order_;
   std::priority_queue<entry, std::vector<entry>, later> heap_;
+  /// The keys of the timers firing now (kept to reuse its memory).
+  std::vector<K> due_;
 };
 
 } // namespace sluice::detail
