@@ -1,7 +1,7 @@
 // words with event times (generator) -> key_by -> timed counts (event-time timers close each
 // key's tumbling windows, processing-time timers flush running partial counts) -> sink: the same
 // results at any parallelism, after a stop-and-restore with other parallelisms, and after the
-// timer-using instance is killed alone.
+// timer-using instance is killed alone (these two with timers spilled to LMDB).
 
 #include <catch2/catch.hpp>
 
@@ -149,6 +149,7 @@ TEST_CASE("timers restored with parallelism 2, then 3, then 1 fire each window o
   config.mode = execution_mode::streaming;
   config.state_dir = (dir.path() / "state").string();
   config.checkpoint_interval = 10ms;
+  config.state_overlay_entries = 32; // timers and state spill to LMDB, and come back
   uint64_t completed = 0;
   for (uint32_t parallelism : {2u, 3u}) {
     INFO("stopped at parallelism " << parallelism);
@@ -172,7 +173,9 @@ TEST_CASE("a killed instance with timers restarts alone and fires the same timer
   supervision counting;
   counting.intensity.max_restarts = 100;
   timed_job(p, records, 60'000, 2, collect(out), counting);
-  runtime rt{test::recovery_config(state)};
+  auto config = test::recovery_config(state);
+  config.state_overlay_entries = 32; // timers and state spill to LMDB, and come back
+  runtime rt{config};
   auto j = rt.start(p);
   REQUIRE(j);
   REQUIRE(test::wait_for_checkpoint(*j, 2));

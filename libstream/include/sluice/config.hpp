@@ -76,7 +76,8 @@ struct runtime_config {
   /// pause still arrives, so an instance may pass the limit by what its upstream credit holds.
   uint64_t retention_limit = uint64_t{1} << 22;
   /// Entries per keyed state table an instance keeps in memory before dirty ones spill to
-  /// LMDB.
+  /// LMDB; and timers per time domain whose time order it keeps in memory before the later
+  /// ones spill.
   size_t state_overlay_entries = size_t{1} << 20;
   /// For tests (as Akka's `serialize-messages`): every message between instances is written
   /// with CAF's binary serializer and read back on the way, as if it crossed to another process.

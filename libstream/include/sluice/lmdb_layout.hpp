@@ -36,6 +36,12 @@ inline constexpr std::string_view timer_state_prefix = "^timers:";
   return name + "~pending";
 }
 
+/// The database of the time order of timer table `name` (detail::timer_spill): derived from the
+/// table when its timers open, never part of a checkpoint.
+[[nodiscard]] inline std::string order_database(const std::string& name) {
+  return name + "~order";
+}
+
 /// A checkpoint id as 8 big-endian bytes, and back.
 [[nodiscard]] std::string encode_id(uint64_t id);
 [[nodiscard]] uint64_t decode_id(std::string_view bytes);

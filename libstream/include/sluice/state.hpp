@@ -14,6 +14,8 @@
 
 #include "sluice/config.hpp"
 #include "sluice/detail/pending_times.hpp"
+#include "sluice/detail/timer_service.hpp"
+#include "sluice/detail/timer_spill.hpp"
 #include "sluice/key_group.hpp"
 #include "sluice/keyed_table.hpp"
 #include "sluice/lmdb_environment.hpp"
@@ -103,12 +105,20 @@ public:
     return open_table<K, V>(name);
   }
 
-  /// The table of the pending timers of time domain `domain` (each key's times; see
-  /// detail::timer_service): keyed state under a reserved name. @throws as `table`.
+  /// The timers of time domain `domain` (see detail::timer_service). Their table is keyed
+  /// state under a reserved name; with the LMDB backend, the time order of more timers than
+  /// `overlay_entries` spills to the instance's environment. @throws as `table`.
   template <class K>
-  std::shared_ptr<keyed_table<K, detail::pending_times>> timer_table(const std::string& domain) {
-    return open_table<K, detail::pending_times>(std::string{lmdb_layout::timer_state_prefix}
-                                                + domain);
+  detail::timer_service<K> timers(const std::string& domain) {
+    auto name = std::string{lmdb_layout::timer_state_prefix} + domain;
+    auto table = open_table<K, detail::pending_times>(name);
+    if constexpr (storable<K>)
+      if (options_.backend == state_backend::lmdb)
+        return detail::timer_service<K>{
+          std::move(table),
+          std::make_unique<detail::timer_spill>(environment(), lmdb_layout::order_database(name)),
+          options_.overlay_entries};
+    return detail::timer_service<K>{std::move(table)};
   }
 
   /// The table named `name` whose entries expire by event time (see ttl_table); `clock` is the

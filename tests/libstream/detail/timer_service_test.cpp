@@ -1,19 +1,26 @@
-// register / delete timers per key --> timer_service (a keyed table + a heap) --> fired in time
-// order
+// register / delete timers per key --> timer_service (a keyed table + a queue and a heap, the
+// later timers spilled to LMDB past a limit) --> fired in time order
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "sluice/detail/timer_service.hpp"
+#include "sluice/detail/timer_spill.hpp"
+#include "sluice/lmdb_environment.hpp"
+
+#include "support/test_support.hpp"
 
 using sluice::memory_table;
 using sluice::timestamp;
 using sluice::detail::pending_times;
 using sluice::detail::timer_service;
+using sluice::detail::timer_spill;
 
 namespace {
 
@@ -137,4 +144,120 @@ TEST_CASE("a key's pending times stay sorted, each once, beyond those held in pl
   auto bytes = sluice::encode_state(times);
   CHECK(bytes == sluice::encode_state(std::vector<timestamp>{10, 30, 40}));
   CHECK(sluice::decode_state<pending_times>(bytes.data(), bytes.size()) == times);
+}
+
+TEST_CASE("the spill gives back its earliest timers whole by time, negative times first") {
+  sluice::test::temp_dir dir;
+  sluice::lmdb_environment env{dir.path().string()};
+  timer_spill spill{env, "order"};
+  spill.add(5, "b");
+  spill.add(-3, "z");
+  spill.add(5, "a");
+  spill.add(9, "c");
+  spill.add(5, "a"); // there already
+  CHECK(spill.earliest() == -3);
+  // Two asked for; the third shares the second's time.
+  CHECK(spill.take(2) == std::vector<timer_spill::entry>{{-3, "z"}, {5, "a"}, {5, "b"}});
+  CHECK(spill.earliest() == 9);
+  CHECK(spill.take(10) == std::vector<timer_spill::entry>{{9, "c"}});
+  CHECK_FALSE(spill.earliest());
+  CHECK(spill.take(1).empty());
+  spill.add(1, "x");
+  timer_spill reopened{env, "order"}; // derived data: empty when opened
+  CHECK_FALSE(reopened.earliest());
+}
+
+TEST_CASE("timers past the memory limit spill to LMDB and fire as if all were held in memory") {
+  for (uint32_t seed : {1u, 2u, 3u, 4u}) {
+    for (size_t limit : {size_t{2}, size_t{16}}) {
+      INFO("seed " << seed << ", memory limit " << limit);
+      sluice::test::temp_dir dir;
+      sluice::lmdb_environment env{dir.path().string()};
+      timer_service<std::string> held{std::make_shared<times_table>()};
+      auto spilled_table = std::make_shared<times_table>();
+      timer_service<std::string> spilled{spilled_table, std::make_unique<timer_spill>(env, "order"),
+                                         limit};
+      std::mt19937 rng{seed};
+      timestamp now = 0;
+      size_t peak_held = 0;
+      size_t fired_count = 0;
+      // A timer firing at an even time divisible by 3 asks for another one, as a window's
+      // would, at an odd time (so the chain ends).
+      auto advance = [&](timer_service<std::string>& timers, timestamp to) {
+        fired out;
+        timers.advance_to(to, [&](const std::string& key, timestamp t) {
+          out.emplace_back(key, t);
+          if (t % 6 == 0)
+            timers.add(key, t + 1 + static_cast<timestamp>(t % 7) * 10);
+        });
+        return out;
+      };
+      for (int step = 0; step < 3000; ++step) {
+        auto key = "k" + std::to_string(rng() % 40);
+        auto op = rng() % 10;
+        if (op < 6) {
+          // Mostly in time order, some earlier, some far later.
+          auto time = op < 4 ? now + static_cast<timestamp>(step % 500)
+                             : now + static_cast<timestamp>(rng() % 5000);
+          held.add(key, time);
+          spilled.add(key, time);
+        } else if (op == 6) {
+          if (auto times = held.of(key); !times.empty()) {
+            auto time = times[rng() % times.size()];
+            CHECK(held.remove(key, time) == spilled.remove(key, time));
+          }
+        } else {
+          now += static_cast<timestamp>(rng() % 60);
+          auto expected = advance(held, now);
+          fired_count += expected.size();
+          REQUIRE(advance(spilled, now) == expected);
+          CHECK(spilled.earliest() == held.earliest());
+        }
+        peak_held = std::max(peak_held, spilled.held_in_memory());
+      }
+      auto expected = advance(held, sluice::max_timestamp);
+      CHECK(advance(spilled, sluice::max_timestamp) == expected);
+      CHECK(spilled_table->size() == 0);
+      CHECK(fired_count + expected.size() > 1000);
+      // Hundreds pending at a time; memory held about the limit (and a time's timers whole).
+      CHECK(peak_held <= 2 * limit + 4);
+    }
+  }
+}
+
+TEST_CASE("a service opened over more pending timers than memory holds takes them in order") {
+  sluice::test::temp_dir dir;
+  sluice::lmdb_environment env{dir.path().string()};
+  auto table = std::make_shared<times_table>();
+  {
+    timer_service<std::string> timers{table};
+    for (int k = 0; k < 100; ++k)
+      for (timestamp t = 0; t < 10; ++t)
+        timers.add("k" + std::to_string(k), (k * 37 + t * 101) % 500);
+  }
+  auto copy = std::make_shared<times_table>(*table);
+  timer_service<std::string> held{table};
+  timer_service<std::string> restored{copy, std::make_unique<timer_spill>(env, "order"), 16};
+  CHECK(restored.held_in_memory() == 0); // all in the spill
+  CHECK(restored.earliest() == held.earliest());
+  CHECK(restored.held_in_memory() <= 16);
+  auto expected = fire_until(held, 1000);
+  CHECK(expected.size() == 1000);
+  CHECK(fire_until(restored, 1000) == expected);
+}
+
+TEST_CASE("timers all of one time spill whole and fire in key order when their time comes") {
+  sluice::test::temp_dir dir;
+  sluice::lmdb_environment env{dir.path().string()};
+  timer_service<std::string> timers{std::make_shared<times_table>(),
+                                    std::make_unique<timer_spill>(env, "order"), 4};
+  fired expected;
+  for (char c = 'z'; c >= 'a'; --c) // a window's end, for every key
+    timers.add(std::string(1, c), 100);
+  for (char c = 'a'; c <= 'z'; ++c)
+    expected.emplace_back(std::string(1, c), 100);
+  CHECK(timers.held_in_memory() <= 4);
+  CHECK(fire_until(timers, 99).empty());
+  CHECK(timers.held_in_memory() <= 4); // not taken from the spill before they are due
+  CHECK(fire_until(timers, 100) == expected);
 }

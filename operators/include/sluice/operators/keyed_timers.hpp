@@ -18,8 +18,8 @@ public:
   /// Opens the timers' tables (restored with the instance's state), hands them to `kctx`, and
   /// asks for a callback at the earliest pending processing-time timer.
   void open(context<Out>& ctx, keyed_context<K, Out>& kctx) {
-    event_.emplace(ctx.state().template timer_table<K>("event"));
-    processing_.emplace(ctx.state().template timer_table<K>("processing"));
+    event_.emplace(ctx.state().template timers<K>("event"));
+    processing_.emplace(ctx.state().template timers<K>("processing"));
     kctx.set_timers(&*event_, &*processing_);
     call_back_at_earliest(ctx);
   }
