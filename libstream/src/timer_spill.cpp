@@ -4,29 +4,25 @@
 #include <cstdint>
 #include <string_view>
 
+#include "sluice/lmdb_layout.hpp"
+
 namespace sluice::detail {
 
 namespace {
 
 constexpr size_t time_bytes = 8;
+constexpr uint64_t sign_bit = uint64_t{1} << 63;
 /// Entries buffered before they are written in one transaction.
 constexpr size_t buffer_limit = size_t{1} << 16;
 
-/// A timer as stored: its time as 8 big-endian bytes with the sign bit flipped (so byte order
-/// is time order, negative times first), then the encoded key.
+/// A timer as stored: its time as a big-endian id with the sign bit flipped (so byte order is
+/// time order, negative times first), then the encoded key.
 std::string stored(timestamp time, const std::string& key) {
-  auto bits = static_cast<uint64_t>(time) ^ (uint64_t{1} << 63);
-  std::string bytes(time_bytes, '\0');
-  for (size_t i = time_bytes; i-- > 0; bits >>= 8)
-    bytes[i] = static_cast<char>(bits & 0xff);
-  return bytes + key;
+  return lmdb_layout::encode_id(static_cast<uint64_t>(time) ^ sign_bit) + key;
 }
 
 timestamp time_of(std::string_view stored) {
-  uint64_t bits = 0;
-  for (auto c : stored.substr(0, time_bytes))
-    bits = (bits << 8) | static_cast<unsigned char>(c);
-  return static_cast<timestamp>(bits ^ (uint64_t{1} << 63));
+  return static_cast<timestamp>(lmdb_layout::decode_id(stored.substr(0, time_bytes)) ^ sign_bit);
 }
 
 } // namespace
