@@ -235,9 +235,43 @@ void lmdb_environment::transaction::put(database db, std::string_view key, std::
     env_->fail("cannot write", rc);
 }
 
+bool lmdb_environment::transaction::append(database db, std::string_view key,
+                                           std::string_view value) {
+  auto k = as_val(key);
+  auto v = as_val(value);
+  int rc = mdb_put(native(txn_), db, &k, &v, MDB_APPEND);
+  if (rc == MDB_KEYEXIST)
+    return false;
+  if (rc)
+    env_->fail("cannot write", rc);
+  return true;
+}
+
 void lmdb_environment::transaction::erase(database db, std::string_view key) {
   auto k = as_val(key);
   int rc = mdb_del(native(txn_), db, &k, nullptr);
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    env_->fail("cannot delete", rc);
+}
+
+void lmdb_environment::transaction::erase_front_while(
+  database db, const std::function<bool(std::string_view, std::string_view)>& fn) {
+  MDB_cursor* cursor = nullptr;
+  if (int rc = mdb_cursor_open(native(txn_), db, &cursor))
+    env_->fail("cannot open a cursor", rc);
+  int rc = 0;
+  try {
+    MDB_val k{};
+    MDB_val v{};
+    // From the first entry each time: a descent along the tree's left edge, no comparisons.
+    while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)) == 0 && fn(as_view(k), as_view(v)))
+      if ((rc = mdb_cursor_del(cursor, 0)) != 0)
+        break;
+  } catch (...) {
+    mdb_cursor_close(cursor);
+    throw;
+  }
+  mdb_cursor_close(cursor);
   if (rc != 0 && rc != MDB_NOTFOUND)
     env_->fail("cannot delete", rc);
 }

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -74,9 +75,13 @@ TEST_CASE("LMDB keyed state reads back what was written, also after spilling") {
     auto table = store.table<std::string, int64_t>("counts");
     std::map<std::string, int64_t> model;
     std::mt19937 rng{7};
+    std::string key;
     for (int step = 0; step < 5000; ++step) {
-      auto key = "k" + std::to_string(rng() % 300);
-      switch (rng() % 4) {
+      // Half the steps use the key of the step before again, as an operator reading and then
+      // writing its key's state does.
+      if (key.empty() || rng() % 2 == 0)
+        key = "k" + std::to_string(rng() % 300);
+      switch (rng() % 5) {
         case 0:
           table->erase(key);
           model.erase(key);
@@ -87,6 +92,18 @@ TEST_CASE("LMDB keyed state reads back what was written, also after spilling") {
           REQUIRE((v != nullptr) == (m != model.end()));
           if (v)
             CHECK(*v == m->second);
+          break;
+        }
+        case 2: {
+          // Adds the step and removes the value where that makes it a multiple of 3.
+          auto change = [&](int64_t& v) {
+            v += step;
+            return v % 3 == 0;
+          };
+          auto m = model.find(key);
+          REQUIRE(table->modify(key, change) == (m != model.end()));
+          if (m != model.end() && change(m->second))
+            model.erase(m);
           break;
         }
         default:
@@ -104,6 +121,35 @@ TEST_CASE("LMDB keyed state reads back what was written, also after spilling") {
     CHECK(table->size() == model.size());
     CHECK(entries(*table) == model);
   }
+}
+
+TEST_CASE("an LMDB transaction appends ascending keys and erases from the front") {
+  test::temp_dir dir;
+  lmdb_environment env{dir.file("env")};
+  auto db = env.open("d");
+  env.write([&](lmdb_environment::transaction& txn) {
+    CHECK(txn.append(db, "b", "1"));
+    CHECK(txn.append(db, "c", "2"));
+    CHECK_FALSE(txn.append(db, "a", "0")); // not after "c": nothing written
+    CHECK_FALSE(txn.append(db, "c", "3"));
+    txn.put(db, "a", "0");
+  });
+  std::vector<std::string> erased;
+  env.write([&](lmdb_environment::transaction& txn) {
+    txn.erase_front_while(db, [&](std::string_view key, std::string_view value) {
+      if (key == "c")
+        return false;
+      erased.push_back(std::string{key} + "=" + std::string{value});
+      return true;
+    });
+  });
+  CHECK(erased == std::vector<std::string>{"a=0", "b=1"});
+  env.write([&](lmdb_environment::transaction& txn) {
+    CHECK(txn.get(db, "c") == "2");
+    CHECK(txn.entries(db) == 1);
+    txn.erase_front_while(db, [](std::string_view, std::string_view) { return true; });
+    CHECK(txn.entries(db) == 0);
+  });
 }
 
 TEST_CASE("LMDB keyed state reopens at its last completed checkpoint after random changes") {

@@ -44,6 +44,28 @@ TEST_CASE("a TTL table hides expired entries at once and sweeps them when half t
   CHECK(inner->size() == 2);
 }
 
+TEST_CASE("a TTL table's modify skips an expired value and refreshes a live one") {
+  timestamp now = 0;
+  auto inner = std::make_shared<memory_table<int, timed_value<std::string>>>();
+  ttl_table<int, std::string> table{inner, state_ttl{100ms}, [&] { return now; }};
+  table.upsert(1) = "one";
+  table.upsert(2) = "two";
+  auto append_x = [](std::string& v) {
+    v += "x";
+    return false;
+  };
+  now = 90;
+  CHECK(table.modify(2, append_x)); // live: changed, and updated at 90
+  now = 150;
+  CHECK_FALSE(table.modify(1, append_x)); // expired at 100: none, and removed
+  CHECK(inner->find(1) == nullptr);
+  REQUIRE(table.find(2) != nullptr);
+  CHECK(*table.find(2) == "twox");
+  CHECK(table.modify(2, [](std::string&) { return true; })); // emptied: removed
+  CHECK(table.find(2) == nullptr);
+  CHECK_FALSE(table.modify(3, append_x));
+}
+
 TEST_CASE("keyed state with a TTL expires by event time, also across a restore") {
   // Record i has key i % 7 and event time 10 i ms, plus one second after every 1000 records:
   // within a block no key's state expires (TTL 500 ms), across a jump every key's does.

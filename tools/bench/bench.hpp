@@ -76,7 +76,9 @@ struct measurement {
   double cpu_sys_s = 0;      ///< getrusage system time over the measured region
   uint64_t rss_start_kb = 0; ///< VmRSS of the child before the workload was set up
   uint64_t peak_rss_kb = 0;  ///< VmHWM of the child after the run: its peak resident set
-  uint64_t checksum = 0;     ///< the same for every variant of a workload, or a bug
+  /// The most RssAnon (heap, stacks: no mapped files) sampled, if variant::samples_memory.
+  uint64_t peak_anon_kb = 0;
+  uint64_t checksum = 0; ///< the same for every variant of a workload, or a bug
   /// CPU used by other processes on the machine during the measured region, in cores (from
   /// /proc/stat minus our own getrusage): a figure taken on a busy machine means little.
   double background_cores = 0;
@@ -116,6 +118,9 @@ struct variant {
   /// For a reference: whether the Sluice variants' ratios are taken against it. A reference
   /// that does other work (kcat producing only, or consuming only) is shown for scale only.
   bool in_ratios = true;
+  /// Samples the child's anonymous memory while it runs (`measurement::peak_anon_kb`): a
+  /// thread reading /proc every 5 ms, so not for variants that measure CPU at light load.
+  bool samples_memory = false;
 };
 
 /// A workload: what it does, and its variants.

@@ -21,6 +21,7 @@
 #include "sluice/all.hpp"
 
 #include "bench.hpp"
+#include "sum_sink.hpp"
 
 namespace bench {
 
@@ -80,19 +81,6 @@ struct enrich {
       value.emplace(ctx.value<uint64_t>("value"));
       waiting.emplace(ctx.list<uint64_t>("waiting"));
     }
-  }
-};
-
-struct sum_sink {
-  using input_type = uint64_t;
-  using output_type = sluice::no_output;
-
-  std::shared_ptr<std::atomic<uint64_t>> acc = std::make_shared<std::atomic<uint64_t>>(0);
-
-  void on_batch(std::vector<sluice::record<uint64_t>>& records,
-                sluice::context<sluice::no_output>&) {
-    for (const auto& r : records)
-      acc->fetch_add(r.value, std::memory_order_relaxed);
   }
 };
 

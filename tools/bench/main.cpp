@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench.hpp"
@@ -207,13 +209,28 @@ measurement run_in_child(const variant& v, const options& opt) {
     }
     auto rss_start = proc_status_kb("VmRSS");
     measurement m;
-    try {
-      m = v.run(child_opt);
-    } catch (const std::exception& e) {
-      m = failed(std::string{"exception: "} + e.what());
+    uint64_t peak_anon_kb = 0;
+    {
+      // RssAnon, sampled: VmHWM also counts the pages of LMDB's mapped files, which the
+      // kernel takes back when memory is short.
+      std::atomic<bool> running{v.samples_memory};
+      std::thread sampler{[&] {
+        while (running.load()) {
+          peak_anon_kb = std::max(peak_anon_kb, proc_status_kb("RssAnon"));
+          std::this_thread::sleep_for(std::chrono::milliseconds{5});
+        }
+      }};
+      try {
+        m = v.run(child_opt);
+      } catch (const std::exception& e) {
+        m = failed(std::string{"exception: "} + e.what());
+      }
+      running = false;
+      sampler.join();
     }
     m.rss_start_kb = rss_start;
     m.peak_rss_kb = proc_status_kb("VmHWM");
+    m.peak_anon_kb = peak_anon_kb;
     auto* p = reinterpret_cast<const char*>(&m);
     size_t left = sizeof m;
     while (left > 0) {

@@ -262,6 +262,7 @@ std::string to_json(const machine_info& machine, const options& opt,
       vo["background_cores"] = m.background_cores;
       vo["rss_start_mb"] = m.rss_start_kb / 1024.0;
       vo["peak_rss_mb"] = m.peak_rss_kb / 1024.0;
+      vo["peak_anon_rss_mb"] = m.peak_anon_kb / 1024.0;
       vo["rss_growth_mb"] = (static_cast<double>(m.peak_rss_kb) - m.rss_start_kb) / 1024.0;
       if (m.latency_samples > 0) {
         vo["target_rate"] = m.target_rate;
@@ -336,11 +337,11 @@ std::string to_table(const machine_info& machine, const options& opt,
        << (opt.scheduler.empty() ? "work_stealing" : opt.scheduler)
        << (defaults(opt) ? " (defaults)" : " (NOT the defaults)") << "\n\n";
   }
-  std::snprintf(line, sizeof line, "%-10s %-10s %9s %10s %15s %8s %6s %5s %9s %9s  %s\n",
+  std::snprintf(line, sizeof line, "%-10s %-10s %9s %10s %15s %8s %6s %5s %9s %9s %9s  %s\n",
                 "workload", "variant", "records", "rec/s", "(min-max)", "CPU-s/M", "cores", "bg",
-                "peakRSS", "RSS+", "ratio");
+                "peakRSS", "RSS+", "anonRSS", "ratio");
   os << line;
-  os << std::string(122, '-') << "\n";
+  os << std::string(132, '-') << "\n";
   for (const auto& w : results) {
     for (const auto& v : w.variants) {
       const auto& m = v.m;
@@ -364,12 +365,14 @@ std::string to_table(const machine_info& machine, const options& opt,
         // Appended piece by piece: g++ 12 -O3 sees a false -Wrestrict in "(" + s + ...
         spread.append("(").append(si(*lo)).append("-").append(si(*hi)).append(")");
       }
-      std::snprintf(
-        line, sizeof line, "%-10s %-10s %9s %10s %15s %8.3f %6.2f %5.2f %7.1fMB %7.1fMB  %s\n",
-        w.name.c_str(), v.name.c_str(), si(static_cast<double>(m.records)).c_str(),
-        si(m.records_per_s()).c_str(), spread.c_str(), m.cpu_s_per_million(),
-        m.wall_s > 0 ? m.cpu_s() / m.wall_s : 0.0, m.background_cores, m.peak_rss_kb / 1024.0,
-        (static_cast<double>(m.peak_rss_kb) - m.rss_start_kb) / 1024.0, ratio.c_str());
+      std::snprintf(line, sizeof line,
+                    "%-10s %-10s %9s %10s %15s %8.3f %6.2f %5.2f %7.1fMB %7.1fMB %7.1fMB  %s\n",
+                    w.name.c_str(), v.name.c_str(), si(static_cast<double>(m.records)).c_str(),
+                    si(m.records_per_s()).c_str(), spread.c_str(), m.cpu_s_per_million(),
+                    m.wall_s > 0 ? m.cpu_s() / m.wall_s : 0.0, m.background_cores,
+                    m.peak_rss_kb / 1024.0,
+                    (static_cast<double>(m.peak_rss_kb) - m.rss_start_kb) / 1024.0,
+                    m.peak_anon_kb / 1024.0, ratio.c_str());
       os << line;
     }
     if (!w.checksums_agree)
@@ -436,7 +439,9 @@ std::string to_table(const machine_info& machine, const options& opt,
         worst_bg = std::max(worst_bg, v.m.background_cores);
   os << "\nrec/s: the median of the runs (min-max over all runs when --repeat > 1)."
         "\ncores: CPU-seconds per wall second of the measurement (all its threads); bg: CPU used\n"
-        "by other processes meanwhile, in cores. RSS+: peak RSS minus RSS at the child's start.\n";
+        "by other processes meanwhile, in cores. RSS+: peak RSS minus RSS at the child's start.\n"
+        "anonRSS: the most anonymous memory (RssAnon: no mapped files such as LMDB's) sampled\n"
+        "every 5 ms, where the workload samples it (else 0).\n";
   if (worst_bg > 0.1)
     os << "WARNING: other processes used up to " << fmt("%.2f", worst_bg)
        << " cores during the measurements: the figures are disturbed.\n";

@@ -5,7 +5,9 @@
 // registers an event-time timer 1000 ms (1000 records) after its own time; the watermark fires
 // it, and on_timer adds the record's (key, time) to a checksum.
 // "sluice_pending": each record's timer lies beyond the end of the input, so all 10^7 stay
-// pending until the end fires them: the peak RSS of 10^7 pending timers. "no_timers" (the
+// pending until the end fires them: the peak RSS of 10^7 pending timers, of which all but
+// about 2^20 per instance spill to LMDB; "sluice_pending_memory": the same with an overlay of
+// 2^24 entries, so that none spills. "no_timers" (the
 // reference): the same job adding (key, time) to the checksum at once, without a timer.
 
 #include <atomic>
@@ -17,6 +19,7 @@
 #include "sluice/all.hpp"
 
 #include "bench.hpp"
+#include "sum_sink.hpp"
 
 namespace bench {
 
@@ -83,26 +86,15 @@ struct instant_sum {
   void on_end(sluice::context<uint64_t>& ctx) { ctx.emit(sum); }
 };
 
-struct sum_sink {
-  using input_type = uint64_t;
-  using output_type = sluice::no_output;
-
-  std::shared_ptr<std::atomic<uint64_t>> acc = std::make_shared<std::atomic<uint64_t>>(0);
-
-  void on_batch(std::vector<sluice::record<uint64_t>>& records,
-                sluice::context<sluice::no_output>&) {
-    for (const auto& r : records)
-      acc->fetch_add(r.value, std::memory_order_relaxed);
-  }
-};
-
 template <class Process>
-measurement run_timers(const options& opt, Process process) {
+measurement run_timers(const options& opt, Process process,
+                       size_t overlay_entries = sluice::runtime_config{}.state_overlay_entries) {
   auto n = timer_records(opt);
   auto keys = timer_keys(opt);
   auto cfg = runtime_config(opt);
   cfg.state = sluice::state_backend::lmdb;
   cfg.state_dir = child_state_dir();
+  cfg.state_overlay_entries = overlay_entries;
   sluice::runtime rt{cfg};
   sluice::pipeline p{"timers"};
   sum_sink sink;
@@ -121,17 +113,25 @@ measurement run_timers(const options& opt, Process process) {
 } // namespace
 
 workload timers_workload() {
-  return {"timers",
-          "generator(p=2) -> key_by(10^6 keys) -> keyed process: one event-time timer per "
-          "record (p=2, LMDB) -> sink",
-          {
-            {"sluice_timers", "a timer per record, fired 1000 records later by the watermark",
-             false, [](const options& o) { return run_timers(o, timed_sum{1000}); }},
-            {"sluice_pending", "a timer per record, all pending until the end of input", false,
-             [](const options& o) { return run_timers(o, timed_sum{sluice::timestamp{1} << 50}); }},
-            {"no_timers", "the same job without timers: the checksum at once", true,
-             [](const options& o) { return run_timers(o, instant_sum{}); }},
-          }};
+  workload w{
+    "timers",
+    "generator(p=2) -> key_by(10^6 keys) -> keyed process: one event-time timer per "
+    "record (p=2, LMDB) -> sink",
+    {
+      {"sluice_timers", "a timer per record, fired 1000 records later by the watermark", false,
+       [](const options& o) { return run_timers(o, timed_sum{1000}); }},
+      {"sluice_pending", "a timer per record, all pending until the end of input", false,
+       [](const options& o) { return run_timers(o, timed_sum{sluice::timestamp{1} << 50}); }},
+      {"sluice_pending_memory", "the same, none spilled (an overlay of 2^24 entries)", false,
+       [](const options& o) {
+         return run_timers(o, timed_sum{sluice::timestamp{1} << 50}, size_t{1} << 24);
+       }},
+      {"no_timers", "the same job without timers: the checksum at once", true,
+       [](const options& o) { return run_timers(o, instant_sum{}); }},
+    }};
+  for (auto& v : w.variants)
+    v.samples_memory = true;
+  return w;
 }
 
 } // namespace bench

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -65,6 +66,15 @@ struct key_hash<K, std::void_t<decltype(sluice_hash(std::declval<const K&>()))>>
 template <class K>
 concept hashable_key = requires(const K& key) {
   { key_hash<K>{}(key) } -> std::convertible_to<uint64_t>;
+};
+
+/// The hasher of a hash table of keys, such as an instance's keyed state: `key_hash` rotated
+/// by half its width. Swiss tables (absl's) filter a probe's slots by the hash's low 7 bits,
+/// and those pick the key group, which is alike for all keys an instance owns (a range of
+/// groups); rotated, they are bits the key group does not depend on.
+template <class K>
+struct table_hash {
+  size_t operator()(const K& key) const noexcept { return std::rotr(key_hash<K>{}(key), 32); }
 };
 
 /// The key group of a key: `hash(key) % max_parallelism`.

@@ -47,6 +47,11 @@ public:
   /// Removes the value of `key`, if any.
   virtual void erase(const K& key) = 0;
 
+  /// Calls `change(value)` on the value of `key`, if it has one, and removes the value if
+  /// `change` returns true: a change that may leave nothing to keep, in one lookup. False if
+  /// `key` has no value.
+  virtual bool modify(const K& key, const std::function<bool(V&)>& change) = 0;
+
   /// Number of keys with a value.
   [[nodiscard]] virtual size_t size() const = 0;
 
@@ -67,6 +72,15 @@ public:
 
   void erase(const K& key) override { entries_.erase(key); }
 
+  bool modify(const K& key, const std::function<bool(V&)>& change) override {
+    auto i = entries_.find(key);
+    if (i == entries_.end())
+      return false;
+    if (change(i->second))
+      entries_.erase(i);
+    return true;
+  }
+
   size_t size() const override { return entries_.size(); }
 
   void for_each(const std::function<void(const K&, const V&)>& fn) const override {
@@ -77,10 +91,7 @@ public:
   void release_memory() override { detail::dispose_in_background(std::move(entries_)); }
 
 private:
-  struct hasher {
-    size_t operator()(const K& key) const noexcept { return key_hash<K>{}(key); }
-  };
-  absl::flat_hash_map<K, V, hasher> entries_;
+  absl::flat_hash_map<K, V, table_hash<K>> entries_;
 };
 
 } // namespace sluice

@@ -48,7 +48,15 @@ public:
     [[nodiscard]] uint64_t bytes(database db) const;
 
     void put(database db, std::string_view key, std::string_view value);
+    /// Puts an entry whose key is greater than every key of `db` at its end without a search
+    /// (the fast way to write keys in ascending order); writes nothing and returns false if
+    /// the key is not greater.
+    bool append(database db, std::string_view key, std::string_view value);
     void erase(database db, std::string_view key);
+    /// Calls `fn(key, value)` for the first entry of `db` in key order and removes it, again
+    /// and again, until `fn` returns false (that entry stays) or `db` is empty.
+    void erase_front_while(database db,
+                           const std::function<bool(std::string_view, std::string_view)>& fn);
     /// Removes every entry of `db`.
     void clear(database db);
 

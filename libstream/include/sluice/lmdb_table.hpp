@@ -75,12 +75,12 @@ public:
   }
 
   const V* find(const K& key) override {
-    auto& s = load(key);
+    auto& s = load(key)->second;
     return s.value ? &*s.value : nullptr;
   }
 
   V& upsert(const K& key) override {
-    auto& s = load(key);
+    auto& s = load(key)->second;
     if (!s.value) {
       s.value.emplace();
       ++size_;
@@ -90,16 +90,19 @@ public:
   }
 
   void erase(const K& key) override {
-    auto& s = load(key);
-    if (!s.value)
-      return;
-    --size_;
-    if (!s.below) {
-      overlay_.erase(key); // nothing below to hide: the key leaves no trace
-      return;
-    }
-    s.value.reset();
-    s.dirty = true;
+    auto i = load(key);
+    if (i->second.value)
+      remove(i);
+  }
+
+  bool modify(const K& key, const std::function<bool(V&)>& change) override {
+    auto i = load(key);
+    if (!i->second.value)
+      return false;
+    i->second.dirty = true;
+    if (change(*i->second.value))
+      remove(i);
+    return true;
   }
 
   size_t size() const override { return size_; }
@@ -108,7 +111,10 @@ public:
   /// still holds).
   [[nodiscard]] size_t overlay_entries() const noexcept { return overlay_.size(); }
 
-  void release_memory() override { detail::dispose_in_background(std::move(overlay_)); }
+  void release_memory() override {
+    recent_valid_ = false;
+    detail::dispose_in_background(std::move(overlay_));
+  }
 
   void for_each(const std::function<void(const K&, const V&)>& fn) const override {
     for (const auto& [key, s] : overlay_)
@@ -166,6 +172,7 @@ public:
   void checkpoint_written() override {
     // An erased key now has its tombstone in the pending changes: the overlay can forget it.
     absl::erase_if(overlay_, [](const auto& entry) { return !entry.second.value; });
+    recent_valid_ = false;
     for (auto& entry : overlay_) {
       entry.second.below = entry.second.below || entry.second.dirty;
       entry.second.dirty = false;
@@ -186,18 +193,25 @@ private:
     bool below = false;
   };
 
-  struct hasher {
-    size_t operator()(const K& key) const noexcept { return key_hash<K>{}(key); }
-  };
+  using overlay_map = absl::flat_hash_map<K, slot, table_hash<K>>;
 
-  /// The overlay slot of `key`, read from the newest layer that holds it if the overlay
+  /// The overlay entry of `key`, read from the newest layer that holds it if the overlay
   /// does not.
-  slot& load(const K& key) {
+  typename overlay_map::iterator load(const K& key) {
+    // The key just used, again (an operator reads its key's state, then writes it): no lookup.
+    if (!recent_valid_ || !(recent_->first == key)) {
+      recent_ = locate(key);
+      recent_valid_ = true;
+    }
+    return recent_;
+  }
+
+  typename overlay_map::iterator locate(const K& key) {
     // Nothing stored yet and room in the overlay: one lookup finds the key's slot or makes it.
     if (!stored_ && overlay_.size() < overlay_limit_)
-      return overlay_.try_emplace(key).first->second;
+      return overlay_.try_emplace(key).first;
     if (auto i = overlay_.find(key); i != overlay_.end())
-      return i->second;
+      return i;
     if (overlay_.size() >= overlay_limit_)
       spill();
     slot s;
@@ -218,7 +232,19 @@ private:
         s.value = decode_state<V>(stored->data(), stored->size());
       }
     });
-    return overlay_.emplace(key, std::move(s)).first->second;
+    return overlay_.emplace(key, std::move(s)).first;
+  }
+
+  /// Removes the value of the overlay entry `i`.
+  void remove(typename overlay_map::iterator i) {
+    --size_;
+    if (!i->second.below) {
+      overlay_.erase(i); // nothing below to hide: the key leaves no trace
+      recent_valid_ = false;
+      return;
+    }
+    i->second.value.reset();
+    i->second.dirty = true;
   }
 
   /// Writes the dirty entries of the overlay to the spill and empties the overlay.
@@ -229,6 +255,7 @@ private:
           txn.put(spill_, key_bytes(key), flagged(s.value));
     });
     overlay_.clear();
+    recent_valid_ = false;
     stored_ = true;
   }
 
@@ -263,7 +290,10 @@ private:
   /// table opened, or the overlay spilled since. Until then every key this table ever wrote
   /// is in the overlay (checkpoints write only overlay entries), so a miss there is a miss.
   bool stored_ = false;
-  absl::flat_hash_map<K, slot, hasher> overlay_;
+  overlay_map overlay_;
+  /// The entry of the key used last, while it is valid (no entry erased or added since).
+  typename overlay_map::iterator recent_;
+  bool recent_valid_ = false;
 };
 
 } // namespace sluice

@@ -84,6 +84,20 @@ public:
 
   void erase(const K& key) override { inner_->erase(key); }
 
+  /// An expired value counts as none (and is removed); a live one changed is updated now.
+  bool modify(const K& key, const std::function<bool(V&)>& change) override {
+    auto now = clock_();
+    bool live = false;
+    bool found = inner_->modify(key, [&](timed_value<V>& entry) {
+      if (expired(entry.updated, now))
+        return true;
+      live = true;
+      entry.updated = now;
+      return change(entry.value);
+    });
+    return found && live;
+  }
+
   /// Entries stored, expired ones not yet removed included.
   size_t size() const override { return inner_->size(); }
 

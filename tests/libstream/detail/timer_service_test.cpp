@@ -159,7 +159,11 @@ TEST_CASE("the spill gives back its earliest timers whole by time, negative time
   // Two asked for; the third shares the second's time.
   CHECK(spill.take(2) == std::vector<timer_spill::entry>{{-3, "z"}, {5, "a"}, {5, "b"}});
   CHECK(spill.earliest() == 9);
-  CHECK(spill.take(10) == std::vector<timer_spill::entry>{{9, "c"}});
+  // Written in a second batch: one before what the database holds, one after it.
+  spill.add(12, "e");
+  spill.add(7, "d");
+  CHECK(spill.earliest() == 7);
+  CHECK(spill.take(10) == std::vector<timer_spill::entry>{{7, "d"}, {9, "c"}, {12, "e"}});
   CHECK_FALSE(spill.earliest());
   CHECK(spill.take(1).empty());
   spill.add(1, "x");

@@ -71,12 +71,11 @@ public:
 
   /// Cancels the timer of `key` at `time`; false if it was not pending.
   bool remove(const K& key, timestamp time) {
-    // One lookup where the timer is pending (when it fires, nearly always), two where the key
-    // has no timer left.
-    auto& times = table_->upsert(key);
-    bool found = times.remove(time);
-    if (times.empty())
-      table_->erase(key);
+    bool found = false;
+    table_->modify(key, [&](pending_times& times) {
+      found = times.remove(time);
+      return times.empty();
+    });
     return found;
   }
 
@@ -254,8 +253,9 @@ private:
 
   void to_spill(const entry& e) {
     if constexpr (storable<K>) {
-      auto bytes = encode_state(e.key);
-      spill_->add(e.time, std::string{bytes.begin(), bytes.end()});
+      encoded_.clear();
+      state_writer{encoded_}.write(e.key);
+      spill_->add(e.time, {encoded_.data(), encoded_.size()});
     }
   }
 
@@ -269,6 +269,8 @@ private:
   std::vector<entry> heap_;
   /// The keys of the timers firing now (kept to reuse its memory).
   std::vector<K> due_;
+  /// A key being spilled, encoded (kept to reuse its memory).
+  std::vector<char> encoded_;
 };
 
 } // namespace sluice::detail

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,7 +19,8 @@ namespace sluice::detail {
 ///
 /// The order is derived from the timer table, the keyed state the timers are: it is not part of
 /// checkpoints, and is emptied when opened, for the service to rebuild. Keys are held encoded;
-/// entries added are buffered and written in batches.
+/// entries added are buffered and written in batches, sorted, appended where they come after
+/// everything written (timers are mostly added in time order).
 class timer_spill {
 public:
   /// A timer: its time and its encoded key.
@@ -28,7 +31,7 @@ public:
   timer_spill(lmdb_environment& env, const std::string& name);
 
   /// Adds the timer of encoded key `key` at `time`; nothing if it is there already.
-  void add(timestamp time, const std::string& key);
+  void add(timestamp time, std::string_view key);
 
   /// Removes and returns the earliest entries, in time order (by key bytes within a time): `n`
   /// of them (all if there are fewer), and then the others of the last time taken, so no time
@@ -38,17 +41,23 @@ public:
   /// The time of the earliest entry, if any.
   [[nodiscard]] std::optional<timestamp> earliest();
 
-  /// How many entries it holds.
-  [[nodiscard]] size_t size();
-
 private:
+  /// An entry added and not yet written: its time as stored, and where its key lies in
+  /// `buffered_keys_`.
+  struct buffered {
+    uint64_t order;
+    uint32_t offset;
+    uint32_t size;
+  };
+
   /// Writes the buffered entries to the database.
   void flush();
 
   lmdb_environment* env_;
   lmdb_environment::database db_;
-  /// Entries added and not yet written, as stored keys.
-  std::vector<std::string> buffer_;
+  std::vector<buffered> buffer_;
+  /// The keys of the buffered entries, back to back.
+  std::string buffered_keys_;
 };
 
 } // namespace sluice::detail

@@ -71,10 +71,6 @@ private:
     timestamp time = min_timestamp;
   };
 
-  struct hasher {
-    size_t operator()(const key_type& key) const noexcept { return key_hash<key_type>{}(key); }
-  };
-
   /// Folds a record into its key's partial. A record that fails leaves no trace: a new key
   /// gets its partial only once the record is in it, and an instance that skips failed records
   /// folds into a copy.
@@ -108,7 +104,7 @@ private:
   KeyFn key_;
   Agg agg_;
   size_t max_keys_;
-  absl::flat_hash_map<key_type, partial, hasher> partials_;
+  absl::flat_hash_map<key_type, partial, table_hash<key_type>> partials_;
   bool batch_mode_ = false;
 };
 
