@@ -4,9 +4,8 @@
 #include <functional>
 #include <stdexcept>
 
-#include <absl/container/flat_hash_map.h>
-
 #include "sluice/detail/background_disposal.hpp"
+#include "sluice/detail/key_map.hpp"
 #include "sluice/error.hpp"
 #include "sluice/key_group.hpp"
 
@@ -30,13 +29,23 @@ public:
   virtual void release_memory() = 0;
 };
 
+/// What every keyed table with keys K offers, whatever its values.
+template <class K>
+class keyed_lookup : public keyed_table_base {
+public:
+  /// A hint that `key` is looked up soon: starts loading the memory its entry is in, so that
+  /// the lookups of many records wait for memory together rather than one after another.
+  /// Changes nothing.
+  virtual void prefetch(const K& key) const = 0;
+};
+
 /// Keyed state of one kind, for all keys an operator instance owns.
 ///
 /// Contract: a table belongs to one operator instance and is used only from that instance's
 /// handler calls (never from another thread). A reference returned by `find` or `upsert`
 /// stays valid until the next call on the table.
 template <class K, class V>
-class keyed_table : public keyed_table_base {
+class keyed_table : public keyed_lookup<K> {
 public:
   /// The value of `key`, or null if it has none.
   [[nodiscard]] virtual const V* find(const K& key) = 0;
@@ -68,7 +77,9 @@ public:
     return i == entries_.end() ? nullptr : &i->second;
   }
 
-  V& upsert(const K& key) override { return entries_[key]; }
+  V& upsert(const K& key) override { return entries_.try_emplace(key).first->second; }
+
+  void prefetch(const K& key) const override { entries_.prefetch(key); }
 
   void erase(const K& key) override { entries_.erase(key); }
 
@@ -91,7 +102,7 @@ public:
   void release_memory() override { detail::dispose_in_background(std::move(entries_)); }
 
 private:
-  absl::flat_hash_map<K, V, table_hash<K>> entries_;
+  detail::key_map<K, V, table_hash<K>> entries_;
 };
 
 } // namespace sluice

@@ -11,8 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include <absl/container/flat_hash_map.h>
-
 #include "sluice/key_group.hpp"
 #include "sluice/keyed_table.hpp"
 #include "sluice/lmdb_environment.hpp"
@@ -88,6 +86,8 @@ public:
     s.dirty = true;
     return *s.value;
   }
+
+  void prefetch(const K& key) const override { overlay_.prefetch(key); }
 
   void erase(const K& key) override {
     auto i = load(key);
@@ -171,7 +171,7 @@ public:
 
   void checkpoint_written() override {
     // An erased key now has its tombstone in the pending changes: the overlay can forget it.
-    absl::erase_if(overlay_, [](const auto& entry) { return !entry.second.value; });
+    overlay_.erase_if([](const auto& entry) { return !entry.second.value; });
     recent_valid_ = false;
     for (auto& entry : overlay_) {
       entry.second.below = entry.second.below || entry.second.dirty;
@@ -193,7 +193,7 @@ private:
     bool below = false;
   };
 
-  using overlay_map = absl::flat_hash_map<K, slot, table_hash<K>>;
+  using overlay_map = detail::key_map<K, slot, table_hash<K>>;
 
   /// The overlay entry of `key`, read from the newest layer that holds it if the overlay
   /// does not.

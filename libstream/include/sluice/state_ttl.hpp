@@ -84,6 +84,8 @@ public:
 
   void erase(const K& key) override { inner_->erase(key); }
 
+  void prefetch(const K& key) const override { inner_->prefetch(key); }
+
   /// An expired value counts as none (and is removed); a live one changed is updated now.
   bool modify(const K& key, const std::function<bool(V&)>& change) override {
     auto now = clock_();

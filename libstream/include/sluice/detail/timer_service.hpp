@@ -51,6 +51,9 @@ public:
     rebuild();
   }
 
+  /// The table of the pending times per key.
+  [[nodiscard]] const std::shared_ptr<table_type>& table() const noexcept { return table_; }
+
   /// Asks for a callback for `key` at `time`; nothing if that timer is pending already.
   void add(const K& key, timestamp time) {
     if (!table_->upsert(key).add(time))

@@ -86,9 +86,16 @@ public:
 
   void on_batch(std::vector<record<input_type>>& records, context<Out>& ctx) {
     auto& kctx = *keyed_ctx_;
+    auto ahead = kctx.prefetcher(records, [&](const input_type& value) {
+      if (value.index() == 0)
+        kctx.prefetch(std::invoke(key_first_, std::get<0>(value)));
+      else
+        kctx.prefetch(std::invoke(key_second_, std::get<1>(value)));
+    });
     ctx.for_each_record(
       records,
       [&](record<input_type>& r) {
+        ahead.next();
         ctx.set_current_time(r.time);
         if (r.value.index() == 0) {
           const auto& value = std::as_const(std::get<0>(r.value));

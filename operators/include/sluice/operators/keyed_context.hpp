@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sluice/context.hpp"
 #include "sluice/detail/timer_service.hpp"
@@ -100,10 +101,56 @@ public:
 
   void set_key(const K* key) { key_ = key; }
 
+  /// Starts loading the entries of `key` in every table the function has a handle of, and in
+  /// the timers' tables (see keyed_lookup::prefetch).
+  void prefetch(const K& key) const {
+    for (const auto& t : lookups_)
+      t->prefetch(key);
+  }
+
+  /// Prefetches the state of the keys of a batch a few records ahead of the one processed,
+  /// so that their cache misses overlap: `next()` as each record's processing begins.
+  /// `prefetch_key(value)` calls `prefetch` with the key of a record's value.
+  template <class T, class PrefetchKey>
+  class batch_prefetcher {
+  public:
+    batch_prefetcher(bool active, const std::vector<record<T>>& records, PrefetchKey prefetch_key)
+      : records_(&records),
+        prefetch_key_(std::move(prefetch_key)),
+        next_(active ? 0 : records.size()) {
+      for (size_t i = 0; i < distance; ++i)
+        next();
+    }
+
+    void next() {
+      if (next_ < records_->size())
+        prefetch_key_((*records_)[next_++].value);
+    }
+
+  private:
+    /// Far enough ahead for a miss to be served while the records between are processed,
+    /// near enough for what it loaded to stay in the first-level cache.
+    static constexpr size_t distance = 16;
+
+    const std::vector<record<T>>* records_;
+    PrefetchKey prefetch_key_;
+    size_t next_;
+  };
+
+  /// A prefetcher for `records`; it does nothing while the function has no state handle.
+  template <class T, class PrefetchKey>
+  [[nodiscard]] batch_prefetcher<T, PrefetchKey> prefetcher(const std::vector<record<T>>& records,
+                                                            PrefetchKey prefetch_key) const {
+    return {!lookups_.empty(), records, std::move(prefetch_key)};
+  }
+
   /// The timer services of both clocks (null: the function has no `on_timer`).
   void set_timers(detail::timer_service<K>* event, detail::timer_service<K>* processing) {
     event_timers_ = event;
     processing_timers_ = processing;
+    for (auto* service : {event, processing})
+      if (service)
+        remember(service->table());
   }
 
   /// The clock of the timers about to fire.
@@ -122,12 +169,21 @@ private:
   /// watermark and the event time of the record being processed.
   template <class V>
   std::shared_ptr<keyed_table<K, V>> table(const std::string& name, state_ttl ttl) {
-    return ctx_->state().template table<K, V>(
+    auto t = ctx_->state().template table<K, V>(
       name, ttl, [ctx = ctx_] { return std::max(ctx->current_time(), ctx->watermark()); });
+    remember(t);
+    return t;
+  }
+
+  void remember(std::shared_ptr<keyed_lookup<K>> table) {
+    if (std::find(lookups_.begin(), lookups_.end(), table) == lookups_.end())
+      lookups_.push_back(std::move(table));
   }
 
   context<Out>* ctx_;
   const K* key_ = nullptr;
+  /// Every table the function has a handle of, and the timers' tables.
+  std::vector<std::shared_ptr<keyed_lookup<K>>> lookups_;
   detail::timer_service<K>* event_timers_ = nullptr;
   detail::timer_service<K>* processing_timers_ = nullptr;
   time_domain firing_ = time_domain::event_time;

@@ -82,9 +82,12 @@ public:
 
   void on_batch(std::vector<record<T>>& records, context<Out>& ctx) {
     auto& kctx = *keyed_ctx_;
+    auto ahead =
+      kctx.prefetcher(records, [&](const T& value) { kctx.prefetch(std::invoke(key_, value)); });
     ctx.for_each_record(
       records,
       [&](record<T>& r) {
+        ahead.next();
         ctx.set_current_time(r.time);
         const auto& key = std::invoke(key_, std::as_const(r.value));
         kctx.set_key(&key);

@@ -1,0 +1,277 @@
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace sluice::detail {
+
+/// Starts loading the cache line of `address`. An asm statement rather than
+/// `__builtin_prefetch`: GCC takes a function that does nothing but prefetch for one without
+/// effects and drops the calls to it.
+inline void prefetch_line(const void* address) noexcept {
+#if defined(__x86_64__)
+  asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(address)));
+#else
+  __builtin_prefetch(address);
+#endif
+}
+
+/// The hash map of an instance's keyed state in memory: open addressing with linear probing,
+/// at most half full, erasing by shifting the entries behind back (no tombstones).
+///
+/// Why not Abseil's Swiss table, which it replaced here: keyed operators prefetch the entries
+/// of a batch's keys before they process it (keyed_lookup::prefetch), and a miss in a table of
+/// half a million keys costs more than the rest of a record's work. A Swiss table finds a
+/// key's slot through the control bytes of a group of 16, so a prefetch can only guess which
+/// of the group's cache lines to load; here a key's entry is at the slot its hash picks or,
+/// at this load, rarely more than a slot or two after it, so `prefetch` loads the right line.
+/// docs/architecture.md, "Keyed operators and state", has the measurements.
+///
+/// Each slot stores the hash it was placed by (with the top bit set, so that 0 marks an empty
+/// slot): growing and erasing never hash a key again. Iterators and references are invalidated
+/// by every insertion and erasure.
+template <class K, class V, class Hash>
+class key_map {
+public:
+  using value_type = std::pair<K, V>;
+
+  template <bool Const>
+  class basic_iterator {
+  public:
+    using map_type = std::conditional_t<Const, const key_map, key_map>;
+    using reference = std::conditional_t<Const, const value_type&, value_type&>;
+    using pointer = std::conditional_t<Const, const value_type*, value_type*>;
+
+    basic_iterator() = default;
+    basic_iterator(map_type* map, size_t index) : map_(map), index_(index) { skip_empty(); }
+    // A const iterator from a mutable one.
+    template <bool Other>
+    requires(Const && !Other) basic_iterator(const basic_iterator<Other>& other)
+      : map_(other.map_), index_(other.index_) {}
+
+    reference operator*() const { return map_->entry(index_); }
+    pointer operator->() const { return &map_->entry(index_); }
+
+    basic_iterator& operator++() {
+      ++index_;
+      skip_empty();
+      return *this;
+    }
+
+    friend bool operator==(const basic_iterator& a, const basic_iterator& b) {
+      return a.index_ == b.index_;
+    }
+
+  private:
+    friend class key_map;
+    template <bool>
+    friend class basic_iterator;
+
+    void skip_empty() {
+      while (index_ < map_->capacity_ && map_->slots_[index_].mark == 0)
+        ++index_;
+    }
+
+    map_type* map_ = nullptr;
+    size_t index_ = 0;
+  };
+
+  using iterator = basic_iterator<false>;
+  using const_iterator = basic_iterator<true>;
+
+  key_map() = default;
+  key_map(const key_map&) = delete;
+  key_map& operator=(const key_map&) = delete;
+
+  /// The moved-from map is empty and can be used again.
+  key_map(key_map&& other) noexcept
+    : slots_(std::exchange(other.slots_, nullptr)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      size_(std::exchange(other.size_, 0)) {}
+
+  key_map& operator=(key_map&& other) noexcept {
+    if (this != &other) {
+      destroy_all();
+      slots_ = std::exchange(other.slots_, nullptr);
+      capacity_ = std::exchange(other.capacity_, 0);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
+
+  ~key_map() { destroy_all(); }
+
+  [[nodiscard]] size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+
+  iterator begin() { return {this, 0}; }
+  iterator end() { return {this, capacity_}; }
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, capacity_}; }
+
+  iterator find(const K& key) { return {this, index_of(key, mark_of(key))}; }
+  const_iterator find(const K& key) const { return {this, index_of(key, mark_of(key))}; }
+  [[nodiscard]] bool contains(const K& key) const { return find(key) != end(); }
+
+  /// The entry of `key`, made with a value-initialized V if there is none; true if made.
+  std::pair<iterator, bool> try_emplace(const K& key) { return emplace(key, V{}); }
+
+  /// The entry of `key`, made with `value` if there is none; true if made.
+  std::pair<iterator, bool> emplace(const K& key, V value) {
+    auto mark = mark_of(key);
+    if (auto i = index_of(key, mark); i != capacity_)
+      return {iterator{this, i}, false};
+    if (2 * (size_ + 1) > capacity_)
+      grow();
+    auto i = free_slot_for(mark);
+    construct(i, mark, value_type{key, std::move(value)});
+    ++size_;
+    return {iterator{this, i}, true};
+  }
+
+  void erase(iterator i) { erase_at(i.index_); }
+
+  /// Removes the entry of `key`; 1 if there was one, else 0.
+  size_t erase(const K& key) {
+    auto i = index_of(key, mark_of(key));
+    if (i == capacity_)
+      return 0;
+    erase_at(i);
+    return 1;
+  }
+
+  /// Removes every entry for which `pred(entry)` is true; `pred` sees each entry once.
+  template <class Pred>
+  void erase_if(Pred pred) {
+    if (size_ == 0)
+      return;
+    // Start behind an empty slot: entries shift back only within a run of full slots, so
+    // the walk meets each entry once, re-reading a slot an entry was just shifted into.
+    size_t start = 0;
+    while (slots_[start].mark != 0)
+      ++start;
+    for (size_t n = 0, i = (start + 1) & mask(); n < capacity_ - 1;) {
+      if (slots_[i].mark != 0 && pred(std::as_const(entry(i)))) {
+        erase_at(i);
+        continue;
+      }
+      i = (i + 1) & mask();
+      ++n;
+    }
+  }
+
+  void clear() {
+    destroy_all();
+    slots_ = nullptr;
+    capacity_ = 0;
+    size_ = 0;
+  }
+
+  /// Starts loading the slot `key` would be found at into the cache, and the next cache line,
+  /// where the slot may end and the run of full slots goes on.
+  void prefetch(const K& key) const noexcept {
+    if (capacity_ == 0)
+      return;
+    const auto* first = &slots_[mark_of(key) & mask()];
+    prefetch_line(first);
+    prefetch_line(reinterpret_cast<const char*>(first) + 64);
+  }
+
+private:
+  struct slot {
+    uint64_t mark = 0; // 0: empty; else the hash with its top bit set
+    alignas(value_type) std::byte storage[sizeof(value_type)];
+  };
+
+  static constexpr uint64_t full_bit = uint64_t{1} << 63;
+  static constexpr size_t min_capacity = 16;
+
+  static uint64_t mark_of(const K& key) { return static_cast<uint64_t>(Hash{}(key)) | full_bit; }
+
+  [[nodiscard]] size_t mask() const noexcept { return capacity_ - 1; }
+
+  value_type& entry(size_t i) {
+    return *std::launder(reinterpret_cast<value_type*>(slots_[i].storage));
+  }
+  const value_type& entry(size_t i) const {
+    return *std::launder(reinterpret_cast<const value_type*>(slots_[i].storage));
+  }
+
+  /// The slot holding `key`, or `capacity_` if none does.
+  size_t index_of(const K& key, uint64_t mark) const {
+    if (capacity_ == 0)
+      return capacity_;
+    for (size_t i = mark & mask();; i = (i + 1) & mask()) {
+      const auto& s = slots_[i];
+      if (s.mark == 0)
+        return capacity_;
+      if (s.mark == mark && entry(i).first == key)
+        return i;
+    }
+  }
+
+  size_t free_slot_for(uint64_t mark) const {
+    auto i = mark & mask();
+    while (slots_[i].mark != 0)
+      i = (i + 1) & mask();
+    return i;
+  }
+
+  void construct(size_t i, uint64_t mark, value_type&& value) {
+    ::new (static_cast<void*>(slots_[i].storage)) value_type(std::move(value));
+    slots_[i].mark = mark;
+  }
+
+  void destroy(size_t i) {
+    entry(i).~value_type();
+    slots_[i].mark = 0;
+  }
+
+  /// Empties slot `hole`, then moves each entry of the run behind it that may sit there back
+  /// into the hole (one whose home slot is not between the hole and where it is).
+  void erase_at(size_t hole) {
+    destroy(hole);
+    --size_;
+    for (auto i = (hole + 1) & mask(); slots_[i].mark != 0; i = (i + 1) & mask()) {
+      auto home = slots_[i].mark & mask();
+      if (((i - home) & mask()) < ((i - hole) & mask()))
+        continue; // its home lies after the hole: it stays
+      construct(hole, slots_[i].mark, std::move(entry(i)));
+      destroy(i);
+      hole = i;
+    }
+  }
+
+  void grow() {
+    auto old = std::move(slots_);
+    auto old_capacity = capacity_;
+    capacity_ = old_capacity == 0 ? min_capacity : 2 * old_capacity;
+    slots_ = std::make_unique<slot[]>(capacity_);
+    for (size_t i = 0; i < old_capacity; ++i) {
+      auto& s = old[i];
+      if (s.mark == 0)
+        continue;
+      auto& moved = *std::launder(reinterpret_cast<value_type*>(s.storage));
+      construct(free_slot_for(s.mark), s.mark, std::move(moved));
+      moved.~value_type();
+    }
+  }
+
+  void destroy_all() noexcept {
+    if constexpr (!std::is_trivially_destructible_v<value_type>)
+      for (size_t i = 0; i < capacity_; ++i)
+        if (slots_[i].mark != 0)
+          entry(i).~value_type();
+  }
+
+  std::unique_ptr<slot[]> slots_;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
+};
+
+} // namespace sluice::detail

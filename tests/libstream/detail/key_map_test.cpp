@@ -1,0 +1,148 @@
+// key_map: random operations against std::unordered_map as the model, with hashes that collide
+// (long runs of full slots that wrap around the end) and keys that own memory.
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "sluice/detail/key_map.hpp"
+
+using sluice::detail::key_map;
+
+namespace {
+
+/// Few distinct hashes, all near the end of a small table: every key collides with others
+/// and runs wrap around to slot 0.
+struct colliding_hash {
+  size_t operator()(const std::string& key) const { return ~size_t{0} - key.size() % 5; }
+};
+
+struct spread_hash {
+  size_t operator()(const std::string& key) const { return std::hash<std::string>{}(key); }
+};
+
+template <class Map>
+std::map<std::string, int> contents(const Map& map) {
+  std::map<std::string, int> result;
+  for (const auto& [key, value] : map) {
+    CHECK(result.emplace(key, value).second); // iteration meets each entry once
+  }
+  return result;
+}
+
+std::map<std::string, int> sorted(const std::unordered_map<std::string, int>& model) {
+  return {model.begin(), model.end()};
+}
+
+template <class Hash>
+void random_operations(uint32_t seed, size_t key_range) {
+  std::mt19937 rng{seed};
+  key_map<std::string, int, Hash> map;
+  std::unordered_map<std::string, int> model;
+  auto key = [&] { return "key-" + std::to_string(rng() % key_range); };
+  for (int step = 0; step < 20'000; ++step) {
+    auto k = key();
+    switch (rng() % 8) {
+      case 0:
+      case 1: { // upsert
+        auto value = static_cast<int>(rng() % 1000);
+        auto [i, made] = map.try_emplace(k);
+        CHECK(made == !model.contains(k));
+        i->second = value;
+        model[k] = value;
+        break;
+      }
+      case 2: { // emplace keeps what is there
+        auto [i, made] = map.emplace(k, 7);
+        auto [m, model_made] = model.emplace(k, 7);
+        CHECK(made == model_made);
+        CHECK(i->second == m->second);
+        break;
+      }
+      case 3: { // find
+        auto i = map.find(k);
+        auto m = model.find(k);
+        REQUIRE((i == map.end()) == (m == model.end()));
+        if (m != model.end())
+          CHECK(i->second == m->second);
+        CHECK(map.contains(k) == model.contains(k));
+        break;
+      }
+      case 4: // erase by key
+        CHECK(map.erase(k) == model.erase(k));
+        break;
+      case 5: // erase by iterator
+        if (auto i = map.find(k); i != map.end()) {
+          map.erase(i);
+          model.erase(k);
+        }
+        break;
+      case 6: // erase_if, now and then
+        if (rng() % 50 == 0) {
+          auto mod = static_cast<int>(rng() % 3 + 2);
+          map.erase_if([&](const auto& entry) { return entry.second % mod == 0; });
+          std::erase_if(model, [&](const auto& entry) { return entry.second % mod == 0; });
+        }
+        break;
+      case 7: // move away and back, or clear, rarely
+        if (rng() % 500 == 0) {
+          auto moved = std::move(map);
+          CHECK(map.empty());
+          CHECK(map.find(k) == map.end());
+          map = std::move(moved);
+        } else if (rng() % 2000 == 0) {
+          map.clear();
+          model.clear();
+        }
+        break;
+    }
+    REQUIRE(map.size() == model.size());
+    if (step % 1000 == 0)
+      REQUIRE(contents(map) == sorted(model));
+  }
+  REQUIRE(contents(map) == sorted(model));
+}
+
+} // namespace
+
+TEST_CASE("key_map behaves as a hash map under random operations") {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    INFO("seed " << seed);
+    SECTION("spread hashes, seed " + std::to_string(seed)) {
+      random_operations<spread_hash>(seed, 3000);
+    }
+    SECTION("colliding hashes that wrap around, seed " + std::to_string(seed)) {
+      random_operations<colliding_hash>(seed, 200);
+    }
+  }
+}
+
+TEST_CASE("key_map erase_if meets each entry once and keeps the rest findable") {
+  key_map<std::string, int, colliding_hash> map;
+  for (int i = 0; i < 100; ++i)
+    map.try_emplace("k" + std::to_string(i)).first->second = i;
+  int seen = 0;
+  map.erase_if([&](const auto& entry) {
+    ++seen;
+    return entry.second % 2 == 1;
+  });
+  CHECK(seen == 100);
+  CHECK(map.size() == 50);
+  for (int i = 0; i < 100; ++i)
+    CHECK(map.contains("k" + std::to_string(i)) == (i % 2 == 0));
+}
+
+TEST_CASE("key_map prefetch changes nothing") {
+  key_map<std::string, int, spread_hash> map;
+  map.prefetch("absent"); // an empty map has no slots to load
+  map.try_emplace("a").first->second = 1;
+  map.prefetch("a");
+  map.prefetch("b");
+  CHECK(map.size() == 1);
+  CHECK(map.find("a")->second == 1);
+}
