@@ -89,8 +89,15 @@ void random_operations(uint32_t seed, size_t key_range) {
           std::erase_if(model, [&](const auto& entry) { return entry.second % mod == 0; });
         }
         break;
-      case 7: // move away and back, or clear, rarely
-        if (rng() % 500 == 0) {
+      case 7: // copy, move away and back, or clear, rarely
+        if (rng() % 700 == 0) {
+          auto copy = map;
+          REQUIRE(contents(copy) == sorted(model));
+          copy.erase(k); // the copy is apart from the original
+          CHECK(map.contains(k) == model.contains(k));
+          map = copy;
+          model.erase(k);
+        } else if (rng() % 500 == 0) {
           auto moved = std::move(map);
           CHECK(map.empty());
           CHECK(map.find(k) == map.end());

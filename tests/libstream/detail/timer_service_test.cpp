@@ -48,6 +48,26 @@ TEST_CASE("timers fire in time order up to the time advanced to, each once") {
   CHECK_FALSE(timers.earliest());
 }
 
+TEST_CASE("timers prefetch the keys of timers about to fire, and only those") {
+  timer_service<std::string> timers{std::make_shared<times_table>()};
+  for (int t = 1; t <= 40; ++t)
+    timers.add("k" + std::to_string(t), t);
+  std::vector<std::string> prefetched;
+  fired out;
+  timers.advance_to(
+    30, [&](const std::string& key, timestamp t) { out.emplace_back(key, t); },
+    [&](const std::string& key) {
+      // Ahead of its firing, never behind it.
+      CHECK(std::none_of(out.begin(), out.end(), [&](const auto& f) { return f.first == key; }));
+      prefetched.push_back(key);
+    });
+  CHECK(out.size() == 30);
+  std::vector<std::string> due;
+  for (int t = 1; t <= 30; ++t)
+    due.push_back("k" + std::to_string(t));
+  CHECK(prefetched == due); // each once, in firing order, none of a timer not due
+}
+
 TEST_CASE("a timer registered twice fires once, and a deleted one not at all") {
   timer_service<std::string> timers{std::make_shared<times_table>()};
   timers.add("k", 5);

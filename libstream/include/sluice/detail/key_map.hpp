@@ -85,8 +85,23 @@ public:
   using const_iterator = basic_iterator<true>;
 
   key_map() = default;
-  key_map(const key_map&) = delete;
-  key_map& operator=(const key_map&) = delete;
+
+  /// A copy with the same slots.
+  key_map(const key_map& other)
+    : slots_(other.capacity_ > 0 ? std::make_unique<slot[]>(other.capacity_) : nullptr),
+      capacity_(other.capacity_) {
+    for (size_t i = 0; i < capacity_; ++i)
+      if (other.slots_[i].mark != 0) {
+        construct(i, other.slots_[i].mark, value_type{other.entry(i)});
+        ++size_;
+      }
+  }
+
+  key_map& operator=(const key_map& other) {
+    if (this != &other)
+      *this = key_map{other};
+    return *this;
+  }
 
   /// The moved-from map is empty and can be used again.
   key_map(key_map&& other) noexcept
@@ -119,19 +134,13 @@ public:
   [[nodiscard]] bool contains(const K& key) const { return find(key) != end(); }
 
   /// The entry of `key`, made with a value-initialized V if there is none; true if made.
-  std::pair<iterator, bool> try_emplace(const K& key) { return emplace(key, V{}); }
+  std::pair<iterator, bool> try_emplace(const K& key) {
+    return emplace_with(key, [] { return V{}; });
+  }
 
   /// The entry of `key`, made with `value` if there is none; true if made.
   std::pair<iterator, bool> emplace(const K& key, V value) {
-    auto mark = mark_of(key);
-    if (auto i = index_of(key, mark); i != capacity_)
-      return {iterator{this, i}, false};
-    if (2 * (size_ + 1) > capacity_)
-      grow();
-    auto i = free_slot_for(mark);
-    construct(i, mark, value_type{key, std::move(value)});
-    ++size_;
-    return {iterator{this, i}, true};
+    return emplace_with(key, [&] { return std::move(value); });
   }
 
   void erase(iterator i) { erase_at(i.index_); }
@@ -202,17 +211,42 @@ private:
     return *std::launder(reinterpret_cast<const value_type*>(slots_[i].storage));
   }
 
+  /// The entry of `key`, made with the value `make()` returns if there is none; true if made.
+  template <class Make>
+  std::pair<iterator, bool> emplace_with(const K& key, Make&& make) {
+    auto mark = mark_of(key);
+    if (capacity_ == 0)
+      grow();
+    auto [i, found] = probe(key, mark);
+    if (found)
+      return {iterator{this, i}, false};
+    if (2 * (size_ + 1) > capacity_) {
+      grow();
+      i = free_slot_for(mark);
+    }
+    construct(i, mark, value_type{key, make()});
+    ++size_;
+    return {iterator{this, i}, true};
+  }
+
+  /// The slot holding `key` and true, or the empty slot where its search ended (where it
+  /// would be put) and false. The map has slots.
+  std::pair<size_t, bool> probe(const K& key, uint64_t mark) const {
+    for (size_t i = mark & mask();; i = (i + 1) & mask()) {
+      const auto& s = slots_[i];
+      if (s.mark == 0)
+        return {i, false};
+      if (s.mark == mark && entry(i).first == key)
+        return {i, true};
+    }
+  }
+
   /// The slot holding `key`, or `capacity_` if none does.
   size_t index_of(const K& key, uint64_t mark) const {
     if (capacity_ == 0)
       return capacity_;
-    for (size_t i = mark & mask();; i = (i + 1) & mask()) {
-      const auto& s = slots_[i];
-      if (s.mark == 0)
-        return capacity_;
-      if (s.mark == mark && entry(i).first == key)
-        return i;
-    }
+    auto [i, found] = probe(key, mark);
+    return found ? i : capacity_;
   }
 
   size_t free_slot_for(uint64_t mark) const {

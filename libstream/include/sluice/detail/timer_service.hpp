@@ -72,6 +72,12 @@ public:
       spill_latest();
   }
 
+  /// As above, prefetching nothing.
+  template <class Fire>
+  void advance_to(timestamp time, Fire&& fire) {
+    advance_to(time, std::forward<Fire>(fire), [](const K&) {});
+  }
+
   /// Cancels the timer of `key` at `time`; false if it was not pending.
   bool remove(const K& key, timestamp time) {
     bool found = false;
@@ -84,9 +90,19 @@ public:
 
   /// Fires every pending timer at or before `time`, earliest first and by key within a time,
   /// through `fire(key, time)`, each once and after it left the pending timers. A timer that
-  /// `fire` adds at or before `time` fires in this call too.
-  template <class Fire>
-  void advance_to(timestamp time, Fire&& fire) {
+  /// `fire` adds at or before `time` fires in this call too. `prefetch(key)` is called for
+  /// the keys of timers about to fire a few timers ahead, so that their state is loaded
+  /// meanwhile (see keyed_lookup::prefetch).
+  template <class Fire, class Prefetch>
+  void advance_to(timestamp time, Fire&& fire, Prefetch&& prefetch) {
+    size_t prefetched = 0; // of the queue's first entries
+    auto prefetch_ahead = [&] {
+      for (; prefetched < prefetch_distance && prefetched < in_order_.size()
+             && in_order_[prefetched].time <= time;
+           ++prefetched)
+        prefetch(std::as_const(in_order_[prefetched].key));
+    };
+    prefetch_ahead();
     for (auto next = next_time(); next && *next <= time; next = next_time()) {
       if (in_order_.empty() && heap_.empty()) {
         take_from_spill(); // the next timers are due: into memory with them
@@ -98,7 +114,9 @@ public:
       while (!in_order_.empty() && in_order_.front().time == *next) {
         due_.push_back(std::move(in_order_.front().key));
         in_order_.pop_front();
+        prefetched -= prefetched > 0 ? 1 : 0;
       }
+      prefetch_ahead();
       while (!heap_.empty() && heap_.front().time == *next)
         due_.push_back(pop_heap_top().key);
       if (due_.size() > 1)
@@ -142,6 +160,9 @@ private:
     timestamp time;
     K key;
   };
+
+  /// How many timers ahead of the one firing `advance_to` prefetches.
+  static constexpr size_t prefetch_distance = 16;
 
   /// Orders keys of one time: by the keys, or, for keys without an order, by their hashes.
   struct key_less {

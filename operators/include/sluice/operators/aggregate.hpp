@@ -28,9 +28,12 @@ public:
   void open(context<output_type>& ctx) { results_.open(ctx); }
 
   void on_batch(std::vector<record<T>>& records, context<output_type>& ctx) {
+    auto key_of = [&](const T& value) -> decltype(auto) { return std::invoke(key_, value); };
+    auto ahead = results_.prefetcher(records, key_of);
     ctx.for_each_record(
       records,
       [&](record<T>& r) {
+        ahead.next();
         decltype(auto) key = std::invoke(key_, std::as_const(r.value));
         results_.fold(
           key, r.time, [&](auto& acc) { results_.function().add(acc, std::as_const(r.value)); },

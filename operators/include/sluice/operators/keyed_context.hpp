@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sluice/context.hpp"
+#include "sluice/detail/batch_prefetcher.hpp"
 #include "sluice/detail/timer_service.hpp"
 #include "sluice/error.hpp"
 #include "sluice/state.hpp"
@@ -108,39 +109,10 @@ public:
       t->prefetch(key);
   }
 
-  /// Prefetches the state of the keys of a batch a few records ahead of the one processed,
-  /// so that their cache misses overlap: `next()` as each record's processing begins.
-  /// `prefetch_key(value)` calls `prefetch` with the key of a record's value.
-  template <class T, class PrefetchKey>
-  class batch_prefetcher {
-  public:
-    batch_prefetcher(bool active, const std::vector<record<T>>& records, PrefetchKey prefetch_key)
-      : records_(&records),
-        prefetch_key_(std::move(prefetch_key)),
-        next_(active ? 0 : records.size()) {
-      for (size_t i = 0; i < distance; ++i)
-        next();
-    }
-
-    void next() {
-      if (next_ < records_->size())
-        prefetch_key_((*records_)[next_++].value);
-    }
-
-  private:
-    /// Far enough ahead for a miss to be served while the records between are processed,
-    /// near enough for what it loaded to stay in the first-level cache.
-    static constexpr size_t distance = 16;
-
-    const std::vector<record<T>>* records_;
-    PrefetchKey prefetch_key_;
-    size_t next_;
-  };
-
   /// A prefetcher for `records`; it does nothing while the function has no state handle.
   template <class T, class PrefetchKey>
-  [[nodiscard]] batch_prefetcher<T, PrefetchKey> prefetcher(const std::vector<record<T>>& records,
-                                                            PrefetchKey prefetch_key) const {
+  [[nodiscard]] detail::batch_prefetcher<T, PrefetchKey> prefetcher(
+    const std::vector<record<T>>& records, PrefetchKey prefetch_key) const {
     return {!lookups_.empty(), records, std::move(prefetch_key)};
   }
 

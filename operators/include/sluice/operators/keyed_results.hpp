@@ -5,8 +5,10 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sluice/context.hpp"
+#include "sluice/detail/batch_prefetcher.hpp"
 #include "sluice/state.hpp"
 
 namespace sluice::op {
@@ -30,6 +32,14 @@ public:
   }
 
   [[nodiscard]] const Agg& function() const noexcept { return agg_; }
+
+  /// A prefetcher of the accumulators of the keys of `records` (see detail::batch_prefetcher);
+  /// `key_of(value)` is a record's key.
+  template <class T, class KeyOf>
+  [[nodiscard]] auto prefetcher(const std::vector<record<T>>& records, const KeyOf& key_of) const {
+    return detail::batch_prefetcher{true, records,
+                                    [&](const T& value) { table_->prefetch(key_of(value)); }};
+  }
 
   /// Updates the accumulator of `key` (created if new) at event time `time` with
   /// `fn(accumulator&)`, then emits the key's new result in streaming mode.

@@ -54,11 +54,15 @@ private:
   void fire(timer_service<K>& timers, time_domain domain, timestamp up_to, context<Out>& ctx,
             keyed_context<K, Out>& kctx, OnTimer& on_timer) {
     kctx.set_firing(domain);
-    timers.advance_to(up_to, [&](const K& key, timestamp time) {
-      ctx.set_current_time(domain == time_domain::event_time ? time : processing_output_time(ctx));
-      kctx.set_key(&key);
-      on_timer(time);
-    });
+    timers.advance_to(
+      up_to,
+      [&](const K& key, timestamp time) {
+        ctx.set_current_time(domain == time_domain::event_time ? time
+                                                               : processing_output_time(ctx));
+        kctx.set_key(&key);
+        on_timer(time);
+      },
+      [&](const K& key) { kctx.prefetch(key); });
     kctx.set_key(nullptr);
   }
 

@@ -25,9 +25,12 @@ public:
   void open(context<output_type>& ctx) { results_.open(ctx); }
 
   void on_batch(std::vector<record<input_type>>& records, context<output_type>& ctx) {
+    auto key_of = [](const input_type& value) -> const K& { return value.first; };
+    auto ahead = results_.prefetcher(records, key_of);
     ctx.for_each_record(
       records,
       [&](record<input_type>& r) {
+        ahead.next();
         auto& [key, partial] = r.value;
         results_.fold(
           key, r.time,
