@@ -1,4 +1,4 @@
-// The scheduler policy alone, on a real actor system of two workers, and its timer heap:
+// The scheduler policy alone, on a real actor system of one or two workers, and its timer heap:
 //   main thread --> actor --> actors ... (each run by whichever worker takes it)
 //   actor --send_later--> itself
 
@@ -25,6 +25,13 @@ namespace {
 struct two_workers : caf::actor_system_config {
   two_workers() {
     set("scheduler.max-threads", 2);
+    parking_work_stealing::install(*this);
+  }
+};
+
+struct one_worker : caf::actor_system_config {
+  one_worker() {
+    set("scheduler.max-threads", 1);
     parking_work_stealing::install(*this);
   }
 };
@@ -182,4 +189,50 @@ TEST_CASE("a message sent for later arrives once, no earlier than asked, while w
     CHECK(arrivals[i].early_by <= clock::duration::zero());
   }
   caf::anon_send_exit(later, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a job queued behind two actors that hand work to each other still gets its turn") {
+  // On one worker (nothing is stolen), a starter hands a job to a bystander, then starts two
+  // actors volleying a count between them: each volley runs next, from the worker's slot. The
+  // bystander must run before the volley ends, not after it, as it would if every job sent from
+  // a worker ran before those queued.
+  one_worker cfg;
+  caf::actor_system sys{cfg};
+  static constexpr int volleys = 1'000'000;
+  std::atomic<int> left{volleys};
+  std::atomic<int> left_when_bystander_ran{-1};
+  auto bystander = sys.spawn(
+    [](caf::event_based_actor*, std::atomic<int>* left, std::atomic<int>* seen) -> caf::behavior {
+      return {
+        [=](int) { *seen = left->load(); },
+      };
+    },
+    &left, &left_when_bystander_ran);
+  auto volley = [](caf::event_based_actor* self, std::atomic<int>* left) -> caf::behavior {
+    return {
+      [=](int n, caf::actor back) {
+        *left = n;
+        if (n > 0)
+          self->send(back, n - 1, caf::actor{self});
+      },
+    };
+  };
+  auto a = sys.spawn(volley, &left);
+  auto b = sys.spawn(volley, &left);
+  auto starter = sys.spawn(
+    [](caf::event_based_actor* self, caf::actor bystander, caf::actor a,
+       caf::actor b) -> caf::behavior {
+      return {
+        [=](int) {
+          self->send(bystander, 0);
+          self->send(a, volleys, b);
+        },
+      };
+    },
+    bystander, a, b);
+  caf::anon_send(starter, 1);
+  REQUIRE(eventually([&] { return left.load() == 0 && left_when_bystander_ran.load() >= 0; }));
+  CHECK(left_when_bystander_ran.load() > 0);
+  for (const auto& actor : {bystander, a, b, starter})
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }

@@ -9,6 +9,7 @@
 #include <limits>
 #include <mutex>
 #include <random>
+#include <utility>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/mailbox_element.hpp>
@@ -38,6 +39,15 @@ namespace sluice::detail {
 /// No job can be stranded: a parked worker's own queue is only ever filled from outside, and that
 /// wakes it; every other queue belongs to a worker that is running.
 ///
+/// **Fairness.** "Runs next" is one slot per worker (as Tokio's LIFO slot), not the front of its
+/// queue: a job enqueued while the slot is taken sends the slot's job to the back of the queue,
+/// and once the oldest queued job has waited `max_queue_wait`, it runs before the slot's job.
+/// Were every such job pushed to the front, the queue would be a stack: actors handing work to
+/// each other would run on and on while a job below them waited, and of two sources of one
+/// job, one fell 500,000 records behind the other — with the event-time timers of all between
+/// them pending (docs/benchmarks.md, "Fair turns"). A bound on jobs run from the slot in a row
+/// is not enough: at three, as Tokio's, the sources drifted as far apart.
+///
 /// **Timers.** Messages sent for later (`send_later`: a source's next slice at a limited rate, a
 /// flush of a partly filled batch) are kept here rather than by CAF's clock thread, which is
 /// woken for every message scheduled and again when it is due: three thread switches per timer
@@ -45,8 +55,8 @@ namespace sluice::detail {
 /// earliest timer is due, delivers it to its own queue and runs it; running workers deliver due
 /// timers between jobs.
 ///
-/// As in CAF's policy, a worker takes its own jobs from the front and steals from the back of
-/// another's queue.
+/// A worker takes its own queued jobs from the front and steals the oldest of another's, or, if
+/// that worker has none queued, the job in its slot.
 class parking_work_stealing : public caf::policy::unprofiled {
 public:
   using clock = timer_heap::clock;
@@ -58,6 +68,9 @@ public:
   /// look that ended parked halves it (docs/benchmarks.md, "Light load").
   static constexpr std::chrono::nanoseconds max_spin{50'000};
   static constexpr std::chrono::nanoseconds min_spin{500};
+  /// How long the oldest job queued on a worker waits at most before it runs ahead of the job
+  /// in the worker's "runs next" slot.
+  static constexpr std::chrono::microseconds max_queue_wait{200};
 
   using coordinator = caf::scheduler::coordinator<parking_work_stealing>;
 
@@ -84,6 +97,12 @@ public:
     std::atomic<int64_t> next_due{no_timer};
   };
 
+  /// A job in a worker's queue, and when it was queued.
+  struct queued_job {
+    caf::resumable* job;
+    clock::time_point since;
+  };
+
   struct worker_data {
     explicit worker_data(caf::scheduler::abstract_coordinator*) {}
     /// Each worker gets fresh queue and parking state (CAF copies one prototype per worker).
@@ -91,8 +110,11 @@ public:
 
     std::mutex mutex;
     std::condition_variable wakeup;
-    std::deque<caf::resumable*> jobs; // guarded by mutex
-    bool parked = false;              // guarded by mutex
+    /// The jobs queued, oldest first.
+    std::deque<queued_job> jobs; // guarded by mutex
+    /// The job to run next: the last one this worker enqueued for itself.
+    caf::resumable* next = nullptr; // guarded by mutex
+    bool parked = false;            // guarded by mutex
     /// A timer was added that this worker, the keeper, must wake earlier for.
     bool timers_changed = false; // guarded by mutex
     std::chrono::nanoseconds spin = max_spin;
@@ -133,7 +155,7 @@ public:
     bool wake = false;
     {
       std::lock_guard guard{data.mutex};
-      data.jobs.push_back(job);
+      data.jobs.push_back({job, clock::now()});
       wake = unpark(self->parent(), data);
     }
     if (wake)
@@ -199,30 +221,41 @@ private:
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   }
 
+  /// Puts `job` in this worker's slot to run next (the slot's job to the back of the queue), or
+  /// at the back of the queue.
   template <class Worker>
-  void push_own(Worker* self, caf::resumable* job, bool front) {
+  void push_own(Worker* self, caf::resumable* job, bool next) {
     auto& data = d(self);
     bool backlog = false;
     {
       std::lock_guard guard{data.mutex};
-      backlog = !data.jobs.empty();
-      if (front)
-        data.jobs.push_front(job);
-      else
-        data.jobs.push_back(job);
+      if (next)
+        job = std::exchange(data.next, job);
+      if (job)
+        data.jobs.push_back({job, clock::now()});
+      backlog = queued(data) > 1;
     }
     if (backlog && d(self->parent()).parked.load() > 0)
       wake_one(self->parent());
   }
 
+  /// The job in the slot, unless the oldest queued job has waited `max_queue_wait` (then the
+  /// slot's job joins the queue's back); else the oldest queued job.
   static caf::resumable* take_own(worker_data& data) {
     std::lock_guard guard{data.mutex};
+    if (data.next && (data.jobs.empty() || clock::now() - data.jobs.front().since < max_queue_wait))
+      return std::exchange(data.next, nullptr);
+    if (data.next)
+      data.jobs.push_back({std::exchange(data.next, nullptr), clock::now()});
     if (data.jobs.empty())
       return nullptr;
-    auto job = data.jobs.front();
+    auto job = data.jobs.front().job;
     data.jobs.pop_front();
     return job;
   }
+
+  /// The jobs waiting on a worker. Called with `data.mutex` held.
+  static size_t queued(const worker_data& data) { return data.jobs.size() + (data.next ? 1 : 0); }
 
   /// Takes the oldest job of another worker, trying each once from a random start.
   template <class Worker>
@@ -239,10 +272,12 @@ private:
       auto& victim = d(parent->worker_by_id(id));
       std::lock_guard guard{victim.mutex};
       if (!victim.jobs.empty()) {
-        auto job = victim.jobs.back();
-        victim.jobs.pop_back();
+        auto job = victim.jobs.front().job;
+        victim.jobs.pop_front();
         return job;
       }
+      if (victim.next)
+        return std::exchange(victim.next, nullptr);
     }
     return nullptr;
   }
@@ -278,7 +313,7 @@ private:
     auto& data = d(self);
     {
       std::lock_guard guard{data.mutex};
-      if (!data.jobs.empty())
+      if (queued(data) > 0)
         return;
       data.parked = true;
       d(parent).parked.fetch_add(1);
@@ -298,7 +333,7 @@ private:
     }
     {
       std::unique_lock guard{data.mutex};
-      auto woken = [&] { return !data.parked || !data.jobs.empty() || data.timers_changed; };
+      auto woken = [&] { return !data.parked || queued(data) > 0 || data.timers_changed; };
       if (deadline)
         data.wakeup.wait_until(guard, *deadline, woken);
       else
@@ -321,7 +356,7 @@ private:
         continue;
       auto& other = d(parent->worker_by_id(id));
       std::lock_guard guard{other.mutex};
-      if (other.jobs.size() > 1)
+      if (queued(other) > 1)
         return true;
     }
     return false;
