@@ -59,8 +59,8 @@ uint64_t state_store::restore_point() {
 }
 
 uint64_t state_store::checkpoint(uint64_t id) {
-  for (auto& sweep : sweeps_)
-    sweep();
+  for (auto& prepare : before_checkpoint_)
+    prepare();
   if (!env_)
     return 0; // no LMDB table was ever opened: nothing to keep
   uint64_t bytes = 0;

@@ -106,19 +106,27 @@ public:
   }
 
   /// The timers of time domain `domain` (see detail::timer_service). Their table is keyed
-  /// state under a reserved name; with the LMDB backend, the time order of more timers than
-  /// `overlay_entries` spills to the instance's environment. @throws as `table`.
+  /// state under a reserved name, brought up to date before each checkpoint; with the LMDB
+  /// backend, the time order of more timers than `overlay_entries` spills to the instance's
+  /// environment. @throws as `table`.
   template <class K>
-  detail::timer_service<K> timers(const std::string& domain) {
+  std::shared_ptr<detail::timer_service<K>> timers(const std::string& domain) {
     auto name = std::string{lmdb_layout::timer_state_prefix} + domain;
     auto table = open_table<K, detail::pending_times>(name);
+    std::shared_ptr<detail::timer_service<K>> service;
     if constexpr (storable<K>)
       if (options_.backend == state_backend::lmdb)
-        return detail::timer_service<K>{
+        service = std::make_shared<detail::timer_service<K>>(
           std::move(table),
           std::make_unique<detail::timer_spill>(environment(), lmdb_layout::order_database(name)),
-          options_.overlay_entries};
-    return detail::timer_service<K>{std::move(table)};
+          options_.overlay_entries);
+    if (!service)
+      service = std::make_shared<detail::timer_service<K>>(std::move(table));
+    before_checkpoint_.push_back([weak = std::weak_ptr{service}] {
+      if (auto s = weak.lock())
+        s->persist();
+    });
+    return service;
   }
 
   /// The table named `name` whose entries expire by event time (see ttl_table); `clock` is the
@@ -142,7 +150,7 @@ public:
     auto t =
       std::make_shared<ttl_table<K, V>>(table<K, timed_value<V>>(name), ttl, std::move(clock));
     ttl_tables_.emplace(name, t);
-    sweeps_.push_back([t] { t->sweep_if_due(); });
+    before_checkpoint_.push_back([t] { t->sweep_if_due(); });
     return t;
   }
 
@@ -226,9 +234,10 @@ private:
   std::shared_ptr<lmdb_environment> env_;
   lmdb_environment::database meta_ = 0;
   std::map<std::string, entry> tables_;
-  /// The TTL views of tables, and their sweeps, run before each checkpoint.
+  /// The TTL views of tables.
   std::map<std::string, std::shared_ptr<keyed_table_base>> ttl_tables_;
-  std::vector<std::function<void()>> sweeps_;
+  /// What runs before each checkpoint: the sweeps of the TTL views, the timers' `persist`.
+  std::vector<std::function<void()>> before_checkpoint_;
   std::vector<lmdb_table_base*> lmdb_tables_;
 };
 

@@ -1,18 +1,16 @@
 #pragma once
 
 #include <algorithm>
-#include <concepts>
 #include <cstddef>
-#include <deque>
-#include <iterator>
+#include <map>
 #include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "sluice/detail/pending_times.hpp"
+#include "sluice/detail/timer_queue.hpp"
 #include "sluice/detail/timer_spill.hpp"
-#include "sluice/key_group.hpp"
 #include "sluice/keyed_table.hpp"
 #include "sluice/record.hpp"
 #include "sluice/state_codec.hpp"
@@ -22,15 +20,18 @@ namespace sluice::detail {
 /// The timers of one time domain of an operator instance: per key, the times at which the
 /// operator asked to be called back (Flink's `InternalTimerService`, one per domain).
 ///
-/// The timers themselves are keyed state: a table of each key's pending times, so they
-/// are checkpointed, restored and rescaled with their key groups like any other state. Beside
-/// it, the (time, key) of each timer in time order, without a scan of the state per watermark:
-/// in memory, a queue for timers added in time order (most are: a record's time plus a delay,
-/// or a window's end), appended at no cost, and a min-heap for the others; with a spill, the
-/// latest timers on disk once more than `memory_limit` are held in memory, every timer held in
-/// memory earlier than every timer spilled. The order is rebuilt from the table when the
-/// service opens. A timer is there once per key and time (registering it again changes
-/// nothing); deleting one leaves its entry, which is skipped when it comes up.
+/// Timers are held as (time, key) in time order, without a scan of the state per watermark
+/// and without a lookup per timer: in memory, a timer_queue; with a spill, the latest timers
+/// on disk once more than `memory_limit` are held in memory, every timer held in memory earlier
+/// than every timer spilled. A timer registered twice fires once (the timers of one time are
+/// merged by key when they fire). A deleted timer stays where it is, noted apart until its time
+/// has passed, and is skipped when it comes up; deletions are few.
+///
+/// The timers are keyed state: a table of each key's pending times, so they are checkpointed,
+/// restored and rescaled with their key groups like any other state, and the order is rebuilt
+/// from the table when the service opens. The table is brought up to date when a checkpoint is
+/// taken (`persist`), not per timer: a timer that fires between two checkpoints never touches
+/// it. Timers that fire or are deleted after a checkpoint wrote them leave the table then.
 template <class K>
 class timer_service {
 public:
@@ -51,41 +52,31 @@ public:
     rebuild();
   }
 
-  /// The table of the pending times per key.
-  [[nodiscard]] const std::shared_ptr<table_type>& table() const noexcept { return table_; }
-
-  /// Asks for a callback for `key` at `time`; nothing if that timer is pending already.
+  /// Asks for a callback for `key` at `time`; nothing more if that timer is pending already.
   void add(const K& key, timestamp time) {
-    if (!table_->upsert(key).add(time))
-      return;
+    if (!deleted_.empty())
+      forget_deletion(key, time);
     if (spill_from_ && time >= *spill_from_) {
       to_spill({time, key});
       return;
     }
-    if (in_order_.empty() || in_order_.back().time <= time) {
-      in_order_.push_back({time, key});
-    } else {
-      heap_.push_back({time, key});
-      std::push_heap(heap_.begin(), heap_.end(), later{});
-    }
-    if (spill_ && held_in_memory() > memory_limit_)
+    queue_.push({time, key});
+    if (spill_ && queue_.size() > memory_limit_)
       spill_latest();
   }
 
-  /// As above, prefetching nothing.
+  /// Cancels the timer of `key` at `time`, if it is pending.
+  void remove(const K& key, timestamp time) {
+    remove_from_table(key, time);
+    auto& keys = deleted_[time];
+    if (std::find(keys.begin(), keys.end(), key) == keys.end())
+      keys.push_back(key);
+  }
+
+  /// As below, prefetching nothing.
   template <class Fire>
   void advance_to(timestamp time, Fire&& fire) {
     advance_to(time, std::forward<Fire>(fire), [](const K&) {});
-  }
-
-  /// Cancels the timer of `key` at `time`; false if it was not pending.
-  bool remove(const K& key, timestamp time) {
-    bool found = false;
-    table_->modify(key, [&](pending_times& times) {
-      found = times.remove(time);
-      return times.empty();
-    });
-    return found;
   }
 
   /// Fires every pending timer at or before `time`, earliest first and by key within a time,
@@ -95,93 +86,55 @@ public:
   /// meanwhile (see keyed_lookup::prefetch).
   template <class Fire, class Prefetch>
   void advance_to(timestamp time, Fire&& fire, Prefetch&& prefetch) {
-    size_t prefetched = 0; // of the queue's first entries
-    auto prefetch_ahead = [&] {
-      for (; prefetched < prefetch_distance && prefetched < in_order_.size()
-             && in_order_[prefetched].time <= time;
-           ++prefetched)
-        prefetch(std::as_const(in_order_[prefetched].key));
-    };
-    prefetch_ahead();
+    queue_.prefetch_due(time, prefetch_distance, prefetch);
     for (auto next = next_time(); next && *next <= time; next = next_time()) {
-      if (in_order_.empty() && heap_.empty()) {
+      if (queue_.empty()) {
         take_from_spill(); // the next timers are due: into memory with them
         continue;
       }
-      // The timers of one time, from the queue and the heap, in key order: the order of an
-      // instance restored from a checkpoint, which holds them all in the queue.
-      due_.clear();
-      while (!in_order_.empty() && in_order_.front().time == *next) {
-        due_.push_back(std::move(in_order_.front().key));
-        in_order_.pop_front();
-        prefetched -= prefetched > 0 ? 1 : 0;
+      queue_.take_due(*next, due_);
+      queue_.prefetch_due(time, prefetch_distance, prefetch);
+      for (const auto& e : due_) {
+        if (!deleted_.empty() && is_deleted(e.key, e.time))
+          continue; // it left the table when deleted
+        if (e.in_table)
+          remove_from_table(e.key, e.time);
+        fire(e.key, e.time);
       }
-      prefetch_ahead();
-      while (!heap_.empty() && heap_.front().time == *next)
-        due_.push_back(pop_heap_top().key);
-      if (due_.size() > 1)
-        std::sort(due_.begin(), due_.end(), key_less{});
-      for (const auto& key : due_)
-        if (remove(key, *next))
-          fire(key, *next);
     }
+    forget_passed_deletions();
   }
 
   /// The time of the earliest pending timer, if any.
   [[nodiscard]] std::optional<timestamp> earliest() {
     for (;;) {
-      if (in_order_.empty() && heap_.empty() && !take_from_spill())
+      if (queue_.empty() && !take_from_spill())
         return std::nullopt;
-      bool from_queue =
-        !in_order_.empty() && (heap_.empty() || in_order_.front().time <= heap_.front().time);
-      if (from_queue) {
-        if (pending(in_order_.front().key, in_order_.front().time))
-          return in_order_.front().time;
-        in_order_.pop_front();
-      } else {
-        if (pending(heap_.front().key, heap_.front().time))
-          return heap_.front().time;
-        pop_heap_top();
-      }
+      const auto& first = queue_.earliest();
+      if (deleted_.empty() || !is_deleted(first.key, first.time))
+        return first.time;
+      queue_.pop_earliest();
     }
   }
 
-  /// The pending times of `key`, earliest first.
-  [[nodiscard]] std::vector<timestamp> of(const K& key) {
-    const auto* times = table_->find(key);
-    return times ? times->to_vector() : std::vector<timestamp>{};
+  /// Writes the pending timers the table does not hold yet into it: before each checkpoint.
+  void persist() {
+    queue_.for_each([&](typename timer_queue<K>::entry& e) {
+      if (e.in_table || (!deleted_.empty() && is_deleted(e.key, e.time)))
+        return;
+      table_->upsert(e.key).add(e.time);
+      e.in_table = true;
+    });
   }
 
   /// How many timers (pending or deleted) the service holds in memory.
-  [[nodiscard]] size_t held_in_memory() const noexcept { return in_order_.size() + heap_.size(); }
+  [[nodiscard]] size_t held_in_memory() const noexcept { return queue_.size(); }
 
 private:
-  struct entry {
-    timestamp time;
-    K key;
-  };
+  using entry = typename timer_queue<K>::entry;
 
   /// How many timers ahead of the one firing `advance_to` prefetches.
   static constexpr size_t prefetch_distance = 16;
-
-  /// Orders keys of one time: by the keys, or, for keys without an order, by their hashes.
-  struct key_less {
-    bool operator()(const K& a, const K& b) const {
-      if constexpr (std::totally_ordered<K>)
-        return a < b;
-      else
-        return key_hash<K>{}(a) < key_hash<K>{}(b);
-    }
-  };
-
-  /// Orders the heap earliest first, keys breaking ties.
-  struct later {
-    bool operator()(const entry& a, const entry& b) const {
-      if (a.time != b.time)
-        return a.time > b.time;
-      return key_less{}(b.key, a.key);
-    }
-  };
 
   /// Builds the time order from the table: sorted into the queue, or, where more timers are
   /// pending than memory is to hold, all into the spill, to be taken from it in order.
@@ -190,7 +143,7 @@ private:
     bool spilled = false;
     table_->for_each([&](const K& key, const pending_times& times) {
       for (auto t : times.to_vector()) {
-        all.push_back({t, key});
+        all.push_back({t, key, true});
         if (spill_ && all.size() >= memory_limit_) {
           std::for_each(all.begin(), all.end(), [&](const entry& e) { to_spill(e); });
           all.clear();
@@ -203,62 +156,64 @@ private:
       spill_from_ = spill_->earliest();
       return;
     }
-    std::sort(all.begin(), all.end(), [](const entry& a, const entry& b) { return later{}(b, a); });
-    in_order_.assign(std::make_move_iterator(all.begin()), std::make_move_iterator(all.end()));
+    std::sort(all.begin(), all.end(), [](const entry& a, const entry& b) {
+      return a.time != b.time ? a.time < b.time : key_less(a.key, b.key);
+    });
+    for (auto& e : all)
+      queue_.push(std::move(e));
+  }
+
+  static bool key_less(const K& a, const K& b) {
+    if constexpr (std::totally_ordered<K>)
+      return a < b;
+    else
+      return key_hash<K>{}(a) < key_hash<K>{}(b);
   }
 
   /// The time of the earliest timer held (pending or deleted) in memory, or if none, in the
   /// spill; none if there is none.
   [[nodiscard]] std::optional<timestamp> next_time() const {
-    if (in_order_.empty() && heap_.empty())
+    if (queue_.empty())
       return spill_from_;
-    if (in_order_.empty())
-      return heap_.front().time;
-    if (heap_.empty())
-      return in_order_.front().time;
-    return std::min(in_order_.front().time, heap_.front().time);
+    return queue_.earliest_time();
   }
 
-  [[nodiscard]] bool pending(const K& key, timestamp time) {
-    const auto* times = table_->find(key);
-    return times && times->contains(time);
+  void remove_from_table(const K& key, timestamp time) {
+    table_->modify(key, [&](pending_times& times) {
+      times.remove(time);
+      return times.empty();
+    });
   }
 
-  entry pop_heap_top() {
-    std::pop_heap(heap_.begin(), heap_.end(), later{});
-    auto top = std::move(heap_.back());
-    heap_.pop_back();
-    return top;
+  [[nodiscard]] bool is_deleted(const K& key, timestamp time) const {
+    auto at = deleted_.find(time);
+    return at != deleted_.end()
+           && std::find(at->second.begin(), at->second.end(), key) != at->second.end();
   }
 
-  /// Memory holds more than its limit: moves the later half of what it holds to the spill, by
-  /// time (the timers of one time all stay or all go).
+  /// The timer of `key` at `time` is registered again.
+  void forget_deletion(const K& key, timestamp time) {
+    auto at = deleted_.find(time);
+    if (at == deleted_.end())
+      return;
+    std::erase(at->second, key);
+    if (at->second.empty())
+      deleted_.erase(at);
+  }
+
+  /// Forgets the deletions of times before every timer held: nothing is left for them to skip.
+  void forget_passed_deletions() {
+    if (deleted_.empty())
+      return;
+    auto next = next_time();
+    deleted_.erase(deleted_.begin(), next ? deleted_.lower_bound(*next) : deleted_.end());
+  }
+
+  /// Memory holds more than its limit: moves the later half of what it holds to the spill.
   void spill_latest() {
-    std::vector<timestamp> times;
-    times.reserve(held_in_memory());
-    for (const auto& e : in_order_)
-      times.push_back(e.time);
-    for (const auto& e : heap_)
-      times.push_back(e.time);
-    auto middle = times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2);
-    std::nth_element(times.begin(), middle, times.end());
-    auto bound = *middle;
-    if (bound == *std::min_element(times.begin(), middle + 1)) {
-      // Half the timers share the earliest time: spill from the next time, or, if they all
-      // share it, all of them (a time's timers are never split).
-      auto later_times = std::partition(middle, times.end(), [&](auto t) { return t == bound; });
-      if (later_times != times.end())
-        bound = *std::min_element(later_times, times.end());
-    }
-    while (!in_order_.empty() && in_order_.back().time >= bound) {
-      to_spill(in_order_.back());
-      in_order_.pop_back();
-    }
-    auto kept =
-      std::partition(heap_.begin(), heap_.end(), [&](const entry& e) { return e.time < bound; });
-    std::for_each(kept, heap_.end(), [&](const entry& e) { to_spill(e); });
-    heap_.erase(kept, heap_.end());
-    std::make_heap(heap_.begin(), heap_.end(), later{});
+    auto [later, bound] = queue_.take_later_half();
+    for (const auto& e : later)
+      to_spill(e);
     spill_from_ = bound;
   }
 
@@ -269,14 +224,21 @@ private:
       return false;
     if constexpr (storable<K>) {
       for (auto& [time, key] : spill_->take(memory_limit_ / 2))
-        in_order_.push_back({time, decode_state<K>(key.data(), key.size())});
+        queue_.push({time, decode_state<K>(key.data(), key.size()), true});
     }
     spill_from_ = spill_->earliest();
-    return !in_order_.empty();
+    return !queue_.empty();
   }
 
+  /// Moves a timer to the spill; the table holds every spilled timer (the spill is not part of
+  /// checkpoints), so it writes one the table does not hold yet there, unless it was deleted.
   void to_spill(const entry& e) {
     if constexpr (storable<K>) {
+      if (!e.in_table) {
+        if (!deleted_.empty() && is_deleted(e.key, e.time))
+          return;
+        table_->upsert(e.key).add(e.time);
+      }
       encoded_.clear();
       state_writer{encoded_}.write(e.key);
       spill_->add(e.time, {encoded_.data(), encoded_.size()});
@@ -289,10 +251,11 @@ private:
   size_t memory_limit_ = 0;
   /// Timers at or after it are in the spill (none if not set).
   std::optional<timestamp> spill_from_;
-  std::deque<entry> in_order_;
-  std::vector<entry> heap_;
-  /// The keys of the timers firing now (kept to reuse its memory).
-  std::vector<K> due_;
+  timer_queue<K> queue_;
+  /// The keys of the deleted timers, by time, until every timer held is later.
+  std::map<timestamp, std::vector<K>> deleted_;
+  /// The timers firing now (kept to reuse its memory).
+  std::vector<entry> due_;
   /// A key being spilled, encoded (kept to reuse its memory).
   std::vector<char> encoded_;
 };

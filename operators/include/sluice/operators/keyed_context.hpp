@@ -102,8 +102,8 @@ public:
 
   void set_key(const K* key) { key_ = key; }
 
-  /// Starts loading the entries of `key` in every table the function has a handle of, and in
-  /// the timers' tables (see keyed_lookup::prefetch).
+  /// Starts loading the entries of `key` in every table the function has a handle of (see
+  /// keyed_lookup::prefetch). Timers need none: they are not looked up by key.
   void prefetch(const K& key) const {
     for (const auto& t : lookups_)
       t->prefetch(key);
@@ -120,9 +120,6 @@ public:
   void set_timers(detail::timer_service<K>* event, detail::timer_service<K>* processing) {
     event_timers_ = event;
     processing_timers_ = processing;
-    for (auto* service : {event, processing})
-      if (service)
-        remember(service->table());
   }
 
   /// The clock of the timers about to fire.
@@ -154,7 +151,7 @@ private:
 
   context<Out>* ctx_;
   const K* key_ = nullptr;
-  /// Every table the function has a handle of, and the timers' tables.
+  /// Every table the function has a handle of.
   std::vector<std::shared_ptr<keyed_lookup<K>>> lookups_;
   detail::timer_service<K>* event_timers_ = nullptr;
   detail::timer_service<K>* processing_timers_ = nullptr;

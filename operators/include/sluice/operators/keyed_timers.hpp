@@ -1,6 +1,6 @@
 #pragma once
 
-#include <optional>
+#include <memory>
 
 #include "sluice/context.hpp"
 #include "sluice/detail/timer_service.hpp"
@@ -18,9 +18,9 @@ public:
   /// Opens the timers' tables (restored with the instance's state), hands them to `kctx`, and
   /// asks for a callback at the earliest pending processing-time timer.
   void open(context<Out>& ctx, keyed_context<K, Out>& kctx) {
-    event_.emplace(ctx.state().template timers<K>("event"));
-    processing_.emplace(ctx.state().template timers<K>("processing"));
-    kctx.set_timers(&*event_, &*processing_);
+    event_ = ctx.state().template timers<K>("event");
+    processing_ = ctx.state().template timers<K>("processing");
+    kctx.set_timers(event_.get(), processing_.get());
     call_back_at_earliest(ctx);
   }
 
@@ -76,8 +76,8 @@ private:
       ctx.call_back_at_processing_time(*earliest);
   }
 
-  std::optional<timer_service<K>> event_;
-  std::optional<timer_service<K>> processing_;
+  std::shared_ptr<timer_service<K>> event_;
+  std::shared_ptr<timer_service<K>> processing_;
 };
 
 } // namespace sluice::detail
