@@ -25,8 +25,9 @@ namespace sluice::detail {
 /// look at each run's first timer and the heap's top.
 ///
 /// A timer of the same key and time as one already at the end of a run (the same window's end,
-/// registered for every record of the window) is not added again; other duplicates are, and
-/// `take_due` merges them.
+/// registered for every record of the window) is not added again; other duplicates are (also
+/// where a run's last time was cut or read back whole, which `push_new` does without noting
+/// keys), and `take_due` merges them.
 template <class K>
 class timer_queue {
 public:
@@ -40,24 +41,11 @@ public:
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] size_t size() const noexcept { return size_; }
 
-  /// Adds `e`.
-  void push(entry e) {
-    run* best = nullptr;
-    for (auto& r : runs_)
-      if (r.entries.back().time <= e.time && (!best || r.entries.back().time > best->last_time()))
-        best = &r;
-    if (best) {
-      if (best->last_time() == e.time && !best->note_last_key(e.key))
-        return; // there already
-      best->append(std::move(e));
-    } else if (runs_.size() < max_runs) {
-      runs_.emplace_back().append(std::move(e));
-    } else {
-      heap_.push_back(std::move(e));
-      std::push_heap(heap_.begin(), heap_.end(), later{});
-    }
-    ++size_;
-  }
+  /// Adds `e`, unless it repeats a timer at the end of a run.
+  void push(entry e) { place(std::move(e), true); }
+
+  /// Adds `e`, which the queue does not hold (a timer read back from the table or the spill).
+  void push_new(entry e) { place(std::move(e), false); }
 
   /// The time of the earliest timer. The queue is not empty.
   [[nodiscard]] timestamp earliest_time() const { return earliest().time; }
@@ -134,10 +122,11 @@ public:
     }
     std::vector<entry> taken;
     for (auto r = runs_.begin(); r != runs_.end();) {
+      if (!r->entries.empty() && r->entries.back().time >= bound)
+        r->last_keys = {}; // its last time goes
       while (!r->entries.empty() && r->entries.back().time >= bound) {
         taken.push_back(std::move(r->entries.back()));
         r->entries.pop_back();
-        r->last_keys.clear();
       }
       r->prefetched = std::min(r->prefetched, r->entries.size());
       r = r->entries.empty() ? runs_.erase(r) : std::next(r);
@@ -178,7 +167,7 @@ private:
     std::deque<entry> entries;
     /// How many of the first entries were prefetched.
     size_t prefetched = 0;
-    /// The keys of the entries at the last time, once there are two or more of them.
+    /// Keys of the entries at the last time, once `push` added two or more of them.
     std::unordered_set<K, key_hash<K>> last_keys;
 
     [[nodiscard]] timestamp last_time() const { return entries.back().time; }
@@ -198,6 +187,24 @@ private:
       entries.push_back(std::move(e));
     }
   };
+
+  void place(entry e, bool may_repeat) {
+    run* best = nullptr;
+    for (auto& r : runs_)
+      if (r.last_time() <= e.time && (!best || r.last_time() > best->last_time()))
+        best = &r;
+    if (best) {
+      if (may_repeat && best->last_time() == e.time && !best->note_last_key(e.key))
+        return; // there already
+      best->append(std::move(e));
+    } else if (runs_.size() < max_runs) {
+      runs_.emplace_back().append(std::move(e));
+    } else {
+      heap_.push_back(std::move(e));
+      std::push_heap(heap_.begin(), heap_.end(), later{});
+    }
+    ++size_;
+  }
 
   /// The run whose first timer is the earliest, or the number of runs if it is the heap's top.
   [[nodiscard]] size_t earliest_run() const {

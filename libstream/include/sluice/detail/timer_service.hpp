@@ -160,7 +160,7 @@ private:
       return a.time != b.time ? a.time < b.time : key_less(a.key, b.key);
     });
     for (auto& e : all)
-      queue_.push(std::move(e));
+      queue_.push_new(std::move(e));
   }
 
   static bool key_less(const K& a, const K& b) {
@@ -224,7 +224,7 @@ private:
       return false;
     if constexpr (storable<K>) {
       for (auto& [time, key] : spill_->take(memory_limit_ / 2))
-        queue_.push({time, decode_state<K>(key.data(), key.size()), true});
+        queue_.push_new({time, decode_state<K>(key.data(), key.size()), true});
     }
     spill_from_ = spill_->earliest();
     return !queue_.empty();
