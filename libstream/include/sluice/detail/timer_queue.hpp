@@ -38,6 +38,16 @@ public:
     bool in_table = false;
   };
 
+  /// Orders keys of one time: by the keys, or, for keys without an order, by their hashes.
+  struct key_less {
+    bool operator()(const K& a, const K& b) const {
+      if constexpr (std::totally_ordered<K>)
+        return a < b;
+      else
+        return key_hash<K>{}(a) < key_hash<K>{}(b);
+    }
+  };
+
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] size_t size() const noexcept { return size_; }
 
@@ -143,16 +153,6 @@ public:
 private:
   /// How many sorted runs the queue keeps: as many upstream instances as usually interleave.
   static constexpr size_t max_runs = 4;
-
-  /// Orders keys of one time: by the keys, or, for keys without an order, by their hashes.
-  struct key_less {
-    bool operator()(const K& a, const K& b) const {
-      if constexpr (std::totally_ordered<K>)
-        return a < b;
-      else
-        return key_hash<K>{}(a) < key_hash<K>{}(b);
-    }
-  };
 
   /// Orders the heap earliest first, keys breaking ties.
   struct later {

@@ -157,17 +157,10 @@ private:
       return;
     }
     std::sort(all.begin(), all.end(), [](const entry& a, const entry& b) {
-      return a.time != b.time ? a.time < b.time : key_less(a.key, b.key);
+      return a.time != b.time ? a.time < b.time : typename timer_queue<K>::key_less{}(a.key, b.key);
     });
     for (auto& e : all)
       queue_.push_new(std::move(e));
-  }
-
-  static bool key_less(const K& a, const K& b) {
-    if constexpr (std::totally_ordered<K>)
-      return a < b;
-    else
-      return key_hash<K>{}(a) < key_hash<K>{}(b);
   }
 
   /// The time of the earliest timer held (pending or deleted) in memory, or if none, in the
