@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 
@@ -37,6 +38,10 @@ public:
   /// the lookups of many records wait for memory together rather than one after another.
   /// Changes nothing.
   virtual void prefetch(const K& key) const = 0;
+
+  /// How many lookups (`find`, `upsert`, `erase`, `modify`) the table has served: what tells
+  /// a keyed operator whether prefetching its entries pays (keyed_context::prefetcher).
+  [[nodiscard]] virtual uint64_t lookups() const noexcept = 0;
 };
 
 /// Keyed state of one kind, for all keys an operator instance owns.
@@ -73,17 +78,27 @@ template <class K, class V>
 class memory_table final : public keyed_table<K, V> {
 public:
   const V* find(const K& key) override {
+    ++lookups_;
     auto i = entries_.find(key);
     return i == entries_.end() ? nullptr : &i->second;
   }
 
-  V& upsert(const K& key) override { return entries_.try_emplace(key).first->second; }
+  V& upsert(const K& key) override {
+    ++lookups_;
+    return entries_.try_emplace(key).first->second;
+  }
 
   void prefetch(const K& key) const override { entries_.prefetch(key); }
 
-  void erase(const K& key) override { entries_.erase(key); }
+  uint64_t lookups() const noexcept override { return lookups_; }
+
+  void erase(const K& key) override {
+    ++lookups_;
+    entries_.erase(key);
+  }
 
   bool modify(const K& key, const std::function<bool(V&)>& change) override {
+    ++lookups_;
     auto i = entries_.find(key);
     if (i == entries_.end())
       return false;
@@ -103,6 +118,7 @@ public:
 
 private:
   detail::key_map<K, V, table_hash<K>> entries_;
+  uint64_t lookups_ = 0;
 };
 
 } // namespace sluice

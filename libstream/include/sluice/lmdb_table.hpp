@@ -89,6 +89,8 @@ public:
 
   void prefetch(const K& key) const override { overlay_.prefetch(key); }
 
+  uint64_t lookups() const noexcept override { return lookups_; }
+
   void erase(const K& key) override {
     auto i = load(key);
     if (i->second.value)
@@ -198,6 +200,7 @@ private:
   /// The overlay entry of `key`, read from the newest layer that holds it if the overlay
   /// does not.
   typename overlay_map::iterator load(const K& key) {
+    ++lookups_;
     // The key just used, again (an operator reads its key's state, then writes it): no lookup.
     if (!recent_valid_ || !(recent_->first == key)) {
       recent_ = locate(key);
@@ -286,6 +289,7 @@ private:
   uint32_t max_parallelism_;
   size_t overlay_limit_;
   size_t size_ = 0;
+  uint64_t lookups_ = 0;
   /// Whether the databases may hold a key the overlay does not: keys were stored when the
   /// table opened, or the overlay spilled since. Until then every key this table ever wrote
   /// is in the overlay (checkpoints write only overlay entries), so a miss there is a miss.

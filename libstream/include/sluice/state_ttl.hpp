@@ -86,6 +86,8 @@ public:
 
   void prefetch(const K& key) const override { inner_->prefetch(key); }
 
+  uint64_t lookups() const noexcept override { return inner_->lookups(); }
+
   /// An expired value counts as none (and is removed); a live one changed is updated now.
   bool modify(const K& key, const std::function<bool(V&)>& change) override {
     auto now = clock_();

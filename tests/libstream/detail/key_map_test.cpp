@@ -153,3 +153,18 @@ TEST_CASE("key_map prefetch changes nothing") {
   CHECK(map.size() == 1);
   CHECK(map.find("a")->second == 1);
 }
+
+TEST_CASE("key_map gives back its slots as its entries go") {
+  key_map<std::string, int, spread_hash> map;
+  for (int i = 0; i < 100'000; ++i)
+    map.try_emplace("k" + std::to_string(i)).first->second = i;
+  CHECK(map.capacity() == 262'144); // at most half full
+  for (int i = 10; i < 100'000; ++i)
+    CHECK(map.erase("k" + std::to_string(i)) == 1);
+  CHECK(map.capacity() <= 64);
+  for (int i = 0; i < 10; ++i)
+    CHECK(map.find("k" + std::to_string(i))->second == i);
+  map.erase_if([](const auto& entry) { return entry.second > 0; });
+  CHECK(map.capacity() == 16);
+  CHECK(map.find("k0")->second == 0);
+}

@@ -33,7 +33,8 @@ inline void prefetch_line(const void* address) noexcept {
 /// docs/architecture.md, "Keyed operators and state", has the measurements.
 ///
 /// Each slot stores the hash it was placed by (with the top bit set, so that 0 marks an empty
-/// slot): growing and erasing never hash a key again. Iterators and references are invalidated
+/// slot): growing, shrinking (when fewer than an eighth of the slots are full) and erasing
+/// never hash a key again. Iterators and references are invalidated
 /// by every insertion and erasure.
 template <class K, class V, class Hash>
 class key_map {
@@ -123,6 +124,9 @@ public:
 
   [[nodiscard]] size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  /// How many slots it has: at most twice the entries it ever held, at most eight times
+  /// the entries it holds (and at least 16), or none.
+  [[nodiscard]] size_t capacity() const noexcept { return capacity_; }
 
   iterator begin() { return {this, 0}; }
   iterator end() { return {this, capacity_}; }
@@ -143,7 +147,10 @@ public:
     return emplace_with(key, [&] { return std::move(value); });
   }
 
-  void erase(iterator i) { erase_at(i.index_); }
+  void erase(iterator i) {
+    erase_at(i.index_);
+    shrink_if_sparse();
+  }
 
   /// Removes the entry of `key`; 1 if there was one, else 0.
   size_t erase(const K& key) {
@@ -151,6 +158,7 @@ public:
     if (i == capacity_)
       return 0;
     erase_at(i);
+    shrink_if_sparse();
     return 1;
   }
 
@@ -172,6 +180,7 @@ public:
       i = (i + 1) & mask();
       ++n;
     }
+    shrink_if_sparse();
   }
 
   void clear() {
@@ -281,10 +290,24 @@ private:
     }
   }
 
-  void grow() {
+  void grow() { rehash(capacity_ == 0 ? min_capacity : 2 * capacity_); }
+
+  /// Fewer than an eighth of the slots are full: shrinks to a quarter full. A map that held
+  /// many keys and now holds few (state that comes and goes, say entries waiting for their
+  /// key's first value) keeps no large array whose every lookup and prefetch misses the cache.
+  void shrink_if_sparse() {
+    if (capacity_ <= min_capacity || 8 * size_ >= capacity_)
+      return;
+    auto capacity = min_capacity;
+    while (capacity < 4 * size_)
+      capacity *= 2;
+    rehash(capacity);
+  }
+
+  void rehash(size_t capacity) {
     auto old = std::move(slots_);
     auto old_capacity = capacity_;
-    capacity_ = old_capacity == 0 ? min_capacity : 2 * old_capacity;
+    capacity_ = capacity;
     slots_ = std::make_unique<slot[]>(capacity_);
     for (size_t i = 0; i < old_capacity; ++i) {
       auto& s = old[i];

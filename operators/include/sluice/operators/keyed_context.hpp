@@ -7,6 +7,7 @@
 
 #include "sluice/context.hpp"
 #include "sluice/detail/batch_prefetcher.hpp"
+#include "sluice/detail/prefetch_set.hpp"
 #include "sluice/detail/timer_service.hpp"
 #include "sluice/error.hpp"
 #include "sluice/state.hpp"
@@ -102,18 +103,17 @@ public:
 
   void set_key(const K* key) { key_ = key; }
 
-  /// Starts loading the entries of `key` in every table the function has a handle of (see
-  /// keyed_lookup::prefetch). Timers need none: they are not looked up by key.
-  void prefetch(const K& key) const {
-    for (const auto& t : lookups_)
-      t->prefetch(key);
-  }
+  /// Starts loading the entries of `key` in the tables worth it (see detail::prefetch_set).
+  /// Timers need none: they are not looked up by key.
+  void prefetch(const K& key) const { prefetched_.prefetch(key); }
 
-  /// A prefetcher for `records`; it does nothing while the function has no state handle.
+  /// A prefetcher for `records` (see detail::batch_prefetcher) of the tables worth it (see
+  /// detail::prefetch_set); it does nothing while the function has no state handle.
   template <class T, class PrefetchKey>
   [[nodiscard]] detail::batch_prefetcher<T, PrefetchKey> prefetcher(
-    const std::vector<record<T>>& records, PrefetchKey prefetch_key) const {
-    return {!lookups_.empty(), records, std::move(prefetch_key)};
+    const std::vector<record<T>>& records, PrefetchKey prefetch_key) {
+    prefetched_.begin_batch(records.size());
+    return {prefetched_.any(), records, std::move(prefetch_key)};
   }
 
   /// The timer services of both clocks (null: the function has no `on_timer`).
@@ -140,19 +140,14 @@ private:
   std::shared_ptr<keyed_table<K, V>> table(const std::string& name, state_ttl ttl) {
     auto t = ctx_->state().template table<K, V>(
       name, ttl, [ctx = ctx_] { return std::max(ctx->current_time(), ctx->watermark()); });
-    remember(t);
+    prefetched_.remember(t);
     return t;
-  }
-
-  void remember(std::shared_ptr<keyed_lookup<K>> table) {
-    if (std::find(lookups_.begin(), lookups_.end(), table) == lookups_.end())
-      lookups_.push_back(std::move(table));
   }
 
   context<Out>* ctx_;
   const K* key_ = nullptr;
-  /// Every table the function has a handle of.
-  std::vector<std::shared_ptr<keyed_lookup<K>>> lookups_;
+  /// The tables the function has a handle of.
+  detail::prefetch_set<K> prefetched_;
   detail::timer_service<K>* event_timers_ = nullptr;
   detail::timer_service<K>* processing_timers_ = nullptr;
   time_domain firing_ = time_domain::event_time;
