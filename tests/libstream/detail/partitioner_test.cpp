@@ -48,6 +48,30 @@ TEST_CASE("hash partitioning sends equal keys to the same channel and spreads di
     CHECK(n == 32); // key groups 0..127 in four ranges
 }
 
+TEST_CASE("hash partitioning sends a record to the instance that owns its key group") {
+  // A power of two (routed by mask and shift) and others (by division) at several parallelisms,
+  // over hashes that use all 64 bits.
+  for (uint32_t max_parallelism : {128u, 4096u, 1u, 100u, 129u, 32767u}) {
+    for (uint32_t parallelism : {2u, 3u, 4u, 7u}) {
+      if (parallelism > max_parallelism)
+        continue;
+      partitioner<uint64_t> p{partitioning::hash, [](const uint64_t& h) { return h; },
+                              max_parallelism, parallelism, 1024};
+      uint64_t hash = 0x9e3779b97f4a7c15;
+      for (int i = 0; i < 2000; ++i) {
+        hash = hash * 6364136223846793005u + 1442695040888963407u;
+        auto group = static_cast<uint32_t>(hash % max_parallelism);
+        auto owner = sluice::instance_of_key_group(group, parallelism, max_parallelism);
+        p.route(uint64_t{hash}, [&](size_t channel, uint64_t&&) {
+          INFO("max parallelism " << max_parallelism << ", parallelism " << parallelism << ", hash "
+                                  << hash);
+          CHECK(channel == owner);
+        });
+      }
+    }
+  }
+}
+
 TEST_CASE("hash partitioning to a single instance delivers without hashing") {
   int hashed = 0;
   partitioner<int> p{partitioning::hash,
