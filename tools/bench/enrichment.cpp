@@ -61,9 +61,8 @@ struct enrich {
   void process_first(const update& u, context& ctx) {
     handles(ctx);
     value->update(u.second);
-    for (auto j : waiting->get())
+    for (auto j : waiting->take())
       sum += enriched(u.second, j);
-    waiting->clear();
   }
 
   void process_second(const uint64_t& j, context& ctx) {

@@ -285,6 +285,16 @@ public:
     return v ? *v : std::vector<V>{};
   }
 
+  /// The list of the current key, which is then removed (empty if none): `get` and `clear`
+  /// in one, without copying the list.
+  [[nodiscard]] std::vector<V> take() {
+    if (!table_->find(**key_))
+      return {};
+    auto values = std::move(table_->upsert(**key_));
+    table_->erase(**key_);
+    return values;
+  }
+
   void update(std::vector<V> values) { table_->upsert(**key_) = std::move(values); }
 
   void clear() { table_->erase(**key_); }
