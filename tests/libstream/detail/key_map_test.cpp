@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <random>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -167,4 +169,57 @@ TEST_CASE("key_map gives back its slots as its entries go") {
   map.erase_if([](const auto& entry) { return entry.second > 0; });
   CHECK(map.capacity() == 16);
   CHECK(map.find("k0")->second == 0);
+}
+
+namespace {
+
+/// The lines of /proc/self/smaps about the mapping that holds `address`.
+std::string mapping_of(const void* address) {
+  std::ifstream smaps{"/proc/self/smaps"};
+  auto at = reinterpret_cast<uintptr_t>(address);
+  std::string line;
+  std::string found;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    uintptr_t begin = 0;
+    uintptr_t end = 0;
+    char dash = 0;
+    std::istringstream header{line};
+    // A mapping's first line: "begin-end perms offset device inode path", in hex.
+    if (header >> std::hex >> begin >> dash >> end && dash == '-') {
+      if (inside)
+        break;
+      inside = begin <= at && at < end;
+    }
+    if (inside)
+      found += line + "\n";
+  }
+  return found;
+}
+
+} // namespace
+
+TEST_CASE("key_map puts a table of a huge page or more on memory that may take huge pages") {
+  std::ifstream setting{"/sys/kernel/mm/transparent_hugepage/enabled"};
+  std::string modes;
+  std::getline(setting, modes);
+  if (modes.empty() || modes.find("[never]") != std::string::npos) {
+    WARN("transparent huge pages are off here: not checked");
+    return;
+  }
+  key_map<uint64_t, uint64_t, std::hash<uint64_t>> map;
+  for (uint64_t i = 0; i < 300'000; ++i)
+    map.try_emplace(i).first->second = i * 7;
+  REQUIRE(map.capacity() * 24 >= (size_t{2} << 20)); // 24: a slot of two uint64_t and a mark
+  for (uint64_t i = 0; i < 300'000; i += 1000)
+    CHECK(map.find(i)->second == i * 7);
+  auto mapping = mapping_of(&*map.begin());
+  INFO(mapping);
+  // Eligible whether or not the kernel had free huge pages at the time (which a test cannot
+  // rely on): with THP on "madvise", only because the map asked.
+  auto field = mapping.find("THPeligible:");
+  REQUIRE(field != std::string::npos);
+  int eligible = 0;
+  std::istringstream{mapping.substr(field + 12)} >> eligible;
+  CHECK(eligible == 1);
 }

@@ -8,6 +8,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "sluice/detail/huge_pages.hpp"
+
 namespace sluice::detail {
 
 /// Starts loading the cache line of `address`. An asm statement rather than
@@ -89,7 +91,7 @@ public:
 
   /// A copy with the same slots.
   key_map(const key_map& other)
-    : slots_(other.capacity_ > 0 ? std::make_unique<slot[]>(other.capacity_) : nullptr),
+    : slots_(other.capacity_ > 0 ? make_slots(other.capacity_) : nullptr),
       capacity_(other.capacity_) {
     for (size_t i = 0; i < capacity_; ++i)
       if (other.slots_[i].mark != 0) {
@@ -206,6 +208,27 @@ private:
     alignas(value_type) std::byte storage[sizeof(value_type)];
   };
 
+  /// Slots in arrays of a huge page or more are on huge pages where the kernel has them: a
+  /// table of a million keys spans ten thousand ordinary pages, more than the TLB holds, and
+  /// a lookup at random (or its prefetch) waited for a page walk as well as for memory.
+  /// docs/architecture.md, "Keyed operators and state", has the measurements.
+  struct free_slots {
+    std::align_val_t alignment{alignof(slot)};
+    void operator()(slot* slots) const noexcept { ::operator delete[](slots, alignment); }
+  };
+  using slot_array = std::unique_ptr<slot[], free_slots>;
+
+  static slot_array make_slots(size_t capacity) {
+    auto bytes = capacity * sizeof(slot);
+    bool huge = bytes >= huge_page_size;
+    auto alignment = std::align_val_t{huge ? huge_page_size : alignof(slot)};
+    auto* slots = static_cast<slot*>(::operator new[](bytes, alignment));
+    if (huge)
+      advise_huge_pages(slots, bytes); // before the first write, which maps the pages
+    std::uninitialized_value_construct_n(slots, capacity); // all empty
+    return slot_array{slots, free_slots{alignment}};
+  }
+
   static constexpr uint64_t full_bit = uint64_t{1} << 63;
   static constexpr size_t min_capacity = 16;
 
@@ -308,7 +331,7 @@ private:
     auto old = std::move(slots_);
     auto old_capacity = capacity_;
     capacity_ = capacity;
-    slots_ = std::make_unique<slot[]>(capacity_);
+    slots_ = make_slots(capacity_);
     for (size_t i = 0; i < old_capacity; ++i) {
       auto& s = old[i];
       if (s.mark == 0)
@@ -326,7 +349,7 @@ private:
           entry(i).~value_type();
   }
 
-  std::unique_ptr<slot[]> slots_;
+  slot_array slots_;
   size_t capacity_ = 0;
   size_t size_ = 0;
 };
