@@ -1,9 +1,9 @@
 #include "sluice/detail/huge_pages.hpp"
 
-#include <cstdint>
-
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <cstdint>
 
 namespace sluice::detail {
 

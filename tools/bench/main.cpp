@@ -281,31 +281,41 @@ void wait_for_quiet(const options& opt) {
     std::cerr << " (machine still busy after " << opt.quiet_wait_s << " s)";
 }
 
-variant_result run_variant(const workload& w, const variant& v, const options& opt) {
+/// One run of `v`, after waiting for the machine to be quiet if asked.
+measurement run_once(const workload& w, const variant& v, int round, const options& opt) {
+  if (!opt.json)
+    std::cerr << "  " << w.name << "/" << v.name << " run " << (round + 1) << "/" << opt.repeat
+              << "..." << std::flush;
+  if (opt.quiet_wait_s > 0)
+    wait_for_quiet(opt);
+  auto m = run_in_child(v, opt);
+  if (!opt.json)
+    std::cerr << (m.ok ? " ok\n" : " FAILED: ") << (m.ok ? "" : m.error) << (m.ok ? "" : "\n");
+  return m;
+}
+
+/// A result of `v` with nothing measured yet.
+variant_result result_of(const variant& v) {
   variant_result r;
   r.name = v.name;
   r.description = v.description;
   r.reference = v.reference;
   r.in_ratios = v.in_ratios;
-  std::vector<measurement> runs;
-  for (int i = 0; i < opt.repeat; ++i) {
-    if (!opt.json)
-      std::cerr << "  " << w.name << "/" << v.name << " run " << (i + 1) << "/" << opt.repeat
-                << "..." << std::flush;
-    if (opt.quiet_wait_s > 0)
-      wait_for_quiet(opt);
-    auto m = run_in_child(v, opt);
-    if (!opt.json)
-      std::cerr << (m.ok ? " ok\n" : " FAILED: ") << (m.ok ? "" : m.error) << (m.ok ? "" : "\n");
-    runs.push_back(m);
+  return r;
+}
+
+/// The result of `v` from its runs: each figure's median (a failed run is the result).
+variant_result summarize(const variant& v, std::vector<measurement> runs) {
+  auto r = result_of(v);
+  r.runs = static_cast<int>(runs.size());
+  for (const auto& m : runs) {
     r.all_rates.push_back(m.ok ? m.records_per_s() : 0);
     if (m.ok && m.latency_samples > 0)
       r.all_p99_us.push_back(m.p99_us);
-    if (!m.ok) {
-      r.runs = static_cast<int>(runs.size());
-      r.m = m;
-      return r;
-    }
+  }
+  if (!runs.back().ok) {
+    r.m = runs.back();
+    return r;
   }
   bool latency = runs.front().latency_samples > 0;
   // Each figure's median is taken on its own: the run of median throughput need not be the one
@@ -318,7 +328,6 @@ variant_result run_variant(const workload& w, const variant& v, const options& o
   std::sort(runs.begin(), runs.end(), [&](const auto& a, const auto& b) {
     return latency ? a.p99_us < b.p99_us : a.records_per_s() < b.records_per_s();
   });
-  r.runs = static_cast<int>(runs.size());
   r.m = runs[runs.size() / 2];
   for (int f = 0; f < figures && f < r.m.figure_count; ++f) {
     auto values = r.figure_runs[static_cast<size_t>(f)];
@@ -352,23 +361,32 @@ workload_result run_workload(const workload& w, const options& opt,
                     : skip.empty() ? std::string{" ok\n"}
                                    : " SKIPPED: " + skip + "\n");
   }
+  std::vector<const variant*> chosen;
   for (const auto& v : w.variants) {
     if (!only.empty() && std::find(only.begin(), only.end(), v.name) == only.end())
       continue;
     if (only.empty() && !opt.variant.empty() && v.name != opt.variant)
       continue;
+    chosen.push_back(&v);
+  }
+  // Rounds of one run of each variant, rather than every run of one variant and then of the
+  // next: a ratio then compares runs made seconds apart, not minutes, on a machine whose speed
+  // drifts (docs/benchmarks.md, "Caveats"). A variant that failed runs no more.
+  std::vector<std::vector<measurement>> runs(chosen.size());
+  for (int round = 0; round < opt.repeat && skip.empty() && error.empty(); ++round)
+    for (size_t i = 0; i < chosen.size(); ++i)
+      if (runs[i].empty() || runs[i].back().ok)
+        runs[i].push_back(run_once(w, *chosen[i], round, opt));
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    const auto& v = *chosen[i];
     if (!skip.empty() || !error.empty()) {
-      variant_result r;
-      r.name = v.name;
-      r.description = v.description;
-      r.reference = v.reference;
-      r.in_ratios = v.in_ratios;
+      auto r = result_of(v);
       r.skipped = skip;
       r.m = failed(error.empty() ? "skipped: " + skip : error);
       res.variants.push_back(std::move(r));
       continue;
     }
-    auto r = run_variant(w, v, opt);
+    auto r = summarize(v, std::move(runs[i]));
     if (w.name == "chain" && v.name == "sluice" && r.m.ok)
       measured_chain_max_rate() = r.m.records_per_s();
     res.variants.push_back(std::move(r));

@@ -4,7 +4,8 @@
 
 namespace sluice::detail {
 
-/// The size of a huge page (x86-64's 2 MiB): memory meant for huge pages starts at a multiple of it.
+/// The size of a huge page (x86-64's 2 MiB): memory meant for huge pages starts at a multiple of
+/// it.
 inline constexpr size_t huge_page_size = size_t{2} << 20;
 
 /// Asks the kernel to back `[address, address + bytes)` with transparent huge pages
