@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "sluice/config.hpp"
 #include "sluice/detail/pending_times.hpp"
 #include "sluice/detail/timer_service.hpp"
@@ -270,24 +272,35 @@ private:
   const K* const* key_;
 };
 
+/// How many values of type V a key's list holds in place: 16 bytes' worth, at least one.
+template <class V>
+inline constexpr size_t list_values_in_place = sizeof(V) < 16 ? 16 / sizeof(V) : 1;
+
+/// The values of one key of a list_state, as its table holds them: a vector that keeps its
+/// first few values in place, so that the many keys of a keyed operator with a short list each
+/// (records that wait for their key's first value, a window's few elements) cost no
+/// allocation.
+template <class V>
+using list_values = boost::container::small_vector<V, list_values_in_place<V>>;
+
 /// A list of values per key.
 template <class K, class V>
 class list_state {
 public:
-  list_state(std::shared_ptr<keyed_table<K, std::vector<V>>> table, const K* const* key)
+  list_state(std::shared_ptr<keyed_table<K, list_values<V>>> table, const K* const* key)
     : table_(std::move(table)), key_(key) {}
 
   void add(V value) { table_->upsert(**key_).push_back(std::move(value)); }
 
-  /// The list of the current key (empty if none).
+  /// A copy of the list of the current key (empty if none).
   [[nodiscard]] std::vector<V> get() const {
     auto* v = table_->find(**key_);
-    return v ? *v : std::vector<V>{};
+    return v ? std::vector<V>(v->begin(), v->end()) : std::vector<V>{};
   }
 
   /// The list of the current key, which is then removed (empty if none): `get` and `clear`
   /// in one, without copying the list.
-  [[nodiscard]] std::vector<V> take() {
+  [[nodiscard]] list_values<V> take() {
     if (!table_->find(**key_))
       return {};
     auto values = std::move(table_->upsert(**key_));
@@ -295,12 +308,14 @@ public:
     return values;
   }
 
-  void update(std::vector<V> values) { table_->upsert(**key_) = std::move(values); }
+  void update(const std::vector<V>& values) {
+    table_->upsert(**key_).assign(values.begin(), values.end());
+  }
 
   void clear() { table_->erase(**key_); }
 
 private:
-  std::shared_ptr<keyed_table<K, std::vector<V>>> table_;
+  std::shared_ptr<keyed_table<K, list_values<V>>> table_;
   const K* const* key_;
 };
 

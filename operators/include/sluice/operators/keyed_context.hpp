@@ -53,7 +53,7 @@ public:
 
   template <class V>
   [[nodiscard]] list_state<K, V> list(const std::string& name, state_ttl ttl = {}) {
-    return {table<std::vector<V>>(name, ttl), &key_};
+    return {table<list_values<V>>(name, ttl), &key_};
   }
 
   template <class UK, class UV>
