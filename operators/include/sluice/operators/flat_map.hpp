@@ -7,22 +7,7 @@
 #include <vector>
 
 #include "sluice/context.hpp"
-
-namespace sluice {
-
-/// Where a flat_map function puts its output records: `out(value)`.
-template <class Out>
-class emitter {
-public:
-  explicit emitter(context<Out>& ctx) : ctx_(&ctx) {}
-
-  void operator()(Out value) { ctx_->emit(std::move(value)); }
-
-private:
-  context<Out>* ctx_;
-};
-
-} // namespace sluice
+#include "sluice/operators/emitter.hpp"
 
 namespace sluice::op {
 

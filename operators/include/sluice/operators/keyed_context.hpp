@@ -11,11 +11,9 @@
 #include "sluice/detail/timer_service.hpp"
 #include "sluice/error.hpp"
 #include "sluice/state.hpp"
+#include "sluice/time_domain.hpp"
 
 namespace sluice {
-
-/// The clock a timer runs on: event time (the watermark) or processing time (the wall clock).
-enum class time_domain { event_time, processing_time };
 
 /// What a keyed process function sees: the current key, its keyed state, and the output.
 ///

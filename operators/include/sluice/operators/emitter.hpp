@@ -1,0 +1,22 @@
+#pragma once
+
+#include <utility>
+
+#include "sluice/context.hpp"
+
+namespace sluice {
+
+/// Where a function that emits any number of records puts them (flat_map, a window function):
+/// `out(value)`, stamped with the event time the operator set.
+template <class Out>
+class emitter {
+public:
+  explicit emitter(context<Out>& ctx) : ctx_(&ctx) {}
+
+  void operator()(Out value) { ctx_->emit(std::move(value)); }
+
+private:
+  context<Out>* ctx_;
+};
+
+} // namespace sluice

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <caf/meta/type_name.hpp>
+
+#include "sluice/windows/time_window.hpp"
+
+namespace sluice {
+
+/// The result of one window of one key, as an incremental window function (reduce, aggregate)
+/// emits it: stamped with the window's `max_timestamp()`.
+template <class K, class V>
+struct window_result {
+  K key;
+  time_window window;
+  V value;
+
+  friend bool operator==(const window_result&, const window_result&) = default;
+};
+
+template <class Inspector, class K, class V>
+typename Inspector::result_type inspect(Inspector& f, window_result<K, V>& x) {
+  return f(caf::meta::type_name("sluice.window_result"), x.key, x.window, x.value);
+}
+
+} // namespace sluice
