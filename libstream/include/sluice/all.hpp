@@ -15,3 +15,7 @@
 #include "sluice/pipeline.hpp"
 #include "sluice/runtime.hpp"
 #include "sluice/state.hpp"
+#include "sluice/windows/continuous_event_time_trigger.hpp"
+#include "sluice/windows/session_window.hpp"
+#include "sluice/windows/sliding_window.hpp"
+#include "sluice/windows/tumbling_window.hpp"

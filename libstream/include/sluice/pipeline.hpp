@@ -26,6 +26,12 @@
 #include "sluice/operators/peek.hpp"
 #include "sluice/operators/process.hpp"
 #include "sluice/operators/reduce.hpp"
+#include "sluice/windows/count_trigger.hpp"
+#include "sluice/windows/default_trigger.hpp"
+#include "sluice/windows/evictors.hpp"
+#include "sluice/windows/global_window.hpp"
+#include "sluice/windows/purging_trigger.hpp"
+#include "sluice/windows/time_window.hpp"
 
 namespace sluice {
 
@@ -40,6 +46,9 @@ class connected_streams;
 
 template <class A, class KeyA, class B, class KeyB>
 class keyed_connected_streams;
+
+template <class T, class KeyFn, class Assigner, class Trigger, class Evictor>
+class windowed_stream;
 
 class runtime;
 
@@ -265,6 +274,8 @@ private:
   friend class connected_streams;
   template <class A, class KeyA, class B, class KeyB>
   friend class keyed_connected_streams;
+  template <class U, class KeyFn, class Assigner, class Trigger, class Evictor>
+  friend class windowed_stream;
 
   stream(pipeline& p, std::vector<size_t> heads) : p_(&p), heads_(std::move(heads)) {}
 
@@ -448,12 +459,60 @@ public:
     return {*this, other};
   }
 
+  /// Cuts each key's records into the windows `assigner` gives them (`tumbling_window`,
+  /// `sliding_window`, `session_window`, `dynamic_session_window`, `global_window`), fired by
+  /// the assigner's default trigger until `.trigger(...)` sets another; see windowed_stream.
+  template <class Assigner>
+  auto window(Assigner assigner) {
+    static_assert(
+      requires(const Assigner& a, const T& x, timestamp t) {
+        a.assign(x, t, [](const time_window&) {});
+        { a.domain() } -> std::same_as<time_domain>;
+        { a.problem() } -> std::same_as<std::optional<std::string>>;
+      },
+      "window expects a window assigner such as sluice::tumbling_window{size}, "
+      "sluice::sliding_window{size, slide}, sluice::session_window{gap} or "
+      "sluice::global_window{}");
+    if (auto p = assigner.problem())
+      input_.problem("window on the output of " + input_.describe_heads() + ": " + *p);
+    if constexpr (std::is_same_v<Assigner, global_window>) {
+      return windowed_stream<T, KeyFn, Assigner, never_trigger, no_evictor>{
+        *this, std::move(assigner), never_trigger{}, no_evictor{}, {}};
+    } else {
+      auto trigger = default_trigger{assigner.domain()};
+      return windowed_stream<T, KeyFn, Assigner, default_trigger, no_evictor>{
+        *this, std::move(assigner), trigger, no_evictor{}, {}};
+    }
+  }
+
+  /// Windows of `size` records per key, each fired when full and then emptied (Flink's
+  /// countWindow(size)).
+  auto count_window(uint64_t size) {
+    if (size == 0)
+      input_.problem("count_window on the output of " + input_.describe_heads()
+                     + ": the size must be positive");
+    return window(global_window{}).trigger(purging_trigger{count_trigger{size}});
+  }
+
+  /// The last `size` records of each key, fired every `slide` records (Flink's
+  /// countWindow(size, slide)).
+  auto count_window(uint64_t size, uint64_t slide) {
+    if (size == 0 || slide == 0)
+      input_.problem("count_window on the output of " + input_.describe_heads()
+                     + ": the size and the slide must be positive");
+    return window(global_window{})
+      .evictor(count_evictor{static_cast<size_t>(size)})
+      .trigger(count_trigger{slide});
+  }
+
 private:
   friend class stream<T>;
   template <class U, class KeyU>
   friend class keyed_stream;
   template <class A, class KeyA, class B, class KeyB>
   friend class keyed_connected_streams;
+  template <class U, class KeyU, class Assigner, class Trigger, class Evictor>
+  friend class windowed_stream;
 
   keyed_stream(stream<T> input, KeyFn key_fn)
     : input_(std::move(input)), key_fn_(std::move(key_fn)) {}
@@ -535,5 +594,6 @@ inline stream<dead_letter> pipeline::dead_letters() {
 
 } // namespace sluice
 
-// The types `connect` returns, which need stream and keyed_stream complete.
+// The types `connect` and `window` return, which need stream and keyed_stream complete.
 #include "sluice/connected_streams.hpp"
+#include "sluice/windowed_stream.hpp"

@@ -9,11 +9,7 @@ namespace sluice {
 /// allowed lateness) fires it again at once, with the updated result.
 class event_time_trigger {
 public:
-  /// Whether the window's timer is registered: once per window, not per record.
-  struct state_type {
-    bool timer = false;
-    friend constexpr bool operator==(const state_type&, const state_type&) = default;
-  };
+  using state_type = timer_registered;
 
   trigger_result on_element(state_type& s, const time_window& w, timestamp /*time*/,
                             trigger_context& ctx) {
@@ -45,10 +41,5 @@ public:
 
   void merge_state(state_type&, const state_type&) {}
 };
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, event_time_trigger::state_type& x) {
-  return f(caf::meta::type_name("sluice.event_time_trigger.state"), x.timer);
-}
 
 } // namespace sluice

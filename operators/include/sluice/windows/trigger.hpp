@@ -53,6 +53,17 @@ concept trigger = requires(Tr& t, typename Tr::state_type& s, const typename Tr:
   t.merge_state(s, from);
 };
 
+/// The state of a trigger that registers one timer per window: whether it did.
+struct timer_registered {
+  bool timer = false;
+  friend constexpr bool operator==(const timer_registered&, const timer_registered&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, timer_registered& x) {
+  return f(caf::meta::type_name("sluice.timer_registered"), x.timer);
+}
+
 /// The state of a trigger that keeps none.
 struct no_trigger_state {
   friend constexpr bool operator==(const no_trigger_state&, const no_trigger_state&) = default;

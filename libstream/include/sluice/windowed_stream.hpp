@@ -1,0 +1,178 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "sluice/operators/emitter.hpp"
+#include "sluice/operators/window.hpp"
+#include "sluice/pipeline.hpp"
+#include "sluice/windows/evictors.hpp"
+#include "sluice/windows/trigger.hpp"
+#include "sluice/windows/window_contents.hpp"
+#include "sluice/windows/window_result.hpp"
+
+namespace sluice {
+
+/// A keyed stream cut into windows (Flink's WindowedStream): set a trigger, an evictor and the
+/// allowed lateness, then give the function that turns a window into results (`reduce`,
+/// `aggregate`, `process`). See docs/windows.md.
+template <class T, class KeyFn, class Assigner, class Trigger, class Evictor>
+class windowed_stream {
+public:
+  using key_type = key_type_of<KeyFn, T>;
+
+  /// Fires the windows by `trigger` (see sluice::trigger) instead of the assigner's default.
+  template <class NewTrigger>
+  windowed_stream<T, KeyFn, Assigner, NewTrigger, Evictor> trigger(NewTrigger trigger) const {
+    static_assert(sluice::trigger<NewTrigger>,
+                  "trigger expects an object with a state_type and on_element, on_event_time, "
+                  "on_processing_time, on_merge and merge_state (see sluice/windows/trigger.hpp)");
+    return {input_, assigner_, std::move(trigger), evictor_, lateness_};
+  }
+
+  /// Removes records from a window before its function sees them (`count_evictor`,
+  /// `time_evictor`); the window then keeps its records, also for `reduce` and `aggregate`.
+  template <class NewEvictor>
+  windowed_stream<T, KeyFn, Assigner, Trigger, NewEvictor> evictor(NewEvictor evictor) const {
+    return {input_, assigner_, trigger_, std::move(evictor), lateness_};
+  }
+
+  /// Keeps each event-time window's state `lateness` past its end: a record that comes that
+  /// late still joins it and fires it again with the updated result. Later records are late
+  /// and join no window.
+  windowed_stream allowed_lateness(std::chrono::milliseconds lateness) const {
+    auto result = *this;
+    result.lateness_ = lateness;
+    if (lateness.count() < 0)
+      result.problem("allowed lateness must not be negative (was "
+                     + std::to_string(lateness.count()) + " ms)");
+    if (lateness.count() > 0 && assigner_.domain() == time_domain::processing_time)
+      result.problem("allowed lateness applies to event-time windows, not processing-time ones");
+    return result;
+  }
+
+  /// Folds each window's records with `fn(const T&, const T&) -> T`: a stream of
+  /// `window_result<K, T>`, stamped with the window's max_timestamp().
+  template <class F>
+  stream<window_result<key_type, T>> reduce(F fn) {
+    static_assert(std::is_invocable_r_v<T, F&, const T&, const T&>,
+                  "window reduce expects fn(const T&, const T&) -> T");
+    if constexpr (keeps_records)
+      return process<window_result<key_type, T>>(
+        [fn](const key_type& key, const time_window& w, std::span<const T> values,
+             emitter<window_result<key_type, T>>& out) {
+          T folded = values.front();
+          for (const auto& v : values.subspan(1))
+            folded = std::invoke(fn, std::as_const(folded), v);
+          out({key, w, std::move(folded)});
+        });
+    else
+      return add(detail::reduce_contents<key_type, T, F>{std::move(fn)});
+  }
+
+  /// Aggregates each window with an aggregate function (create/add/result; merging windows
+  /// need `merge` too): a stream of `window_result<K, result_type>`.
+  template <class Agg>
+  stream<window_result<key_type, typename Agg::result_type>> aggregate(Agg agg) {
+    check_aggregate<Agg>();
+    using result_type = window_result<key_type, typename Agg::result_type>;
+    if constexpr (keeps_records)
+      return process<result_type>(
+        [agg](const key_type& key, const time_window& w, std::span<const T> values,
+              emitter<result_type>& out) { out({key, w, aggregate_all(agg, values)}); });
+    else
+      return add(detail::aggregate_contents<key_type, Agg>{std::move(agg)});
+  }
+
+  /// Aggregates each window incrementally, then hands the result to a window function
+  /// `fn(const K&, const time_window&, result_type, sluice::emitter<Out>&)`.
+  template <class Out, class Agg, class F>
+  stream<Out> aggregate(Agg agg, F fn) {
+    check_aggregate<Agg>();
+    static_assert(std::is_invocable_v<F&, const key_type&, const time_window&,
+                                      typename Agg::result_type, emitter<Out>&>,
+                  "aggregate<Out>(agg, fn) expects fn(const K&, const sluice::time_window&, "
+                  "result_type, sluice::emitter<Out>&)");
+    if constexpr (keeps_records)
+      return process<Out>([agg, fn](const key_type& key, const time_window& w,
+                                    std::span<const T> values, emitter<Out>& out) {
+        std::invoke(fn, key, w, aggregate_all(agg, values), out);
+      });
+    else
+      return add(detail::aggregate_contents<key_type, Agg, detail::emit_through<Out, F>>{
+        std::move(agg), detail::emit_through<Out, F>{std::move(fn)}});
+  }
+
+  /// A full window function: `fn(const K&, const time_window&, std::span<const T>,
+  /// sluice::emitter<Out>&)` sees every record of a window when it fires (Flink's
+  /// ProcessWindowFunction); its output is stamped with the window's max_timestamp().
+  template <class Out, class F>
+  stream<Out> process(F fn) {
+    static_assert(std::is_invocable_v<F&, const key_type&, const time_window&,
+                                      std::span<const T>, emitter<Out>&>,
+                  "window process<Out> expects fn(const K&, const sluice::time_window&, "
+                  "std::span<const T>, sluice::emitter<Out>&)");
+    return add(detail::element_contents<key_type, T, Out, F, Evictor>{std::move(fn), evictor_});
+  }
+
+private:
+  template <class U, class KeyU>
+  friend class keyed_stream;
+  template <class U, class KeyU, class A, class Tr, class E>
+  friend class windowed_stream;
+
+  /// With an evictor, a window keeps its records and the function runs over them as it fires.
+  static constexpr bool keeps_records = !std::is_same_v<Evictor, no_evictor>;
+
+  windowed_stream(keyed_stream<T, KeyFn> input, Assigner assigner, Trigger trigger,
+                  Evictor evictor, std::chrono::milliseconds lateness)
+    : input_(std::move(input)),
+      assigner_(std::move(assigner)),
+      trigger_(std::move(trigger)),
+      evictor_(std::move(evictor)),
+      lateness_(lateness) {}
+
+  template <class Agg>
+  static void check_aggregate() {
+    static_assert(aggregate_function<Agg>,
+                  "window aggregate expects an object with input_type, accumulator_type, "
+                  "result_type, create(), add(acc&, const input_type&) and result(const acc&)");
+    static_assert(std::is_same_v<typename Agg::input_type, T>,
+                  "window aggregate: the function's input_type differs from the record type");
+    static_assert(!Assigner::merging || keeps_records || mergeable_aggregate<Agg>,
+                  "session windows merge, so their aggregate function needs "
+                  "merge(accumulator_type&, accumulator_type&&)");
+  }
+
+  template <class Agg>
+  static typename Agg::result_type aggregate_all(const Agg& agg, std::span<const T> values) {
+    auto acc = agg.create();
+    for (const auto& v : values)
+      agg.add(acc, v);
+    return agg.result(acc);
+  }
+
+  template <class Contents>
+  stream<typename Contents::output_type> add(Contents contents) {
+    using op_type = op::window<T, KeyFn, Assigner, Trigger, Contents>;
+    return input_.then(op_type{input_.key_fn_, assigner_, trigger_, std::move(contents), lateness_},
+                       "window");
+  }
+
+  void problem(std::string text) {
+    input_.input_.problem("window on the output of " + input_.input_.describe_heads() + ": "
+                          + std::move(text));
+  }
+
+  keyed_stream<T, KeyFn> input_;
+  Assigner assigner_;
+  Trigger trigger_;
+  Evictor evictor_;
+  std::chrono::milliseconds lateness_{0};
+};
+
+} // namespace sluice
