@@ -145,8 +145,8 @@ void session_job(pipeline& p, uint64_t events, double rate, uint32_t parallelism
     .parallelism(parallelism)
     .supervision(tolerant)
     .map([](const window_result<std::string, int64_t>& r) {
-      return r.key + " " + std::to_string(r.window.start) + " " + std::to_string(r.window.end)
-             + " " + std::to_string(r.value);
+      return r.key + " " + std::to_string(r.window.start) + " " + std::to_string(r.window.end) + " "
+             + std::to_string(r.value);
     })
     .name("format")
     .parallelism(parallelism)
@@ -189,21 +189,20 @@ TEST_CASE("tumbling windows give the same sums at any parallelism, in streaming 
 TEST_CASE("sliding windows give the same sums at any parallelism, in streaming and batch mode") {
   constexpr uint64_t events = 10'000;
   sliding_window windows{250ms, 100ms}; // the size is not a multiple of the slide
-  check_everywhere(events,
-                   reference(events, [&](timestamp t, auto each) { windows.assign(0, t, each); }),
-                   [&](auto& keyed, uint32_t parallelism) {
-                     using summed = window_result<std::string, event>;
-                     return keyed.window(windows)
-                       .reduce([](const event& a, const event& b) {
-                         return event{a.first, a.second + b.second};
-                       })
-                       .parallelism(parallelism)
-                       .map([](const summed& r) {
-                         return window_result<std::string, int64_t>{r.key, r.window,
-                                                                    r.value.second};
-                       })
-                       .parallelism(parallelism);
-                   });
+  check_everywhere(
+    events, reference(events, [&](timestamp t, auto each) { windows.assign(0, t, each); }),
+    [&](auto& keyed, uint32_t parallelism) {
+      using summed = window_result<std::string, event>;
+      return keyed.window(windows)
+        .reduce([](const event& a, const event& b) {
+          return event{a.first, a.second + b.second};
+        })
+        .parallelism(parallelism)
+        .map([](const summed& r) {
+          return window_result<std::string, int64_t>{r.key, r.window, r.value.second};
+        })
+        .parallelism(parallelism);
+    });
 }
 
 TEST_CASE("session windows give the same sums at any parallelism, in streaming and batch mode") {
@@ -233,14 +232,14 @@ TEST_CASE("a full window function sees every record of its window") {
     });
 }
 
-TEST_CASE("a window of size zero, a negative slide or gap, or lateness in processing time is "
-          "refused naming the operator") {
+TEST_CASE(
+  "a window of size zero, a negative slide or gap, or lateness in processing time is "
+  "refused naming the operator") {
   auto refused = [](auto windowing) {
     std::vector<window_result<std::string, int64_t>> out;
     pipeline p{"bad-windows"};
-    auto keyed = p.source(from_collection(std::vector<event>{{"a", 1}}))
-                   .name("events")
-                   .key_by(&event::first);
+    auto keyed =
+      p.source(from_collection(std::vector<event>{{"a", 1}})).name("events").key_by(&event::first);
     windowing(keyed).sink(collect(out));
     runtime rt{test::small_batches()};
     auto error = rt.run(p);
@@ -248,11 +247,13 @@ TEST_CASE("a window of size zero, a negative slide or gap, or lateness in proces
     CHECK(error.code() == static_cast<uint8_t>(errc::configuration));
     return describe(error);
   };
-  auto zero = refused([](auto& k) { return k.window(tumbling_window{0ms}).aggregate(sum_amounts{}); });
+  auto zero =
+    refused([](auto& k) { return k.window(tumbling_window{0ms}).aggregate(sum_amounts{}); });
   CHECK_THAT(zero, Catch::Contains("window on the output of 'events'")
                      && Catch::Contains("tumbling window size must be positive"));
-  auto slide = refused(
-    [](auto& k) { return k.window(sliding_window{1s, -1s}).aggregate(sum_amounts{}); });
+  auto slide = refused([](auto& k) {
+    return k.window(sliding_window{1s, -1s}).aggregate(sum_amounts{});
+  });
   CHECK_THAT(slide, Catch::Contains("sliding window slide must be positive"));
   auto gap =
     refused([](auto& k) { return k.window(session_window{0ms}).aggregate(sum_amounts{}); });
@@ -263,14 +264,13 @@ TEST_CASE("a window of size zero, a negative slide or gap, or lateness in proces
       .aggregate(sum_amounts{});
   });
   CHECK_THAT(lateness, Catch::Contains("allowed lateness applies to event-time windows"));
-  auto count = refused([](auto& k) {
-    return k.count_window(0).aggregate(sum_amounts{});
-  });
+  auto count = refused([](auto& k) { return k.count_window(0).aggregate(sum_amounts{}); });
   CHECK_THAT(count, Catch::Contains("count_window on the output of 'events'"));
 }
 
-TEST_CASE("session windows stopped as by a crash and restored with other parallelism emit every "
-          "session once") {
+TEST_CASE(
+  "session windows stopped as by a crash and restored with other parallelism emit every "
+  "session once") {
   constexpr uint64_t events = 30'000;
   test::temp_dir dir;
   auto config = test::small_batches();
@@ -313,4 +313,26 @@ TEST_CASE("a killed window instance restarts alone and every session stays exact
   INFO(describe(error));
   REQUIRE_FALSE(error);
   check_sessions(out, events);
+}
+
+TEST_CASE("window_all sums every record of a window in one window instance") {
+  constexpr uint64_t events = 10'000;
+  std::vector<window_result<all_records, int64_t>> out;
+  pipeline p{"window-all"};
+  p.source(generate<event>(event_of, {.count = events, .out_of_orderness = 40ms},
+                           [](uint64_t i, const event&) { return time_of(i); }))
+    .parallelism(2)
+    .window_all(tumbling_window{100ms})
+    .aggregate(sum_amounts{})
+    .sink(collect(out));
+  runtime rt{test::small_batches(2)};
+  REQUIRE_FALSE(rt.run(p));
+  std::map<time_window, int64_t> expected;
+  tumbling_window windows{100ms};
+  for (uint64_t i = 0; i < events; ++i)
+    windows.assign(0, time_of(i), [&](time_window w) { expected[w] += event_of(i).second; });
+  std::map<time_window, int64_t> got;
+  for (const auto& r : out)
+    CHECK(got.emplace(r.window, r.value).second);
+  CHECK(got == expected);
 }

@@ -32,6 +32,7 @@
 #include "sluice/windows/global_window.hpp"
 #include "sluice/windows/purging_trigger.hpp"
 #include "sluice/windows/time_window.hpp"
+#include "sluice/windows/window_result.hpp"
 
 namespace sluice {
 
@@ -184,6 +185,14 @@ public:
     if (is_empty_key_function(key_fn))
       problem("key_by on the output of " + describe_heads() + " has an empty key function");
     return keyed_stream<T, KeyFn>{*this, std::move(key_fn)};
+  }
+
+  /// Cuts the whole stream into windows (Flink's windowAll): every record goes to one
+  /// instance, whose results carry the key `all_records{}`. The window stage runs at
+  /// parallelism 1; see keyed_stream::window for the rest.
+  template <class Assigner>
+  auto window_all(Assigner assigner) {
+    return key_by([](const T&) { return all_records{}; }).window(std::move(assigner)).all();
   }
 
   /// Merges streams of the same type: the next operator reads all of them.

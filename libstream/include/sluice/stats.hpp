@@ -29,6 +29,9 @@ struct instance_stats {
   uint64_t peak_records_retained = 0;
   /// Records that user code failed on and that went to dead letters (`failure_policy::skip`).
   uint64_t records_skipped = 0;
+  /// Records that came after every window they would join was gone (window operators), since
+  /// this incarnation started.
+  uint64_t records_late = 0;
   uint64_t batches_in = 0;
   uint64_t batches_out = 0;
   int64_t busy_ns = 0;
@@ -58,11 +61,11 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, instance_stats& x) {
   return f(caf::meta::type_name("sluice.instance_stats"), x.pipeline, x.operator_name, x.instance,
            x.parallelism, x.records_in, x.records_out, x.records_retained, x.peak_records_retained,
-           x.records_skipped, x.batches_in, x.batches_out, x.busy_ns, x.backpressured_ns,
-           x.uptime_ns, x.queued_records, x.peak_queued_per_channel, x.input_credit_limit,
-           x.output_credit, x.output_buffered, x.watermark, x.checkpoint_taken,
-           x.checkpoint_completed, x.checkpoint_alignment_ns, x.checkpoint_write_ns, x.restarts,
-           x.last_failure);
+           x.records_skipped, x.records_late, x.batches_in, x.batches_out, x.busy_ns,
+           x.backpressured_ns, x.uptime_ns, x.queued_records, x.peak_queued_per_channel,
+           x.input_credit_limit, x.output_credit, x.output_buffered, x.watermark,
+           x.checkpoint_taken, x.checkpoint_completed, x.checkpoint_alignment_ns,
+           x.checkpoint_write_ns, x.restarts, x.last_failure);
 }
 
 /// One instance's part in a checkpoint.

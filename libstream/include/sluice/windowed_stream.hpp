@@ -31,14 +31,14 @@ public:
     static_assert(sluice::trigger<NewTrigger>,
                   "trigger expects an object with a state_type and on_element, on_event_time, "
                   "on_processing_time, on_merge and merge_state (see sluice/windows/trigger.hpp)");
-    return {input_, assigner_, std::move(trigger), evictor_, lateness_};
+    return {input_, assigner_, std::move(trigger), evictor_, lateness_, all_};
   }
 
   /// Removes records from a window before its function sees them (`count_evictor`,
   /// `time_evictor`); the window then keeps its records, also for `reduce` and `aggregate`.
   template <class NewEvictor>
   windowed_stream<T, KeyFn, Assigner, Trigger, NewEvictor> evictor(NewEvictor evictor) const {
-    return {input_, assigner_, trigger_, std::move(evictor), lateness_};
+    return {input_, assigner_, trigger_, std::move(evictor), lateness_, all_};
   }
 
   /// Keeps each event-time window's state `lateness` past its end: a record that comes that
@@ -62,14 +62,14 @@ public:
     static_assert(std::is_invocable_r_v<T, F&, const T&, const T&>,
                   "window reduce expects fn(const T&, const T&) -> T");
     if constexpr (keeps_records)
-      return process<window_result<key_type, T>>(
-        [fn](const key_type& key, const time_window& w, std::span<const T> values,
-             emitter<window_result<key_type, T>>& out) {
-          T folded = values.front();
-          for (const auto& v : values.subspan(1))
-            folded = std::invoke(fn, std::as_const(folded), v);
-          out({key, w, std::move(folded)});
-        });
+      return process<window_result<key_type, T>>([fn](const key_type& key, const time_window& w,
+                                                      std::span<const T> values,
+                                                      emitter<window_result<key_type, T>>& out) {
+        T folded = values.front();
+        for (const auto& v : values.subspan(1))
+          folded = std::invoke(fn, std::as_const(folded), v);
+        out({key, w, std::move(folded)});
+      });
     else
       return add(detail::reduce_contents<key_type, T, F>{std::move(fn)});
   }
@@ -81,9 +81,10 @@ public:
     check_aggregate<Agg>();
     using result_type = window_result<key_type, typename Agg::result_type>;
     if constexpr (keeps_records)
-      return process<result_type>(
-        [agg](const key_type& key, const time_window& w, std::span<const T> values,
-              emitter<result_type>& out) { out({key, w, aggregate_all(agg, values)}); });
+      return process<result_type>([agg](const key_type& key, const time_window& w,
+                                        std::span<const T> values, emitter<result_type>& out) {
+        out({key, w, aggregate_all(agg, values)});
+      });
     else
       return add(detail::aggregate_contents<key_type, Agg>{std::move(agg)});
   }
@@ -98,10 +99,9 @@ public:
                   "aggregate<Out>(agg, fn) expects fn(const K&, const sluice::time_window&, "
                   "result_type, sluice::emitter<Out>&)");
     if constexpr (keeps_records)
-      return process<Out>([agg, fn](const key_type& key, const time_window& w,
-                                    std::span<const T> values, emitter<Out>& out) {
-        std::invoke(fn, key, w, aggregate_all(agg, values), out);
-      });
+      return process<Out>(
+        [agg, fn](const key_type& key, const time_window& w, std::span<const T> values,
+                  emitter<Out>& out) { std::invoke(fn, key, w, aggregate_all(agg, values), out); });
     else
       return add(detail::aggregate_contents<key_type, Agg, detail::emit_through<Out, F>>{
         std::move(agg), detail::emit_through<Out, F>{std::move(fn)}});
@@ -112,14 +112,16 @@ public:
   /// ProcessWindowFunction); its output is stamped with the window's max_timestamp().
   template <class Out, class F>
   stream<Out> process(F fn) {
-    static_assert(std::is_invocable_v<F&, const key_type&, const time_window&,
-                                      std::span<const T>, emitter<Out>&>,
+    static_assert(std::is_invocable_v<F&, const key_type&, const time_window&, std::span<const T>,
+                                      emitter<Out>&>,
                   "window process<Out> expects fn(const K&, const sluice::time_window&, "
                   "std::span<const T>, sluice::emitter<Out>&)");
     return add(detail::element_contents<key_type, T, Out, F, Evictor>{std::move(fn), evictor_});
   }
 
 private:
+  template <class U>
+  friend class stream;
   template <class U, class KeyU>
   friend class keyed_stream;
   template <class U, class KeyU, class A, class Tr, class E>
@@ -128,13 +130,14 @@ private:
   /// With an evictor, a window keeps its records and the function runs over them as it fires.
   static constexpr bool keeps_records = !std::is_same_v<Evictor, no_evictor>;
 
-  windowed_stream(keyed_stream<T, KeyFn> input, Assigner assigner, Trigger trigger,
-                  Evictor evictor, std::chrono::milliseconds lateness)
+  windowed_stream(keyed_stream<T, KeyFn> input, Assigner assigner, Trigger trigger, Evictor evictor,
+                  std::chrono::milliseconds lateness, bool all = false)
     : input_(std::move(input)),
       assigner_(std::move(assigner)),
       trigger_(std::move(trigger)),
       evictor_(std::move(evictor)),
-      lateness_(lateness) {}
+      lateness_(lateness),
+      all_(all) {}
 
   template <class Agg>
   static void check_aggregate() {
@@ -156,11 +159,22 @@ private:
     return agg.result(acc);
   }
 
+  /// The windows of window_all: the window stage at parallelism 1.
+  windowed_stream all() const {
+    auto result = *this;
+    result.all_ = true;
+    return result;
+  }
+
   template <class Contents>
   stream<typename Contents::output_type> add(Contents contents) {
     using op_type = op::window<T, KeyFn, Assigner, Trigger, Contents>;
-    return input_.then(op_type{input_.key_fn_, assigner_, trigger_, std::move(contents), lateness_},
-                       "window");
+    auto result =
+      input_.then(op_type{input_.key_fn_, assigner_, trigger_, std::move(contents), lateness_},
+                  all_ ? "window_all" : "window");
+    if (all_)
+      result.parallelism(1);
+    return result;
   }
 
   void problem(std::string text) {
@@ -173,6 +187,7 @@ private:
   Trigger trigger_;
   Evictor evictor_;
   std::chrono::milliseconds lateness_{0};
+  bool all_ = false;
 };
 
 } // namespace sluice

@@ -87,7 +87,12 @@ public:
       },
       [](produce_atom) {},
       [this](clock_atom) { on_clock(); },
-      [this](inspect_atom) { return core_.snapshot(); },
+      [this](inspect_atom) {
+        auto s = core_.snapshot();
+        if constexpr (requires { op_.late_records(); })
+          s.records_late = op_.late_records();
+        return s;
+      },
       [this](wiring<in_type, out_type>& w) { on_wiring(w); },
     };
   }

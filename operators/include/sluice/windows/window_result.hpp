@@ -1,10 +1,26 @@
 #pragma once
 
+#include <cstdint>
+
 #include <caf/meta/type_name.hpp>
 
 #include "sluice/windows/time_window.hpp"
 
 namespace sluice {
+
+/// The key of `window_all`: one for every record.
+struct all_records {
+  friend constexpr bool operator==(const all_records&, const all_records&) = default;
+};
+
+inline uint64_t sluice_hash(const all_records&) noexcept {
+  return 0;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, all_records&) {
+  return f(caf::meta::type_name("sluice.all_records"));
+}
 
 /// The result of one window of one key, as an incremental window function (reduce, aggregate)
 /// emits it: stamped with the window's `max_timestamp()`.
