@@ -303,12 +303,7 @@ TEST_CASE("a killed window instance restarts alone and every session stays exact
   REQUIRE(test::wait_for_checkpoint(*j, 2));
   const std::vector<std::pair<std::string, uint32_t>> targets{
     {"window", 0}, {"window", 1}, {"format", 0}, {"window", 1}, {"window", 0}};
-  size_t kills = 0;
-  for (; kills < targets.size() && !j->wait_for(150ms); ++kills) {
-    const auto& [op, instance] = targets[kills];
-    REQUIRE(test::kill_and_await_restart(*j, op, instance));
-  }
-  CHECK(kills >= 2);
+  CHECK(test::kill_in_turn(*j, targets, 150ms) >= 2);
   auto error = j->wait();
   INFO(describe(error));
   REQUIRE_FALSE(error);

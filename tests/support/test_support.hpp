@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "sluice/all.hpp"
@@ -148,6 +149,19 @@ inline bool kill_and_await_restart(job& j, const std::string& op, uint32_t index
     return restarts_of(j, op, index) > before
            || j.wait_for(std::chrono::milliseconds{0}).has_value();
   });
+}
+
+/// Kills the instances `targets` (operator name, index) of `j` one after another, `gap` apart,
+/// each after the one before restarted, until all were killed or the job ended; returns how many
+/// it killed.
+inline size_t kill_in_turn(job& j, const std::vector<std::pair<std::string, uint32_t>>& targets,
+                           std::chrono::milliseconds gap) {
+  size_t kills = 0;
+  for (; kills < targets.size() && !j.wait_for(gap); ++kills) {
+    const auto& [op, instance] = targets[kills];
+    REQUIRE(kill_and_await_restart(j, op, instance));
+  }
+  return kills;
 }
 
 /// Runs `p` until every instance saw checkpoint `n` complete, then stops it as a crash would

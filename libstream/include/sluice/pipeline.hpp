@@ -14,6 +14,7 @@
 #include "sluice/detail/source_host.hpp"
 #include "sluice/operator.hpp"
 #include "sluice/operators/aggregate.hpp"
+#include "sluice/operators/assign_watermarks.hpp"
 #include "sluice/operators/co_process.hpp"
 #include "sluice/operators/combine.hpp"
 #include "sluice/operators/count.hpp"
@@ -48,8 +49,11 @@ class connected_streams;
 template <class A, class KeyA, class B, class KeyB>
 class keyed_connected_streams;
 
-template <class T, class KeyFn, class Assigner, class Trigger, class Evictor>
+template <class T, class KeyFn, class Assigner, class Trigger, class Evictor, bool Late = false>
 class windowed_stream;
+
+template <class R, class T>
+class window_results;
 
 class runtime;
 
@@ -169,6 +173,34 @@ public:
     return then<op::process<T, Out, F>>(op::process<T, Out, F>{std::move(fn)}, "process");
   }
 
+  /// Sets the event time of each record and the watermarks of the stream by `strategy`
+  /// (`bounded_out_of_orderness(d)`, `monotonous_timestamps()`, `custom_watermarks(g)`, with
+  /// `.with_timestamps(fn)` and `.with_idleness(t)`): a stage whose watermarks replace those of
+  /// its input (Flink's assignTimestampsAndWatermarks).
+  template <class Generator, class TimestampFn>
+  stream<T> assign_watermarks(watermark_strategy<Generator, TimestampFn> strategy) {
+    static_assert(serializable<Generator>,
+                  "assign_watermarks: the watermark generator is checkpointed, so it needs an "
+                  "inspect overload (see sluice/watermark_strategy.hpp)");
+    static_assert(
+      requires(Generator & g, const T& x, watermark_output& out) {
+        g.on_event(x, timestamp{}, out);
+        g.on_periodic_emit(out);
+      },
+      "assign_watermarks: a watermark generator needs on_event(const T&, timestamp, "
+      "sluice::watermark_output&) and on_periodic_emit(sluice::watermark_output&)");
+    static_assert(
+      std::is_same_v<
+        TimestampFn,
+        keep_timestamps> || std::is_invocable_r_v<timestamp, const TimestampFn&, const T&> || std::is_invocable_r_v<timestamp, const TimestampFn&, const T&, timestamp>,
+      "with_timestamps expects fn(const T&) -> timestamp or "
+      "fn(const T&, timestamp previous) -> timestamp");
+    if (auto what = strategy.problem(); !what.empty())
+      problem("assign_watermarks on the output of " + describe_heads() + ": " + what);
+    using op_type = op::assign_watermarks<T, Generator, TimestampFn>;
+    return then<op_type>(op_type{std::move(strategy)}, "assign_watermarks");
+  }
+
   /// Partitions the stream by `key_fn(const T&) -> K`, for keyed operators.
   ///
   /// A key function may return a reference into the record (`std::identity{}` for a stream of
@@ -283,8 +315,10 @@ private:
   friend class connected_streams;
   template <class A, class KeyA, class B, class KeyB>
   friend class keyed_connected_streams;
-  template <class U, class KeyFn, class Assigner, class Trigger, class Evictor>
+  template <class U, class KeyFn, class Assigner, class Trigger, class Evictor, bool Late>
   friend class windowed_stream;
+  template <class R, class U>
+  friend class window_results;
 
   stream(pipeline& p, std::vector<size_t> heads) : p_(&p), heads_(std::move(heads)) {}
 
@@ -383,13 +417,24 @@ private:
     heads_.insert(heads_.end(), other.heads_.begin(), other.heads_.end());
   }
 
+  /// Makes the operator that produces this stream a stage added behind operator `owner`.
+  void mark_added_behind(size_t owner, std::string role) {
+    p_->graph_->nodes[heads_[0]]->added =
+      detail::node_base::added_stage{owner, owner, std::move(role)};
+  }
+
+  /// The node of the one operator that produces this stream: for a stage the pipeline added
+  /// behind an operator (the results of a window with late records), that operator.
   detail::node_base* single_head(const char* what) {
     if (heads_.size() != 1) {
       problem(std::string{what} + " applied to a union of " + describe_heads()
               + ": set it on each input before the union");
       return nullptr;
     }
-    return p_->graph_->nodes[heads_[0]].get();
+    auto* node = p_->graph_->nodes[heads_[0]].get();
+    if (node->added && node->added->input == node->added->owner)
+      return p_->graph_->nodes[node->added->owner].get();
+    return node;
   }
 
   std::string describe_heads() const {
@@ -520,7 +565,7 @@ private:
   friend class keyed_stream;
   template <class A, class KeyA, class B, class KeyB>
   friend class keyed_connected_streams;
-  template <class U, class KeyU, class Assigner, class Trigger, class Evictor>
+  template <class U, class KeyU, class Assigner, class Trigger, class Evictor, bool Late>
   friend class windowed_stream;
 
   keyed_stream(stream<T> input, KeyFn key_fn)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -31,6 +32,10 @@ public:
   bool end(size_t channel);
 
   [[nodiscard]] timestamp current() const noexcept { return current_; }
+
+  /// Starts the combined watermark at `time` (a restored checkpoint's): it stays there until the
+  /// channels' watermarks pass it.
+  void start_at(timestamp time) noexcept { current_ = std::max(current_, time); }
 
   /// True when every channel that has not ended is idle (and at least one has not ended).
   [[nodiscard]] bool all_idle() const noexcept;

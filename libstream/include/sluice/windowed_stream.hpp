@@ -6,7 +6,9 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
+#include "sluice/operators/alternative.hpp"
 #include "sluice/operators/emitter.hpp"
 #include "sluice/operators/window.hpp"
 #include "sluice/pipeline.hpp"
@@ -17,17 +19,46 @@
 
 namespace sluice {
 
+/// The results of a window that hands on its late records (`with_late_records()`): a stream of
+/// results `R`, and `late_records()`, the records of type T that came too late for any window.
+/// Settings made on it (parallelism, name, failure policy) apply to the window operator.
+template <class R, class T>
+class window_results : public stream<R> {
+public:
+  /// The records that came after the watermark passed the end plus the allowed lateness of
+  /// every window they belong to, with their own event time (Flink's sideOutputLateData).
+  stream<T> late_records() {
+    auto late = both_.template then<op::alternative<std::variant<R, T>, 1>>({}, "late_records");
+    late.mark_added_behind(both_.heads_[0], "late_records");
+    return late;
+  }
+
+private:
+  template <class U, class KeyFn, class Assigner, class Trigger, class Evictor, bool Late>
+  friend class windowed_stream;
+
+  window_results(stream<R> results, stream<std::variant<R, T>> both)
+    : stream<R>(std::move(results)), both_(std::move(both)) {}
+
+  stream<std::variant<R, T>> both_;
+};
+
 /// A keyed stream cut into windows (Flink's WindowedStream): set a trigger, an evictor and the
 /// allowed lateness, then give the function that turns a window into results (`reduce`,
 /// `aggregate`, `process`). See docs/windows.md.
-template <class T, class KeyFn, class Assigner, class Trigger, class Evictor>
+template <class T, class KeyFn, class Assigner, class Trigger, class Evictor, bool Late>
 class windowed_stream {
 public:
   using key_type = key_type_of<KeyFn, T>;
 
+  /// What the window functions return: a stream of results `R`, and with `with_late_records()`
+  /// its late records too (window_results).
+  template <class R>
+  using results = std::conditional_t<Late, window_results<R, T>, stream<R>>;
+
   /// Fires the windows by `trigger` (see sluice::trigger) instead of the assigner's default.
   template <class NewTrigger>
-  windowed_stream<T, KeyFn, Assigner, NewTrigger, Evictor> trigger(NewTrigger trigger) const {
+  windowed_stream<T, KeyFn, Assigner, NewTrigger, Evictor, Late> trigger(NewTrigger trigger) const {
     static_assert(sluice::trigger<NewTrigger>,
                   "trigger expects an object with a state_type and on_element, on_event_time, "
                   "on_processing_time, on_merge and merge_state (see sluice/windows/trigger.hpp)");
@@ -37,7 +68,7 @@ public:
   /// Removes records from a window before its function sees them (`count_evictor`,
   /// `time_evictor`); the window then keeps its records, also for `reduce` and `aggregate`.
   template <class NewEvictor>
-  windowed_stream<T, KeyFn, Assigner, Trigger, NewEvictor> evictor(NewEvictor evictor) const {
+  windowed_stream<T, KeyFn, Assigner, Trigger, NewEvictor, Late> evictor(NewEvictor evictor) const {
     return {input_, assigner_, trigger_, std::move(evictor), lateness_, all_};
   }
 
@@ -55,10 +86,16 @@ public:
     return result;
   }
 
+  /// Hands the late records on instead of only counting them: the window function then returns
+  /// window_results, whose `late_records()` is a stream of them (Flink's sideOutputLateData).
+  windowed_stream<T, KeyFn, Assigner, Trigger, Evictor, true> with_late_records() const {
+    return {input_, assigner_, trigger_, evictor_, lateness_, all_};
+  }
+
   /// Folds each window's records with `fn(const T&, const T&) -> T`: a stream of
   /// `window_result<K, T>`, stamped with the window's max_timestamp().
   template <class F>
-  stream<window_result<key_type, T>> reduce(F fn) {
+  results<window_result<key_type, T>> reduce(F fn) {
     static_assert(std::is_invocable_r_v<T, F&, const T&, const T&>,
                   "window reduce expects fn(const T&, const T&) -> T");
     if constexpr (keeps_records)
@@ -77,7 +114,7 @@ public:
   /// Aggregates each window with an aggregate function (create/add/result; merging windows
   /// need `merge` too): a stream of `window_result<K, result_type>`.
   template <class Agg>
-  stream<window_result<key_type, typename Agg::result_type>> aggregate(Agg agg) {
+  results<window_result<key_type, typename Agg::result_type>> aggregate(Agg agg) {
     check_aggregate<Agg>();
     using result_type = window_result<key_type, typename Agg::result_type>;
     if constexpr (keeps_records)
@@ -92,7 +129,7 @@ public:
   /// Aggregates each window incrementally, then hands the result to a window function
   /// `fn(const K&, const time_window&, result_type, sluice::emitter<Out>&)`.
   template <class Out, class Agg, class F>
-  stream<Out> aggregate(Agg agg, F fn) {
+  results<Out> aggregate(Agg agg, F fn) {
     check_aggregate<Agg>();
     static_assert(std::is_invocable_v<F&, const key_type&, const time_window&,
                                       typename Agg::result_type, emitter<Out>&>,
@@ -111,7 +148,7 @@ public:
   /// sluice::emitter<Out>&)` sees every record of a window when it fires (Flink's
   /// ProcessWindowFunction); its output is stamped with the window's max_timestamp().
   template <class Out, class F>
-  stream<Out> process(F fn) {
+  results<Out> process(F fn) {
     static_assert(std::is_invocable_v<F&, const key_type&, const time_window&, std::span<const T>,
                                       emitter<Out>&>,
                   "window process<Out> expects fn(const K&, const sluice::time_window&, "
@@ -124,7 +161,7 @@ private:
   friend class stream;
   template <class U, class KeyU>
   friend class keyed_stream;
-  template <class U, class KeyU, class A, class Tr, class E>
+  template <class U, class KeyU, class A, class Tr, class E, bool L>
   friend class windowed_stream;
 
   /// With an evictor, a window keeps its records and the function runs over them as it fires.
@@ -167,14 +204,22 @@ private:
   }
 
   template <class Contents>
-  stream<typename Contents::output_type> add(Contents contents) {
-    using op_type = op::window<T, KeyFn, Assigner, Trigger, Contents>;
-    auto result =
+  results<typename Contents::output_type> add(Contents contents) {
+    using op_type = op::window<T, KeyFn, Assigner, Trigger, Contents, Late>;
+    auto window =
       input_.then(op_type{input_.key_fn_, assigner_, trigger_, std::move(contents), lateness_},
                   all_ ? "window_all" : "window");
     if (all_)
-      result.parallelism(1);
-    return result;
+      window.parallelism(1);
+    if constexpr (Late) {
+      using R = typename Contents::output_type;
+      auto only_results =
+        window.template then<op::alternative<std::variant<R, T>, 0>>({}, "results");
+      only_results.mark_added_behind(window.heads_[0], "results");
+      return {std::move(only_results), std::move(window)};
+    } else {
+      return window;
+    }
   }
 
   void problem(std::string text) {

@@ -97,8 +97,10 @@ public:
   /// The job-wide number of its first instance (instances are numbered node by node).
   uint32_t first_instance_number = 0;
 
-  /// A stage the pipeline added in front of an operator (its combiner): it runs at the
-  /// parallelism of its input node and is named `<operator name>/<role>`.
+  /// A stage the pipeline added in front of an operator (its combiner, the wrapping of a
+  /// two-input operator's input) or behind it (a window's results, apart from its late
+  /// records; then `input == owner`): it runs at the parallelism of its input node and is named
+  /// `<operator name>/<role>`.
   struct added_stage {
     size_t input = 0;
     size_t owner = 0;

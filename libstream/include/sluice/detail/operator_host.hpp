@@ -1,7 +1,9 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -106,6 +108,19 @@ private:
     op.on_processing_time(t, c);
   };
 
+  /// The operator acts on the watermark (windows, timers), rather than only passing it on.
+  static constexpr bool reads_watermark = requires(Op & op, timestamp t, context<out_type>& c) {
+    op.on_watermark(t, c);
+  };
+  static constexpr const char* watermark_state = "input watermark";
+
+  /// The operator makes its output's watermark itself (a watermark strategy's stage): the host
+  /// sends on what it emits, and whether it is idle, instead of its inputs' watermark.
+  static constexpr bool generates_watermarks = requires(Op & op) {
+    { op.take_watermark() } -> std::same_as<std::optional<timestamp>>;
+    { op.idle() } -> std::same_as<bool>;
+  };
+
   /// The upstream instance of an input channel, and its output index for the channel.
   struct upstream {
     output_actor<in_type> actor;
@@ -133,6 +148,10 @@ private:
     }
     if (core_.recovery.restarted)
       return restart();
+    if constexpr (reads_watermark) {
+      if (!core_.call([&] { restore_watermark(); }, what))
+        return fail(what);
+    }
     core_.phase = instance_phase::running;
     tick();
     if (core_.failed())
@@ -182,7 +201,27 @@ private:
     host_access::set_watermark(ctx_, watermarks_.current());
     core_.stats.watermark = watermarks_.current();
     idle_out_ = watermarks_.all_idle();
+    if constexpr (generates_watermarks)
+      idle_out_ = idle_out_ || op_.idle(); // as restored by the operator's open
     host_access::set_processing_time(ctx_, where.processing_time);
+  }
+
+  /// The watermark of the instance's inputs at its checkpoints, operator state of an operator
+  /// that acts on the watermark: every instance of a job restored from a checkpoint, at any
+  /// parallelism, starts at the least of them. So a record that was late before a restore is late
+  /// after it too, as if the job had not stopped (Flink starts a restored job's watermarks afresh,
+  /// and takes such records in).
+  operator_list_state<timestamp> saved_watermark() {
+    return core_.state.template union_list<timestamp>(watermark_state);
+  }
+
+  void restore_watermark() {
+    auto saved = saved_watermark().get();
+    if (saved.empty())
+      return;
+    watermarks_.start_at(*std::min_element(saved.begin(), saved.end()));
+    host_access::set_watermark(ctx_, watermarks_.current());
+    core_.stats.watermark = watermarks_.current();
   }
 
   /// A restarted upstream instance says hello: from now on the channel is its, resuming after
@@ -402,6 +441,7 @@ private:
         }))
       return fail(what);
     grant(b.channel, earned);
+    send_generated_watermark();
   }
 
   void handle(watermark_msg& m) {
@@ -455,6 +495,10 @@ private:
     failure_report what;
     if constexpr (requires { op_.on_checkpoint(*id, ctx_); }) {
       if (!core_.call([&] { op_.on_checkpoint(*id, ctx_); }, what))
+        return fail(what);
+    }
+    if constexpr (reads_watermark) {
+      if (!core_.call([&] { saved_watermark().update({watermarks_.current()}); }, what))
         return fail(what);
     }
     if (!core_.take_checkpoint(this, *id, nanos_since(alignment_started_)))
@@ -520,7 +564,8 @@ private:
       host_access::set_processing_time(ctx_, now);
       failure_report what;
       if (!core_.call([&] { op_.on_processing_time(now, ctx_); }, what))
-        fail(what);
+        return fail(what);
+      send_generated_watermark();
     }
   }
 
@@ -548,6 +593,8 @@ private:
   void on_watermark() {
     auto time = watermarks_.current();
     host_access::set_watermark(ctx_, time);
+    if constexpr (generates_watermarks)
+      return; // the operator makes its output's watermark
     core_.stats.watermark = time;
     failure_report what;
     if constexpr (requires { op_.on_watermark(time, ctx_); }) {
@@ -557,8 +604,22 @@ private:
     core_.out.broadcast(watermark_msg{0, time});
   }
 
+  /// Sends on the watermark the operator made, if it rose, and its idleness.
+  void send_generated_watermark() {
+    if constexpr (generates_watermarks) {
+      if (auto time = op_.take_watermark()) {
+        core_.stats.watermark = *time;
+        core_.out.broadcast(watermark_msg{0, *time});
+        idle_out_ = false; // downstream takes a watermark as a sign of activity
+      }
+      update_idle();
+    }
+  }
+
   void update_idle() {
     bool idle = watermarks_.all_idle();
+    if constexpr (generates_watermarks)
+      idle = idle || op_.idle();
     if (idle == idle_out_)
       return;
     idle_out_ = idle;

@@ -7,7 +7,9 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "sluice/context.hpp"
@@ -33,14 +35,18 @@ namespace sluice::op {
 /// its key, whose trigger decides.
 ///
 /// A record is late when every window it would join is past its cleanup time: it joins none and
-/// is counted (`late_records`). Merging assigners (sessions) merge the windows a new one overlaps
-/// or touches, their contents and their triggers' states.
-template <class T, class KeyFn, class Assigner, class Trigger, class Contents>
+/// is counted (`late_records`). With `LateOutput`, the operator's output is
+/// `std::variant<result_type, T>`: its results, and its late records as they came. Merging
+/// assigners (sessions) merge the windows a new one overlaps or touches, their contents and their
+/// triggers' states.
+template <class T, class KeyFn, class Assigner, class Trigger, class Contents,
+          bool LateOutput = false>
 class window {
 public:
   using key_type = key_type_of<KeyFn, T>;
   using input_type = T;
-  using output_type = typename Contents::output_type;
+  using result_type = typename Contents::output_type;
+  using output_type = std::conditional_t<LateOutput, std::variant<result_type, T>, result_type>;
 
   /// A window of a key: its bounds, contents and trigger state.
   struct entry {
@@ -74,6 +80,11 @@ public:
 
   void open(context<output_type>& ctx) {
     ctx_ = &ctx;
+    if constexpr (LateOutput) {
+      forward_results_.ctx = &ctx;
+      results_out_.bind(forward_results_);
+      results_ctx_.emplace(results_out_, ctx.info(), ctx.state());
+    }
     keyed_ctx_.emplace(ctx);
     timers_.open(ctx, *keyed_ctx_);
     table_ = ctx.state().template table<key_type, entries>("windows");
@@ -134,7 +145,7 @@ private:
     keyed_context<key_type, output_type>* kctx_;
   };
 
-  void on_record(const key_type& key, const record<T>& r) {
+  void on_record(const key_type& key, record<T>& r) {
     auto& kctx = *keyed_ctx_;
     auto time = event_time_windows() ? r.time : kctx.current_processing_time();
     bool joined = false;
@@ -150,8 +161,11 @@ private:
       else
         add(key, *list, w, r);
     });
-    if (!joined)
-      ++late_;
+    if (joined)
+      return;
+    ++late_;
+    if constexpr (LateOutput)
+      ctx_->emit(output_type{std::in_place_index<1>, std::move(r.value)}, r.time);
   }
 
   /// Adds `r` to window `w` of `key`, whose windows are `list`.
@@ -199,8 +213,14 @@ private:
   /// Does what the trigger decided for window `e` of `key`.
   void act(const key_type& key, entry& e, trigger_result decision) {
     if (fires(decision)) {
-      ctx_->set_current_time(e.bounds.max_timestamp());
-      contents_.fire(key, e.bounds, e.contents, *ctx_);
+      if constexpr (LateOutput) {
+        results_ctx_->set_current_time(e.bounds.max_timestamp());
+        contents_.fire(key, e.bounds, e.contents, *results_ctx_);
+        results_out_.drain();
+      } else {
+        ctx_->set_current_time(e.bounds.max_timestamp());
+        contents_.fire(key, e.bounds, e.contents, *ctx_);
+      }
     }
     if (purges(decision))
       e.contents = {};
@@ -257,6 +277,17 @@ private:
       keyed_ctx_->register_processing_time_timer(time);
   }
 
+  /// With LateOutput: hands the results the contents emit on as the output's first alternative.
+  struct result_forwarder {
+    context<output_type>* ctx = nullptr;
+
+    void emit_batch(std::vector<record<result_type>>& results) {
+      for (auto& r : results)
+        ctx->emit(output_type{std::in_place_index<0>, std::move(r.value)}, r.time);
+      results.clear();
+    }
+  };
+
   KeyFn key_;
   Assigner assigner_;
   Trigger trigger_;
@@ -264,6 +295,9 @@ private:
   timestamp lateness_ = 0;
   uint64_t late_ = 0;
   context<output_type>* ctx_ = nullptr;
+  result_forwarder forward_results_;
+  collector<result_type> results_out_;
+  std::optional<context<result_type>> results_ctx_;
   std::optional<keyed_context<key_type, output_type>> keyed_ctx_;
   detail::keyed_timers<key_type, output_type> timers_;
   std::shared_ptr<keyed_table<key_type, entries>> table_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 
 #include <caf/meta/type_name.hpp>
 
@@ -31,6 +32,13 @@ struct window_result {
   V value;
 
   friend bool operator==(const window_result&, const window_result&) = default;
+
+  /// "key [start, end) value", as the printing and file sinks write it.
+  friend std::ostream& operator<<(std::ostream& os, const window_result& r) requires
+    requires(const K& k, const V& v) {
+    os << k << v;
+  }
+  { return os << r.key << " [" << r.window.start << ", " << r.window.end << ") " << r.value; }
 };
 
 template <class Inspector, class K, class V>
