@@ -76,6 +76,27 @@ TEST_CASE("a tumbling window fires when the watermark passes its end, stamped wi
   CHECK(h.take_values() == std::vector{counted("ann", 60'000, 120'000, 1)});
 }
 
+TEST_CASE("a record exactly on a window boundary belongs to the window that starts there") {
+  operator_harness<counting_window<tumbling_window>> tumbling{count_by_user(tumbling_window{10ms})};
+  tumbling.push({"ann", 1}, 0);  // the first millisecond of [0, 10)
+  tumbling.push({"ann", 1}, 9);  // its last
+  tumbling.push({"ann", 1}, 10); // the first of [10, 20)
+  tumbling.push_watermark(9);
+  CHECK(tumbling.take_values() == std::vector{counted("ann", 0, 10, 2)});
+  tumbling.push_watermark(19);
+  CHECK(tumbling.take_values() == std::vector{counted("ann", 10, 20, 1)});
+
+  operator_harness<counting_window<sliding_window>> sliding{
+    count_by_user(sliding_window{10ms, 5ms})};
+  sliding.push({"ann", 1}, 5); // the start of [5, 15), in [0, 10) as well, not in [-5, 5)
+  sliding.push_watermark(9);
+  CHECK(sliding.take_values() == std::vector{counted("ann", 0, 10, 1)});
+  sliding.push_watermark(19);
+  CHECK(sliding.take_values() == std::vector{counted("ann", 5, 15, 1)});
+  sliding.end_input();
+  CHECK(sliding.output().empty());
+}
+
 TEST_CASE("a window counts records out of order within the watermark's bound") {
   operator_harness<counting_window<tumbling_window>> h{count_by_user(tumbling_window{10ms})};
   for (timestamp t : {5, 12, 3, 9, 15, 0, 11})
