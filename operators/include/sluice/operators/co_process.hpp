@@ -45,10 +45,11 @@ public:
     });
   }
 
-  void on_watermark(timestamp time, context<Out>& ctx) {
-    if constexpr (requires { fn_.on_watermark(time, ctx); })
-      fn_.on_watermark(time, ctx);
+  // Only if fn has it: the host keeps the watermark of an operator that acts on it.
+  void on_watermark(timestamp time, context<Out>& ctx) requires requires(F& f, context<Out>& c) {
+    f.on_watermark(timestamp{}, c);
   }
+  { fn_.on_watermark(time, ctx); }
 
   void on_end(context<Out>& ctx) {
     if constexpr (requires { fn_.on_end(ctx); })
