@@ -96,7 +96,7 @@ TEST_CASE("records later than the allowed lateness go to late_records(), earlier
                      .aggregate(count_events{});
     windows.name("counts").parallelism(parallelism);
     windows.sink(collect(results));
-    windows.late_records().sink(collect(late));
+    windows.late_records().name("late").parallelism(1).sink(collect(late));
     auto config = test::small_batches();
     config.batch_size = 1;
     runtime rt{config};

@@ -26,11 +26,10 @@ template <class R, class T>
 class window_results : public stream<R> {
 public:
   /// The records that came after the watermark passed the end plus the allowed lateness of
-  /// every window they belong to, with their own event time (Flink's sideOutputLateData).
+  /// every window they belong to, with their own event time (Flink's sideOutputLateData): the
+  /// output of a stage of their own, named "late_records" unless named otherwise.
   stream<T> late_records() {
-    auto late = both_.template then<op::alternative<std::variant<R, T>, 1>>({}, "late_records");
-    late.mark_added_behind(both_.heads_[0], "late_records");
-    return late;
+    return both_.template then<op::alternative<std::variant<R, T>, 1>>({}, "late_records");
   }
 
 private:
