@@ -75,11 +75,11 @@ private:
 } // namespace
 
 TEST_CASE("records later than the allowed lateness go to late_records(), earlier ones update") {
-  // Watermarks follow each record (batches of one): a at 12 fires [0, 10); a at 3 is late but
-  // within the 5 ms lateness, so [0, 10) fires again; b at 14 ends the lateness of [0, 10), so a
-  // at 4 and b at 9 are late for good.
+  // Watermarks follow each record (batches of one), a millisecond below its time: a at 12 fires
+  // [0, 10); a at 3 is late but within the 5 ms lateness, so [0, 10) fires again; b at 15 ends
+  // the lateness of [0, 10), so a at 4 and b at 9 are late for good.
   std::vector<event> items{{"a", 1},  {"b", 2}, {"a", 5},  {"a", 12}, {"a", 3},
-                           {"b", 14}, {"a", 4}, {"a", 15}, {"b", 9}};
+                           {"b", 15}, {"a", 4}, {"a", 16}, {"b", 9}};
   for (uint32_t parallelism : {1u, 2u, 4u}) {
     INFO("window parallelism " << parallelism);
     std::vector<window_result<std::string, uint64_t>> results;
@@ -109,6 +109,57 @@ TEST_CASE("records later than the allowed lateness go to late_records(), earlier
     std::sort(late.begin(), late.end());
     CHECK(late == std::vector<event>{{"a", 4}, {"b", 9}});
   }
+}
+
+TEST_CASE("a record as far behind the newest as the watermark allows is on time") {
+  // Batches of one, each followed by its watermark. A record at the newest time so far, or
+  // `max_delay` behind it, joins its window even on the window's last millisecond.
+  auto counted = [](auto strategy, std::vector<event> items) {
+    std::vector<window_result<std::string, uint64_t>> results;
+    std::vector<event> late;
+    pipeline p{"on_time"};
+    auto windows = p.source(from_collection(std::move(items)))
+                     .assign_watermarks(
+                       std::move(strategy).with_timestamps([](const event& e) { return e.second; }))
+                     .key_by(&event::first)
+                     .window(tumbling_window{10ms})
+                     .with_late_records()
+                     .aggregate(count_events{});
+    windows.sink(collect(results));
+    windows.late_records().sink(collect(late));
+    auto config = test::small_batches();
+    config.batch_size = 1;
+    runtime rt{config};
+    auto error = rt.run(p);
+    INFO(describe(error));
+    REQUIRE_FALSE(error);
+    CHECK(late.empty());
+    return counts_of(results);
+  };
+  CHECK(counted(monotonous_timestamps(), {{"a", 9}, {"a", 9}, {"a", 10}})
+        == std::vector<count>{{"a", 0, 10, 2}, {"a", 10, 20, 1}});
+  CHECK(counted(bounded_out_of_orderness(5ms), {{"a", 14}, {"a", 9}, {"a", 15}})
+        == std::vector<count>{{"a", 0, 10, 1}, {"a", 10, 20, 2}});
+  // Sources' own watermarks follow the same rule: a collection's, a generator's.
+  std::vector<window_result<std::string, uint64_t>> results;
+  pipeline p{"source_watermarks"};
+  auto times = std::vector<timestamp>{9, 9, 14, 9, 20};
+  p.source(generate<event>(
+             [times](uint64_t i) {
+               return event{"a", times[i]};
+             },
+             {.count = times.size(), .out_of_orderness = 5ms},
+             [](uint64_t, const event& e) { return e.second; }))
+    .key_by(&event::first)
+    .window(tumbling_window{10ms})
+    .aggregate(count_events{})
+    .sink(collect(results));
+  auto config = test::small_batches();
+  config.batch_size = 1;
+  runtime rt{config};
+  REQUIRE_FALSE(rt.run(p));
+  CHECK(counts_of(results)
+        == std::vector<count>{{"a", 0, 10, 3}, {"a", 10, 20, 1}, {"a", 20, 30, 1}});
 }
 
 TEST_CASE("late records keep their event time on the side output") {

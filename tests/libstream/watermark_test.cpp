@@ -106,3 +106,12 @@ TEST_CASE("an operator's watermark is the minimum over its inputs, excluding an 
     CHECK(out.size() == 1000);
   }
 }
+
+TEST_CASE("a watermark lets records as far behind the newest as the delay allows through") {
+  CHECK(watermark_behind(100, 5) == 94); // a record at 95 is on time
+  CHECK(watermark_behind(0, 0) == -1);
+  CHECK(watermark_behind(-1'000, 10) == -1'011);
+  CHECK(watermark_behind(min_timestamp + 3, 5) == min_timestamp);
+  CHECK(watermark_behind(min_timestamp, 0) == min_timestamp);
+  CHECK(watermark_behind(max_timestamp, 0) == max_timestamp - 1);
+}

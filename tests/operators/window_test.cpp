@@ -5,9 +5,12 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "sluice/operators/window.hpp"
@@ -17,6 +20,7 @@
 #include "sluice/windows/sliding_window.hpp"
 #include "sluice/windows/tumbling_window.hpp"
 #include "sluice/windows/window_contents.hpp"
+#include "sluice/windows/window_context.hpp"
 
 using namespace sluice;
 using namespace std::chrono_literals;
@@ -54,6 +58,35 @@ counting_window<Assigner> count_by_user(Assigner assigner,
 
 result counted(std::string user, timestamp start, timestamp end, uint64_t n) {
   return {std::move(user), time_window{start, end}, n};
+}
+
+/// A full window function that tells the clocks it fired at: "n@watermark/processing/stamp".
+struct tell_clocks {
+  void operator()(const std::string&, const time_window&, std::span<const event> events,
+                  window_context<std::string>& out) const {
+    out(std::to_string(events.size()) + "@" + std::to_string(out.watermark()) + "/"
+        + std::to_string(out.current_processing_time()) + "/" + std::to_string(out.current_time()));
+  }
+};
+
+using clock_telling = detail::element_contents<std::string, event, std::string, tell_clocks>;
+
+template <bool LateOutput>
+using clock_telling_window =
+  op::window<event, user_key, tumbling_window, event_time_trigger, clock_telling, LateOutput>;
+
+/// The window's results, whether or not its output holds late records too.
+template <class Out>
+std::vector<std::string> results_of(std::vector<Out> output) {
+  if constexpr (std::is_same_v<Out, std::string>) {
+    return output;
+  } else {
+    std::vector<std::string> results;
+    for (auto& o : output)
+      if (auto* r = std::get_if<0>(&o))
+        results.push_back(*r);
+    return results;
+  }
 }
 
 } // namespace
@@ -201,4 +234,21 @@ TEST_CASE("windows restored from a snapshot fire as if the instance had never st
   CHECK(
     h.take_values()
     == std::vector{counted("ann", 0, 18, 3), counted("ann", 30, 45, 2), counted("ann", 60, 70, 1)});
+}
+
+TEMPLATE_TEST_CASE_SIG("a window function sees the watermark and processing time it fires at", "",
+                       ((bool LateOutput), LateOutput), false, true) {
+  operator_harness<clock_telling_window<LateOutput>> h{
+    {user_of, tumbling_window{10ms}, event_time_trigger{}, clock_telling{tell_clocks{}}, 50ms}};
+  h.advance_processing_time(5'000);
+  h.push({"ann", 1}, 3);
+  h.push_watermark(12);
+  CHECK(results_of(h.take_values()) == std::vector<std::string>{"1@12/5000/9"});
+  h.advance_processing_time(6'000);
+  h.push({"ann", 1}, 4); // late within the lateness: fired again, the watermark past the end
+  CHECK(results_of(h.take_values()) == std::vector<std::string>{"2@12/6000/9"});
+  h.push({"ann", 1}, 25);
+  h.end_input(); // the last watermark
+  CHECK(results_of(h.take_values())
+        == std::vector<std::string>{"1@" + std::to_string(max_timestamp) + "/6000/29"});
 }

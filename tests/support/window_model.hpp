@@ -7,7 +7,7 @@
 // record by record.
 //
 // A source at parallelism 1 emits record i in a call of at most `batch` records and then the
-// watermark "largest event time so far - max_delay". When record i reaches a window instance,
+// watermark "largest event time so far - max_delay - 1". When record i reaches a window instance,
 // the watermark there is thus at least that of the records up to i - batch and at most that of
 // the records before i, whatever the timing, the parallelism, a replay or a restore. The model
 // draws each record's time so that every decision it takes there (join a window or be late; a
@@ -157,10 +157,11 @@ inline window_model make_window_model(window_kind kind, uint64_t events, uint32_
   // prefix_max[i]: the largest event time of records 0..i.
   std::vector<timestamp> prefix_max;
   auto watermark_at_most = [&](uint64_t i) {
-    return i == 0 ? min_timestamp : prefix_max[i - 1] - window_model::max_delay;
+    return i == 0 ? min_timestamp : watermark_behind(prefix_max[i - 1], window_model::max_delay);
   };
   auto watermark_at_least = [&](uint64_t i) {
-    return i < batch ? min_timestamp : prefix_max[i - batch] - window_model::max_delay;
+    return i < batch ? min_timestamp
+                     : watermark_behind(prefix_max[i - batch], window_model::max_delay);
   };
   auto cleanup = [](const time_window& w) { return w.max_timestamp() + window_model::lateness; };
   enum class fate { joins, late, unsure };

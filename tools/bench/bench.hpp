@@ -141,6 +141,7 @@ workload light_load_workload();
 workload shuffle_workload();
 workload timers_workload();
 workload enrichment_workload();
+std::vector<workload> window_workloads();
 workload wordcount_workload();
 workload wordcount_text_workload();
 workload wordcount_state_workload(const options& opt);

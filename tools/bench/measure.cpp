@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 
@@ -19,22 +20,29 @@
 namespace bench {
 
 std::vector<workload> all_workloads(const options& opt) {
-  return {chain_workload(),
-          latency_workload(opt),
-          light_load_workload(),
-          shuffle_workload(),
-          timers_workload(),
-          enrichment_workload(),
-          wordcount_workload(),
-          wordcount_text_workload(),
-          wordcount_state_workload(opt),
-          checkpoint_workload(opt),
-          restore_workload(opt),
-          recovery_workload(opt),
-          retention_workload(opt),
-          kafka_passthrough_workload(opt),
-          kafka_wordcount_workload(opt),
-          kafka_latency_workload(opt)};
+  std::vector<workload> all{chain_workload(),
+                            latency_workload(opt),
+                            light_load_workload(),
+                            shuffle_workload(),
+                            timers_workload(),
+                            enrichment_workload(),
+                            wordcount_workload(),
+                            wordcount_text_workload(),
+                            wordcount_state_workload(opt),
+                            checkpoint_workload(opt),
+                            restore_workload(opt),
+                            recovery_workload(opt),
+                            retention_workload(opt),
+                            kafka_passthrough_workload(opt),
+                            kafka_wordcount_workload(opt),
+                            kafka_latency_workload(opt)};
+  // The windows after the enrichment.
+  auto windows = window_workloads();
+  auto after =
+    std::find_if(all.begin(), all.end(), [](const workload& w) { return w.name == "enrichment"; });
+  all.insert(after + 1, std::make_move_iterator(windows.begin()),
+             std::make_move_iterator(windows.end()));
+  return all;
 }
 
 void measurement::add_figure(const char* name, const char* unit, double value) {

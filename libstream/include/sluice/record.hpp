@@ -26,6 +26,16 @@ inline constexpr timestamp min_timestamp = std::numeric_limits<timestamp>::min()
 /// The largest timestamp: the watermark of an input that has ended.
 inline constexpr timestamp max_timestamp = std::numeric_limits<timestamp>::max();
 
+/// The watermark behind `newest`, the largest event time seen, that lets records up to `delay`
+/// older than it through: `newest - delay - 1`, since a watermark t says that no record at or
+/// before t is still to come (Flink's convention). min_timestamp if that lies below it.
+inline constexpr timestamp watermark_behind(timestamp newest, timestamp delay) {
+  timestamp behind = 0;
+  if (__builtin_sub_overflow(newest, delay, &behind))
+    return delay > 0 ? min_timestamp : max_timestamp - 1;
+  return behind == min_timestamp ? min_timestamp : behind - 1;
+}
+
 /// The wall clock as a timestamp: milliseconds since the epoch.
 inline timestamp wall_clock_now() {
   using namespace std::chrono;

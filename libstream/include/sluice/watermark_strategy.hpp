@@ -55,7 +55,7 @@ private:
 
 /// A watermark generator for records up to `max_delay` out of order (Flink's
 /// BoundedOutOfOrdernessWatermarks): the watermark trails the largest event time seen by
-/// `max_delay`, so a record `max_delay` older than the newest is still on time.
+/// `max_delay` and a millisecond, so a record `max_delay` older than the newest is still on time.
 class out_of_orderness_watermarks {
 public:
   out_of_orderness_watermarks() = default;
@@ -69,7 +69,7 @@ public:
 
   void on_periodic_emit(watermark_output& out) const noexcept {
     if (newest_ != min_timestamp)
-      out.emit_watermark(newest_ - max_delay_);
+      out.emit_watermark(watermark_behind(newest_, max_delay_));
   }
 
   [[nodiscard]] timestamp max_delay() const noexcept { return max_delay_; }

@@ -15,6 +15,7 @@
 #include "sluice/windows/evictors.hpp"
 #include "sluice/windows/trigger.hpp"
 #include "sluice/windows/window_contents.hpp"
+#include "sluice/windows/window_context.hpp"
 #include "sluice/windows/window_result.hpp"
 
 namespace sluice {
@@ -126,32 +127,35 @@ public:
   }
 
   /// Aggregates each window incrementally, then hands the result to a window function
-  /// `fn(const K&, const time_window&, result_type, sluice::emitter<Out>&)`.
+  /// `fn(const K&, const time_window&, result_type, sluice::window_context<Out>&)` (or
+  /// `sluice::emitter<Out>&`, when it only emits).
   template <class Out, class Agg, class F>
   results<Out> aggregate(Agg agg, F fn) {
     check_aggregate<Agg>();
     static_assert(std::is_invocable_v<F&, const key_type&, const time_window&,
-                                      typename Agg::result_type, emitter<Out>&>,
+                                      typename Agg::result_type, window_context<Out>&>,
                   "aggregate<Out>(agg, fn) expects fn(const K&, const sluice::time_window&, "
-                  "result_type, sluice::emitter<Out>&)");
+                  "result_type, sluice::window_context<Out>& or sluice::emitter<Out>&)");
     if constexpr (keeps_records)
-      return process<Out>(
-        [agg, fn](const key_type& key, const time_window& w, std::span<const T> values,
-                  emitter<Out>& out) { std::invoke(fn, key, w, aggregate_all(agg, values), out); });
+      return process<Out>([agg, fn](const key_type& key, const time_window& w,
+                                    std::span<const T> values, window_context<Out>& out) {
+        std::invoke(fn, key, w, aggregate_all(agg, values), out);
+      });
     else
       return add(detail::aggregate_contents<key_type, Agg, detail::emit_through<Out, F>>{
         std::move(agg), detail::emit_through<Out, F>{std::move(fn)}});
   }
 
   /// A full window function: `fn(const K&, const time_window&, std::span<const T>,
-  /// sluice::emitter<Out>&)` sees every record of a window when it fires (Flink's
-  /// ProcessWindowFunction); its output is stamped with the window's max_timestamp().
+  /// sluice::window_context<Out>&)` sees every record of a window when it fires (Flink's
+  /// ProcessWindowFunction), and the watermark and processing time then; its output is stamped
+  /// with the window's max_timestamp(). A function that only emits may take `emitter<Out>&`.
   template <class Out, class F>
   results<Out> process(F fn) {
     static_assert(std::is_invocable_v<F&, const key_type&, const time_window&, std::span<const T>,
-                                      emitter<Out>&>,
+                                      window_context<Out>&>,
                   "window process<Out> expects fn(const K&, const sluice::time_window&, "
-                  "std::span<const T>, sluice::emitter<Out>&)");
+                  "std::span<const T>, sluice::window_context<Out>& or sluice::emitter<Out>&)");
     return add(detail::element_contents<key_type, T, Out, F, Evictor>{std::move(fn), evictor_});
   }
 

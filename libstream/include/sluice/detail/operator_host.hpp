@@ -1,9 +1,6 @@
 #pragma once
 
-#include <algorithm>
-#include <concepts>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -15,16 +12,17 @@
 #include "sluice/detail/barrier_aligner.hpp"
 #include "sluice/detail/host_core.hpp"
 #include "sluice/detail/input_gate.hpp"
+#include "sluice/detail/instance_time.hpp"
 #include "sluice/detail/replayer.hpp"
 #include "sluice/interfaces.hpp"
 #include "sluice/operator.hpp"
-#include "sluice/watermark_tracker.hpp"
 
 namespace sluice::detail {
 
 /// Hosts an operator (or a sink) as an actor: a thin dispatcher between CAF messages and the
 /// parts that do the work — the input gate (duplicates, queue, credit), the barrier aligner, the
-/// watermark tracker, the input replayer (recovery) and the output channels — calling the
+/// instance's time (watermarks, processing time), the input replayer (recovery) and the output
+/// channels — calling the
 /// operator's hooks in between (docs/architecture.md, "The operator host").
 template <operator_type Op>
 class operator_host : public host_actor<typename Op::input_type, typename Op::output_type>::base {
@@ -42,7 +40,8 @@ public:
       core_(std::move(info), config, std::move(services)),
       ctx_(core_.collected, core_.info, core_.state),
       gate_(config.input_buffer, config.input_buffer_limit),
-      aligner_(0, core_.info.restore_checkpoint.value_or(0)) {
+      aligner_(0, core_.info.restore_checkpoint.value_or(0)),
+      time_(op_, core_, ctx_) {
     core_.stats.input_credit_limit = static_cast<int64_t>(gate_.window_limit());
   }
 
@@ -102,25 +101,6 @@ public:
 private:
   using event = input_event<in_type>;
 
-  /// The operator has `on_processing_time`: the host keeps a processing-time clock for it.
-  static constexpr bool keeps_processing_time =
-    requires(Op & op, timestamp t, context<out_type>& c) {
-    op.on_processing_time(t, c);
-  };
-
-  /// The operator acts on the watermark (windows, timers), rather than only passing it on.
-  static constexpr bool reads_watermark = requires(Op & op, timestamp t, context<out_type>& c) {
-    op.on_watermark(t, c);
-  };
-  static constexpr const char* watermark_state = "input watermark";
-
-  /// The operator makes its output's watermark itself (a watermark strategy's stage): the host
-  /// sends on what it emits, and whether it is idle, instead of its inputs' watermark.
-  static constexpr bool generates_watermarks = requires(Op & op) {
-    { op.take_watermark() } -> std::same_as<std::optional<timestamp>>;
-    { op.idle() } -> std::same_as<bool>;
-  };
-
   /// The upstream instance of an input channel, and its output index for the channel.
   struct upstream {
     output_actor<in_type> actor;
@@ -137,7 +117,7 @@ private:
     }
     gate_.reset(incarnations);
     aligner_.resize(upstreams_.size());
-    watermarks_.resize(upstreams_.size());
+    time_.resize(upstreams_.size());
   }
 
   void start() {
@@ -148,10 +128,8 @@ private:
     }
     if (core_.recovery.restarted)
       return restart();
-    if constexpr (reads_watermark) {
-      if (!core_.call([&] { restore_watermark(); }, what))
-        return fail(what);
-    }
+    if (!time_.start(what))
+      return fail(what);
     core_.phase = instance_phase::running;
     tick();
     if (core_.failed())
@@ -190,38 +168,13 @@ private:
       finish_inputs();
   }
 
-  /// Takes up the input channels' watermarks, idleness and ends, and the processing time, as
-  /// they stood at the restored checkpoint: the replay goes on from there.
+  /// Takes up the inputs' markers as they stood at the restored checkpoint: the replay goes on
+  /// from there.
   void restore_markers(const recovery_log::position& where) {
-    watermarks_ = where.watermarks;
-    watermarks_.resize(upstreams_.size());
+    time_.restore(where, upstreams_.size());
     for (channel_index i = 0; i < upstreams_.size(); ++i)
-      if (watermarks_.ended(i))
+      if (time_.watermarks().ended(i))
         aligner_.on_end(i);
-    host_access::set_watermark(ctx_, watermarks_.current());
-    core_.stats.watermark = watermarks_.current();
-    idle_out_ = watermarks_.all_idle();
-    if constexpr (generates_watermarks)
-      idle_out_ = idle_out_ || op_.idle(); // as restored by the operator's open
-    host_access::set_processing_time(ctx_, where.processing_time);
-  }
-
-  /// The watermark of the instance's inputs at its checkpoints, operator state of an operator
-  /// that acts on the watermark: every instance of a job restored from a checkpoint, at any
-  /// parallelism, starts at the least of them. So a record that was late before a restore is late
-  /// after it too, as if the job had not stopped (Flink starts a restored job's watermarks afresh,
-  /// and takes such records in).
-  operator_list_state<timestamp> saved_watermark() {
-    return core_.state.template union_list<timestamp>(watermark_state);
-  }
-
-  void restore_watermark() {
-    auto saved = saved_watermark().get();
-    if (saved.empty())
-      return;
-    watermarks_.start_at(*std::min_element(saved.begin(), saved.end()));
-    host_access::set_watermark(ctx_, watermarks_.current());
-    core_.stats.watermark = watermarks_.current();
   }
 
   /// A restarted upstream instance says hello: from now on the channel is its, resuming after
@@ -361,7 +314,7 @@ private:
     core_.note_blocked(false);
     if (core_.stopped())
       return;
-    arm_clock();
+    time_.arm_clock(this);
     core_.watch_retention(this);
     core_.stats.queued_records = gate_.queued();
     if (queue.empty() && this->mailbox().empty()) {
@@ -441,21 +394,21 @@ private:
         }))
       return fail(what);
     grant(b.channel, earned);
-    send_generated_watermark();
+    time_.after_batch();
   }
 
   void handle(watermark_msg& m) {
     (void)note_handled(m.channel, 1, 0);
-    if (watermarks_.advance(m.channel, m.time))
-      on_watermark();
-    update_idle(); // a watermark makes an idle channel active again
+    failure_report what;
+    if (!time_.advance(m.channel, m.time, what))
+      fail(what);
   }
 
   void handle(idle_msg& m) {
     (void)note_handled(m.channel, 1, 0);
-    if (watermarks_.set_idle(m.channel, m.idle))
-      on_watermark();
-    update_idle();
+    failure_report what;
+    if (!time_.set_idle(m.channel, m.idle, what))
+      fail(what);
   }
 
   void handle(barrier_msg& m) {
@@ -497,17 +450,15 @@ private:
       if (!core_.call([&] { op_.on_checkpoint(*id, ctx_); }, what))
         return fail(what);
     }
-    if constexpr (reads_watermark) {
-      if (!core_.call([&] { saved_watermark().update({watermarks_.current()}); }, what))
-        return fail(what);
-    }
+    if (!time_.save(what))
+      return fail(what);
     if (!core_.take_checkpoint(this, *id, nanos_since(alignment_started_)))
       return;
     core_.out.broadcast(barrier_msg{0, *id});
     aligner_.passed(*id);
     recovery_log::position where;
     where.inputs = gate_.handled_positions();
-    where.watermarks = watermarks_;
+    where.watermarks = time_.watermarks();
     where.processing_time = ctx_.current_processing_time();
     core_.note_checkpoint(*id, std::move(where));
     for (channel_index i = 0; i < gate_.size(); ++i)
@@ -526,104 +477,39 @@ private:
 
   void handle(end_of_stream_msg& m) {
     (void)note_handled(m.channel, 1, 0);
-    if (watermarks_.ended(m.channel))
+    if (time_.watermarks().ended(m.channel))
       return;
     aligner_.on_end(m.channel);
-    if (watermarks_.end(m.channel) && watermarks_.current() != max_timestamp)
-      on_watermark();
+    failure_report what;
+    if (!time_.end(m.channel, what))
+      return fail(what);
     complete_alignment(); // an ended input has nothing more to align
     if (core_.failed())
       return;
-    if (!watermarks_.all_ended())
-      return update_idle();
+    if (!time_.watermarks().all_ended())
+      return time_.update_idle();
     finish_inputs();
   }
 
-  // Processing time: for an operator that keeps it, the host moves its clock on to the wall
-  // clock before each batch it handles and when woken at a time the operator asked for. Each
-  // step is logged between the input's runs, so a replay takes the same steps at the same
-  // points of the input and fires the same processing-time timers there.
-
-  /// Moves the clock on to the wall clock, if it went on.
+  /// Moves the processing-time clock on to the wall clock (instance_time).
   void tick() {
-    if constexpr (keeps_processing_time) {
-      auto now = wall_clock_now();
-      if (now <= ctx_.current_processing_time())
-        return;
-      if (core_.log())
-        core_.log()->ticked(now);
-      move_clock(now);
-    }
+    failure_report what;
+    if (!time_.tick(what))
+      fail(what);
   }
 
-  /// A logged step of the clock, replayed.
-  void handle(recovery_log::clock_tick& t) { move_clock(t.time); }
-
-  void move_clock(timestamp now) {
-    if constexpr (keeps_processing_time) {
-      host_access::set_processing_time(ctx_, now);
-      failure_report what;
-      if (!core_.call([&] { op_.on_processing_time(now, ctx_); }, what))
-        return fail(what);
-      send_generated_watermark();
-    }
-  }
-
-  /// Wakes the instance when the wall clock reaches the earliest time the operator asked for.
-  void arm_clock() {
-    if constexpr (keeps_processing_time) {
-      auto at = host_access::take_processing_callback(ctx_);
-      if (at >= clock_armed_at_)
-        return; // an earlier wake-up comes first, and the operator asks again then
-      clock_armed_at_ = at;
-      auto delay = std::max<timestamp>(at - wall_clock_now(), 0);
-      send_later(this, std::chrono::milliseconds{delay}, caf::make_message(clock_atom::value));
-    }
+  /// A logged step of the processing-time clock, replayed.
+  void handle(recovery_log::clock_tick& t) {
+    failure_report what;
+    if (!time_.move_clock(t.time, what))
+      fail(what);
   }
 
   void on_clock() {
-    auto wanted = std::exchange(clock_armed_at_, max_timestamp);
-    if (core_.phase == instance_phase::running)
-      tick();
-    if (ctx_.current_processing_time() < wanted)
-      ctx_.call_back_at_processing_time(wanted); // woken early, or not running yet: ask again
-    drain();
-  }
-
-  void on_watermark() {
-    auto time = watermarks_.current();
-    host_access::set_watermark(ctx_, time);
-    if constexpr (generates_watermarks)
-      return; // the operator makes its output's watermark
-    core_.stats.watermark = time;
     failure_report what;
-    if constexpr (requires { op_.on_watermark(time, ctx_); }) {
-      if (!core_.call([&] { op_.on_watermark(time, ctx_); }, what))
-        return fail(what);
-    }
-    core_.out.broadcast(watermark_msg{0, time});
-  }
-
-  /// Sends on the watermark the operator made, if it rose, and its idleness.
-  void send_generated_watermark() {
-    if constexpr (generates_watermarks) {
-      if (auto time = op_.take_watermark()) {
-        core_.stats.watermark = *time;
-        core_.out.broadcast(watermark_msg{0, *time});
-        idle_out_ = false; // downstream takes a watermark as a sign of activity
-      }
-      update_idle();
-    }
-  }
-
-  void update_idle() {
-    bool idle = watermarks_.all_idle();
-    if constexpr (generates_watermarks)
-      idle = idle || op_.idle();
-    if (idle == idle_out_)
-      return;
-    idle_out_ = idle;
-    core_.out.broadcast(idle_msg{0, idle});
+    if (!time_.on_clock(core_.phase == instance_phase::running, what))
+      return fail(what);
+    drain();
   }
 
   /// Every input has ended: run the end hook, then send end of stream behind the last records.
@@ -633,10 +519,8 @@ private:
       if (!core_.call([&] { op_.on_end(ctx_); }, what))
         return fail(what);
     }
-    if (!upstreams_.empty()) {
-      host_access::set_watermark(ctx_, max_timestamp);
-      core_.out.broadcast(watermark_msg{0, max_timestamp});
-    }
+    if (!upstreams_.empty())
+      time_.finish();
     core_.end_stream(this);
   }
 
@@ -653,12 +537,8 @@ private:
   input_gate<in_type> gate_;
   barrier_aligner aligner_;
   clock::time_point alignment_started_{};
-  watermark_tracker watermarks_;
+  instance_time<Op> time_;
   input_replayer<in_type> replayer_;
-  /// The idle flag last sent downstream.
-  bool idle_out_ = false;
-  /// When the clock wakes the instance next (max_timestamp: not armed).
-  timestamp clock_armed_at_ = max_timestamp;
 };
 
 } // namespace sluice::detail

@@ -15,7 +15,7 @@ public:
 
   void operator()(Out value) { ctx_->emit(std::move(value)); }
 
-private:
+protected:
   context<Out>* ctx_;
 };
 

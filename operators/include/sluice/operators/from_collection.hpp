@@ -14,7 +14,8 @@ namespace sluice::op {
 
 /// A bounded source over the elements of a vector. Instance i of n emits the elements at
 /// positions i, i + n, i + 2n, ... in order (its index_split); event time comes from an optional
-/// function (0 otherwise), and the watermark follows the largest event time emitted.
+/// function (0 otherwise), and the watermark follows the largest event time emitted (just below
+/// it: a record at that very time is still on time).
 template <class T>
 class from_collection {
 public:
@@ -38,7 +39,7 @@ public:
       ctx.emit(T(items[index]), time);
     });
     if (time_ && max_time != min_timestamp)
-      ctx.emit_watermark(max_time);
+      ctx.emit_watermark(watermark_behind(max_time, 0));
     return splits_.remaining(items.size()) > 0 ? source_step::more() : source_step::done();
   }
 

@@ -33,7 +33,8 @@ namespace sluice::op {
 /// out anew).
 ///
 /// Event time comes from `time(index, value)` if given; the watermark then trails the largest
-/// event time by `out_of_orderness`. Without it, event time is the wall-clock time in ms.
+/// event time by `out_of_orderness` (watermark_behind), so a record that much older than the
+/// newest is on time. Without it, event time is the wall-clock time in ms.
 template <class T, class F>
 class generator {
 public:
@@ -78,7 +79,7 @@ public:
         ctx.emit(std::move(value), time);
       });
       if (max_time != min_timestamp)
-        ctx.emit_watermark(max_time - options_.out_of_orderness.count());
+        ctx.emit_watermark(watermark_behind(max_time, options_.out_of_orderness.count()));
     } else {
       auto wall = wall_clock_now();
       splits_.take(n, [&](uint64_t index) { ctx.emit(std::invoke(fn_, index), wall); });

@@ -66,11 +66,11 @@ typename Inspector::result_type inspect(Inspector& f, kafka_partition& x) {
 /// is out the source takes nothing from librdkafka, whose prefetch queue then fills to its bound
 /// (`queued.max.messages.kbytes`, 16 MB unless given) and stops fetching: backpressure reaches
 /// the brokers and the lag stays in Kafka. (Pausing the partitions instead would make librdkafka
-/// drop what it prefetched at every pause and fetch it again at every resume.) The watermark is the
-/// oldest of the partitions' newest timestamps, idle partitions left out (`idle_timeout`). A
-/// message the serdes cannot decode fails the instance with the partition, offset and the serde's
-/// error; under `failure_policy::skip` it becomes a dead letter instead, with that error and the
-/// message's raw key and value bytes.
+/// drop what it prefetched at every pause and fetch it again at every resume.) The watermark is
+/// just below the oldest of the partitions' newest timestamps, idle partitions left out
+/// (`idle_timeout`). A message the serdes cannot decode fails the instance with the partition,
+/// offset and the serde's error; under `failure_policy::skip` it becomes a dead letter instead,
+/// with that error and the message's raw key and value bytes.
 template <serde ValueSerde = string_serde, class KeySerde = no_key>
 class kafka_source {
 public:
@@ -221,8 +221,9 @@ private:
     }
   }
 
-  /// The oldest of the partitions' newest timestamps; a finished or idle partition holds
-  /// nothing back, and with every partition idle the instance is idle.
+  /// Just below the oldest of the partitions' newest timestamps (a message of that partition
+  /// with the same timestamp is still on time); a finished or idle partition holds nothing
+  /// back, and with every partition idle the instance is idle.
   void advance_watermark(source_context<output_type>& ctx) {
     auto now = std::chrono::steady_clock::now();
     auto oldest = max_timestamp;
@@ -240,7 +241,7 @@ private:
     if (options_.idle_timeout.count() > 0)
       ctx.mark_idle(all_idle && !options_.bounded);
     if (oldest != min_timestamp && oldest != max_timestamp)
-      ctx.emit_watermark(oldest);
+      ctx.emit_watermark(watermark_behind(oldest, 0));
   }
 
   kafka_source_options options_;

@@ -214,6 +214,9 @@ private:
   void act(const key_type& key, entry& e, trigger_result decision) {
     if (fires(decision)) {
       if constexpr (LateOutput) {
+        // The results' context shows the window function the instance's clocks too.
+        detail::host_access::set_watermark(*results_ctx_, ctx_->watermark());
+        detail::host_access::set_processing_time(*results_ctx_, ctx_->current_processing_time());
         results_ctx_->set_current_time(e.bounds.max_timestamp());
         contents_.fire(key, e.bounds, e.contents, *results_ctx_);
         results_out_.drain();

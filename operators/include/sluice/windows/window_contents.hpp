@@ -9,11 +9,11 @@
 #include <caf/meta/type_name.hpp>
 
 #include "sluice/context.hpp"
-#include "sluice/operators/emitter.hpp"
 #include "sluice/record.hpp"
 #include "sluice/state.hpp"
 #include "sluice/windows/evictors.hpp"
 #include "sluice/windows/time_window.hpp"
+#include "sluice/windows/window_context.hpp"
 #include "sluice/windows/window_result.hpp"
 
 namespace sluice::detail {
@@ -35,7 +35,7 @@ struct emit_window_result {
   }
 };
 
-/// Hands an incremental result to a window function `fn(key, window, result, emitter<Out>&)`
+/// Hands an incremental result to a window function `fn(key, window, result, window_context<Out>&)`
 /// (Flink's aggregate or reduce with a ProcessWindowFunction).
 template <class Out, class F>
 struct emit_through {
@@ -43,7 +43,7 @@ struct emit_through {
 
   void operator()(const auto& key, const time_window& w, auto result,
                   context<output_type>& ctx) const {
-    emitter<Out> out{ctx};
+    window_context<Out> out{ctx};
     std::invoke(fn, key, w, std::move(result), out);
   }
 
@@ -124,7 +124,8 @@ private:
 };
 
 /// Every record of a window, for a function that sees them all when the window fires:
-/// `fn(key, window, std::span<const T> values, emitter<Out>&)` (Flink's ProcessWindowFunction),
+/// `fn(key, window, std::span<const T> values, window_context<Out>&)` (Flink's
+/// ProcessWindowFunction),
 /// after the evictor removed what it evicts.
 template <class K, class T, class Out, class F, class Evictor = no_evictor>
 class element_contents {
@@ -151,7 +152,7 @@ public:
     evictor_.evict(s);
     if (s.values.empty())
       return;
-    emitter<Out> out{ctx};
+    window_context<Out> out{ctx};
     std::invoke(fn_, key, w, std::span<const T>{s.values}, out);
   }
 
