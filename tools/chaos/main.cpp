@@ -22,7 +22,8 @@ void usage(std::ostream& os) {
         "                    [--targets OP,OP...] [--gap MIN_MS,MAX_MS] [--records N]\n"
         "                    [--rate R] [--process-kills N] [--timeout S]\n"
         "  --short            the CI form: every shape and sink, fewer faults and records\n"
-        "  --shape NAME       union (default), chain, shuffle, timers, two_inputs, or all:\n";
+        "  --shape NAME       union (default), chain, shuffle, timers, two_inputs, windows, or "
+        "all:\n";
   for (const auto& s : all_shapes())
     os << "                       " << s.name << ": " << s.description << '\n';
   os << "  --sink KIND        collect (default), file, kafka (a real broker it starts), or all\n"

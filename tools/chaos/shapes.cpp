@@ -1,6 +1,8 @@
 #include "shapes.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <span>
 
 #include "sluice/operators/kafka_sink.hpp"
 
@@ -68,6 +70,20 @@ struct delayed_sum {
     waiting.clear();
   }
 };
+
+/// A number's session gap: 150 ms, or 50 ms for every fifth number of a key. A key's numbers
+/// are `keys` (97) ms apart in event time, so its sessions run over about five numbers, and
+/// the two sources' numbers of a key interleave: sessions merge out of order.
+std::chrono::milliseconds session_gap(const uint64_t& v) {
+  return std::chrono::milliseconds{(v / keys) % 5 == 0 ? 50 : 150};
+}
+
+/// Hands on a session's numbers one by one as it fires.
+void each_number(const uint64_t&, const sluice::time_window&, std::span<const uint64_t> numbers,
+                 sluice::emitter<uint64_t>& out) {
+  for (auto v : numbers)
+    out(v);
+}
 
 /// Ends `s` in the spec's sink, as operator "out" with `parallelism` instances.
 void finish(stream<sum_record> s, const job_spec& spec, uint32_t parallelism) {
@@ -144,6 +160,21 @@ void connected(pipeline& p, const job_spec& spec) {
   finish(sums, spec, 2);
 }
 
+/// numbers (2) -> key_by -> session windows (2) -> key_by -> sum (2) -> out (2): each number
+/// reaches the sum once, when its session fires (none is late: the watermark trails each
+/// source's newest number).
+void windows(pipeline& p, const job_spec& spec) {
+  auto s = p.source(timed_numbers(0, spec.records, spec.rate));
+  s.parallelism(2).name("numbers").supervision(spec.supervise);
+  auto fired = s.key_by(key_of)
+                 .window(sluice::dynamic_session_window{session_gap})
+                 .process<uint64_t>(each_number);
+  fired.parallelism(2).name("window").supervision(spec.supervise);
+  auto sums = fired.key_by(key_of).reduce(add);
+  sums.parallelism(2).name("sum").supervision(spec.supervise);
+  finish(sums, spec, 2);
+}
+
 } // namespace
 
 const std::vector<shape>& all_shapes() {
@@ -168,6 +199,10 @@ const std::vector<shape>& all_shapes() {
      "numbers (2) + more (1) -> keyed connect -> sum by timers (2) -> out (2)",
      {{"numbers", 2}, {"more", 1}, {"sum/first", 2}, {"sum/second", 1}, {"sum", 2}, {"out", 2}},
      connected},
+    {"windows",
+     "numbers (2) -> key_by -> session windows (2) -> key_by -> sum (2) -> out (2)",
+     {{"numbers", 2}, {"window", 2}, {"sum", 2}, {"out", 2}},
+     windows},
   };
   return shapes;
 }
