@@ -22,8 +22,8 @@ namespace sluice::detail {
 /// Hosts an operator (or a sink) as an actor: a thin dispatcher between CAF messages and the
 /// parts that do the work — the input gate (duplicates, queue, credit), the barrier aligner, the
 /// instance's time (watermarks, processing time), the input replayer (recovery) and the output
-/// channels — calling the
-/// operator's hooks in between (docs/architecture.md, "The operator host").
+/// channels — calling the operator's hooks in between (docs/architecture.md, "The operator
+/// host").
 template <operator_type Op>
 class operator_host : public host_actor<typename Op::input_type, typename Op::output_type>::base {
 public:
