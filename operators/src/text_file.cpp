@@ -81,12 +81,14 @@ bool text_file::read_line(std::string& line) {
 source_step text_file::produce(source_context<std::string>& ctx, size_t max_records) {
   for (size_t n = 0; n < max_records; ++n) {
     while (!ranges_.empty() && ranges_.front().position >= ranges_.front().end) {
+      ctx.end_split(ranges_.front().end);
       ranges_.erase(ranges_.begin());
       seek();
     }
     if (ranges_.empty())
       return source_step::done();
     auto& range = ranges_.front();
+    ctx.begin_split(range.end); // a range's end names it: its position moves
     if (!read_line(line_)) {
       // The file ends inside the range (it was cut short since the range was made).
       range.position = range.end;

@@ -19,13 +19,16 @@
 #include <vector>
 
 #include "support/test_support.hpp"
+#include "support/timed_events.hpp"
 
 using namespace sluice;
 using namespace std::chrono_literals;
 
 namespace {
 
-using event = std::pair<std::string, timestamp>; // (key, event time)
+using event = test::timed_event;
+using count = test::window_count;
+using test::counts_of;
 
 struct count_events {
   using input_type = event;
@@ -36,17 +39,6 @@ struct count_events {
   uint64_t result(uint64_t acc) const { return acc; }
   void merge(uint64_t& acc, uint64_t&& other) const { acc += other; }
 };
-
-using count = std::tuple<std::string, timestamp, timestamp, uint64_t>; // key, start, end, n
-
-template <class Results>
-std::vector<count> counts_of(const Results& results) {
-  std::vector<count> counts;
-  for (const auto& r : results)
-    counts.emplace_back(r.key, r.window.start, r.window.end, r.value);
-  std::sort(counts.begin(), counts.end());
-  return counts;
-}
 
 /// An unbounded source that emits `items` (value, event time) with a watermark behind each,
 /// then nothing, until the job is cancelled.

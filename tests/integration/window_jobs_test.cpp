@@ -3,8 +3,9 @@
 //
 // The same windows at parallelism 1, 2 and 4, in streaming and in batch mode, after a
 // stop-and-restore with other parallelism and after a window instance is killed alone, equal to
-// a reference computed here; bad window parameters fail the run with an error naming the
-// operator.
+// a reference computed here; the same with the watermark made per split of the source by a
+// strategy given to it, restored with fewer source instances and with a source instance killed
+// alone; bad window parameters fail the run with an error naming the operator.
 
 #include <catch2/catch.hpp>
 
@@ -129,16 +130,12 @@ void check_everywhere(uint64_t events, const totals& expected, Windowing windowi
     }
 }
 
-/// Sessions of 120 ms summed per key, as lines "key start end sum", from `events` events at
-/// `rate` records/s (0: full speed) with the window at `parallelism`, into `sink`.
+/// Sessions of 120 ms of `events` summed per key, as lines "key start end sum", with the
+/// window at `parallelism`, into `sink`.
 template <class Sink>
-void session_job(pipeline& p, uint64_t events, double rate, uint32_t parallelism, Sink sink,
-                 const supervision& tolerant = supervision::operator_default()) {
-  p.source(generate<event>(event_of, {.count = events, .rate = rate, .out_of_orderness = 40ms},
-                           [](uint64_t i, const event&) { return time_of(i); }))
-    .parallelism(2)
-    .name("events")
-    .key_by(&event::first)
+void sum_sessions(stream<event> events, uint32_t parallelism, Sink sink,
+                  const supervision& tolerant) {
+  events.key_by(&event::first)
     .window(session_window{120ms})
     .aggregate(sum_amounts{})
     .name("window")
@@ -152,6 +149,31 @@ void session_job(pipeline& p, uint64_t events, double rate, uint32_t parallelism
     .parallelism(parallelism)
     .sink(std::move(sink))
     .name("out");
+}
+
+/// `events` events at `rate` records/s (0: full speed) from 2 generator instances, whose
+/// watermark trails the largest event time by 40 ms -> sum_sessions.
+template <class Sink>
+void session_job(pipeline& p, uint64_t events, double rate, uint32_t parallelism, Sink sink,
+                 const supervision& tolerant = supervision::operator_default()) {
+  auto source =
+    p.source(generate<event>(event_of, {.count = events, .rate = rate, .out_of_orderness = 40ms},
+                             [](uint64_t i, const event&) { return time_of(i); }));
+  source.parallelism(2).name("events").supervision(tolerant);
+  sum_sessions(source, parallelism, std::move(sink), tolerant);
+}
+
+/// As session_job, but the watermark is the strategy's given to the source, per split of it:
+/// with `source_parallelism` instances, each starting as a split of its own.
+template <class Sink>
+void split_session_job(pipeline& p, uint64_t events, double rate, uint32_t source_parallelism,
+                       uint32_t parallelism, Sink sink,
+                       const supervision& tolerant = supervision::operator_default()) {
+  auto source = p.source(generate<event>(event_of, {.count = events, .rate = rate},
+                                         [](uint64_t i, const event&) { return time_of(i); }),
+                         bounded_out_of_orderness(40ms));
+  source.parallelism(source_parallelism).name("events").supervision(tolerant);
+  sum_sessions(source, parallelism, std::move(sink), tolerant);
 }
 
 /// Every session of the reference exactly once, with its sum.
@@ -268,46 +290,91 @@ TEST_CASE(
   CHECK_THAT(count, Catch::Contains("count_window on the output of 'events'"));
 }
 
-TEST_CASE(
-  "session windows stopped as by a crash and restored with other parallelism emit every "
-  "session once") {
-  constexpr uint64_t events = 30'000;
+namespace {
+
+/// Runs the sessions job `make(p, rate, sink)` builds into a file until checkpoint 3, rate
+/// limited, stops it there as by a crash, then restores the job `restored(p, sink)` builds and
+/// runs it to its end: every session once.
+template <class Make, class MakeRestored>
+void check_sessions_restored(uint64_t events, Make make, MakeRestored restored) {
   test::temp_dir dir;
   auto config = test::small_batches();
   config.mode = execution_mode::streaming;
   config.state_dir = (dir.path() / "state").string();
   config.checkpoint_interval = 10ms;
   {
-    pipeline p{"windows-restore"};
-    session_job(p, events, 10'000, 2, write_file(dir.file("out.txt")));
+    pipeline p{"sessions-restore"};
+    make(p, write_file(dir.file("out.txt")));
     test::stop_after_checkpoints(p, config, 3);
   }
-  pipeline p{"windows-restore"};
-  session_job(p, events, 0, 3, write_file(dir.file("out.txt")));
+  pipeline p{"sessions-restore"};
+  restored(p, write_file(dir.file("out.txt")));
   runtime rt{config};
   REQUIRE_FALSE(rt.run(p));
   check_sessions(test::sink_output_lines(dir, "out.txt"), events);
 }
 
-TEST_CASE("a killed window instance restarts alone and every session stays exact") {
-  constexpr uint64_t events = 60'000;
+/// Runs the sessions job `make(p, sink, supervision)` builds, killing `targets` one at a time
+/// once two checkpoints completed: every session once.
+template <class Make>
+void check_sessions_after_kills(uint64_t events, Make make,
+                                const std::vector<std::pair<std::string, uint32_t>>& targets) {
   test::temp_dir state;
   std::vector<std::string> out;
-  pipeline p{"windows-kill"};
+  pipeline p{"sessions-kill"};
   supervision tolerant;
   tolerant.intensity.max_restarts = 100;
-  session_job(p, events, 30'000, 2, collect(out), tolerant);
+  make(p, collect(out), tolerant);
   runtime rt{test::recovery_config(state)};
   auto j = rt.start(p);
   REQUIRE(j);
   REQUIRE(test::wait_for_checkpoint(*j, 2));
-  const std::vector<std::pair<std::string, uint32_t>> targets{
-    {"window", 0}, {"window", 1}, {"format", 0}, {"window", 1}, {"window", 0}};
   CHECK(test::kill_in_turn(*j, targets, 150ms) >= 2);
   auto error = j->wait();
   INFO(describe(error));
   REQUIRE_FALSE(error);
   check_sessions(out, events);
+}
+
+} // namespace
+
+TEST_CASE(
+  "session windows stopped as by a crash and restored with other parallelism emit every "
+  "session once") {
+  constexpr uint64_t events = 30'000;
+  check_sessions_restored(
+    events, [](pipeline& p, auto sink) { session_job(p, events, 10'000, 2, std::move(sink)); },
+    [](pipeline& p, auto sink) { session_job(p, events, 0, 3, std::move(sink)); });
+}
+
+TEST_CASE("a killed window instance restarts alone and every session stays exact") {
+  constexpr uint64_t events = 60'000;
+  check_sessions_after_kills(
+    events,
+    [](pipeline& p, auto sink, const supervision& tolerant) {
+      session_job(p, events, 30'000, 2, std::move(sink), tolerant);
+    },
+    {{"window", 0}, {"window", 1}, {"format", 0}, {"window", 1}, {"window", 0}});
+}
+
+TEST_CASE(
+  "sessions over a source's split watermarks stay exact when the job is restored with "
+  "fewer source instances, each then reading several splits") {
+  constexpr uint64_t events = 30'000;
+  check_sessions_restored(
+    events,
+    [](pipeline& p, auto sink) { split_session_job(p, events, 10'000, 3, 2, std::move(sink)); },
+    [](pipeline& p, auto sink) { split_session_job(p, events, 0, 1, 2, std::move(sink)); });
+}
+
+TEST_CASE("a source with split watermarks killed alone restarts and every session stays exact") {
+  constexpr uint64_t events = 60'000;
+  check_sessions_after_kills(
+    events,
+    [](pipeline& p, auto sink, const supervision& tolerant) {
+      split_session_job(p, events, 30'000, 2, 2, std::move(sink), tolerant);
+    },
+    {{"events", 0}, {"window", 1}, {"events", 1}, {"events", 0}, {"window", 0}});
 }
 
 TEST_CASE("window_all sums every record of a window in one window instance") {

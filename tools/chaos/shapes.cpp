@@ -161,10 +161,13 @@ void connected(pipeline& p, const job_spec& spec) {
 }
 
 /// numbers (2) -> key_by -> session windows (2) -> key_by -> sum (2) -> out (2): each number
-/// reaches the sum once, when its session fires (none is late: the watermark trails each
-/// source's newest number).
+/// reaches the sum once, when its session fires (none is late: a watermark strategy given to
+/// the source makes each number its event time, and the watermark of each split trails its
+/// newest number).
 void windows(pipeline& p, const job_spec& spec) {
-  auto s = p.source(timed_numbers(0, spec.records, spec.rate));
+  auto s = p.source(numbers(0, spec.records, spec.rate),
+                    sluice::monotonous_timestamps().with_timestamps(
+                      [](const uint64_t& v) { return static_cast<sluice::timestamp>(v); }));
   s.parallelism(2).name("numbers").supervision(spec.supervise);
   auto fired = s.key_by(key_of)
                  .window(sluice::dynamic_session_window{session_gap})

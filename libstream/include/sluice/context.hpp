@@ -198,11 +198,30 @@ struct host_access {
   static void skip_failed_records_to(context<Out>& ctx, dead_letter_outbox* outbox) noexcept {
     ctx.dead_letters_ = outbox;
   }
+
+  /// Lets `to` skip failed records where `from` does.
+  template <class Out>
+  static void skip_failed_records_like(const context<Out>& from, context<Out>& to) noexcept {
+    to.dead_letters_ = from.dead_letters_;
+  }
 };
 
 } // namespace detail
 
-/// The context of a source: it may also emit watermarks and declare itself idle.
+/// Who hears which split of a source its records come from (op::source_watermarks).
+class split_listener {
+public:
+  /// The records emitted next come from split `id`.
+  virtual void begin_split(uint64_t id) = 0;
+  /// Split `id` has no more records.
+  virtual void end_split(uint64_t id) = 0;
+
+protected:
+  ~split_listener() = default;
+};
+
+/// The context of a source: it may also emit watermarks and declare itself idle, and say which
+/// of its splits the records come from.
 template <class Out>
 class source_context : public context<Out> {
 public:
@@ -232,9 +251,28 @@ public:
     send_marker_(idle_msg{0, idle});
   }
 
+  /// Says that the records emitted next come from split `id` of the source (a byte range of a
+  /// file, a Kafka partition, a generator's share of indices), so that a watermark strategy
+  /// given to the source makes a watermark per split (`pipeline::source(src, strategy)`). A
+  /// source that never says reads one split. Costs a test when no strategy listens.
+  void begin_split(uint64_t id) {
+    if (splits_)
+      splits_->begin_split(id);
+  }
+
+  /// Says that split `id` has no more records: its watermark no longer holds the source's back.
+  void end_split(uint64_t id) {
+    if (splits_)
+      splits_->end_split(id);
+  }
+
+  /// Makes `listener` hear of the splits (op::source_watermarks does).
+  void listen_to_splits(split_listener* listener) noexcept { splits_ = listener; }
+
 private:
   std::function<void(marker)> send_marker_;
   bool idle_ = false;
+  split_listener* splits_ = nullptr;
 };
 
 } // namespace sluice

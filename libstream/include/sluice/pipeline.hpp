@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,6 +28,7 @@
 #include "sluice/operators/peek.hpp"
 #include "sluice/operators/process.hpp"
 #include "sluice/operators/reduce.hpp"
+#include "sluice/operators/source_watermarks.hpp"
 #include "sluice/windows/count_trigger.hpp"
 #include "sluice/windows/default_trigger.hpp"
 #include "sluice/windows/evictors.hpp"
@@ -72,6 +74,14 @@ public:
   /// Adds a source; `src` is a source object such as `sluice::from_collection(v)`.
   template <class Src>
   stream<typename Src::output_type> source(Src src);
+
+  /// Adds a source whose event time and watermarks `strategy` makes, per split of the source
+  /// (a Kafka partition, a byte range of a file, a generator's share), combined by minimum:
+  /// Flink's `fromSource(source, strategy, name)`. The strategy's idleness lets a split without
+  /// records stop holding the watermark back (op::source_watermarks).
+  template <class Src, class Generator, class TimestampFn>
+  stream<typename Src::output_type> source(Src src,
+                                           watermark_strategy<Generator, TimestampFn> strategy);
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
@@ -182,19 +192,7 @@ public:
     static_assert(serializable<Generator>,
                   "assign_watermarks: the watermark generator is checkpointed, so it needs an "
                   "inspect overload (see sluice/watermark_strategy.hpp)");
-    static_assert(
-      requires(Generator & g, const T& x, watermark_output& out) {
-        g.on_event(x, timestamp{}, out);
-        g.on_periodic_emit(out);
-      },
-      "assign_watermarks: a watermark generator needs on_event(const T&, timestamp, "
-      "sluice::watermark_output&) and on_periodic_emit(sluice::watermark_output&)");
-    static_assert(
-      std::is_same_v<
-        TimestampFn,
-        keep_timestamps> || std::is_invocable_r_v<timestamp, const TimestampFn&, const T&> || std::is_invocable_r_v<timestamp, const TimestampFn&, const T&, timestamp>,
-      "with_timestamps expects fn(const T&) -> timestamp or "
-      "fn(const T&, timestamp previous) -> timestamp");
+    check_watermark_strategy<T, Generator, TimestampFn>();
     if (auto what = strategy.problem(); !what.empty())
       problem("assign_watermarks on the output of " + describe_heads() + ": " + what);
     using op_type = op::assign_watermarks<T, Generator, TimestampFn>;
@@ -468,6 +466,23 @@ stream<typename Src::output_type> pipeline::source(Src src) {
   if constexpr (requires { Src::skips_undecodable_records; })
     node.skips_undecodable_records = Src::skips_undecodable_records;
   return {*this, {id}};
+}
+
+template <class Src, class Generator, class TimestampFn>
+stream<typename Src::output_type> pipeline::source(
+  Src src, watermark_strategy<Generator, TimestampFn> strategy) {
+  static_assert(source_type<Src>, "source(src, strategy) expects a source object as src");
+  using out = typename Src::output_type;
+  check_watermark_strategy<out, Generator, TimestampFn>();
+  auto what = strategy.problem();
+  auto result =
+    source(op::source_watermarks<Src, Generator, TimestampFn>{std::move(src), std::move(strategy)});
+  if (!what.empty()) {
+    auto number = std::ranges::count_if(graph_->nodes, [](auto& n) { return n->is_source; });
+    graph_->problems.push_back("the watermark strategy of source number " + std::to_string(number)
+                               + ": " + what);
+  }
+  return result;
 }
 
 inline stream<dead_letter> pipeline::dead_letters() {

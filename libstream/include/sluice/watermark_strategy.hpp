@@ -145,6 +145,25 @@ struct watermark_strategy {
   }
 };
 
+/// The strategy makes the watermarks of a stream of `T`: its generator has the calls a
+/// watermark_strategy needs, and its timestamp assigner takes a `T`.
+template <class T, class Generator, class TimestampFn>
+constexpr void check_watermark_strategy() {
+  static_assert(
+    requires(Generator & g, const T& x, watermark_output& out) {
+      g.on_event(x, timestamp{}, out);
+      g.on_periodic_emit(out);
+    },
+    "a watermark generator needs on_event(const T&, timestamp, sluice::watermark_output&) and "
+    "on_periodic_emit(sluice::watermark_output&)");
+  static_assert(
+    std::is_same_v<
+      TimestampFn,
+      keep_timestamps> || std::is_invocable_r_v<timestamp, const TimestampFn&, const T&> || std::is_invocable_r_v<timestamp, const TimestampFn&, const T&, timestamp>,
+    "with_timestamps expects fn(const T&) -> timestamp or "
+    "fn(const T&, timestamp previous) -> timestamp");
+}
+
 /// Watermarks that trail the largest event time seen by `max_delay`.
 inline watermark_strategy<out_of_orderness_watermarks> bounded_out_of_orderness(
   std::chrono::milliseconds max_delay) {

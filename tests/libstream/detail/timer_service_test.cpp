@@ -110,6 +110,21 @@ TEST_CASE("a timer registered for every record of a window is held once per key"
   CHECK(fire_until(timers, 100) == expected);
 }
 
+TEST_CASE("a timer added as new is held once when added again right behind, and fires once") {
+  timer_service<std::string> timers{std::make_shared<times_table>()};
+  for (int k = 0; k < 10; ++k) {
+    auto key = "k" + std::to_string(k);
+    timers.add_new(key, 100); // a window opens: its cleanup
+    timers.add(key, 100);     // and its trigger's timer, at the same time
+  }
+  CHECK(timers.held_in_memory() == 10);
+  timers.add("k3", 100); // further back: held twice, fires once
+  fired expected;
+  for (int k = 0; k < 10; ++k)
+    expected.emplace_back("k" + std::to_string(k), 100);
+  CHECK(fire_until(timers, 100) == expected);
+}
+
 TEST_CASE("duplicates of a timer merge when due, written to the table if any of them was") {
   using queue = sluice::detail::timer_queue<std::string>;
   for (bool first_in_table : {false, true}) {

@@ -54,7 +54,8 @@ public:
   /// Adds `e`, unless it repeats a timer at the end of a run.
   void push(entry e) { place(std::move(e), true); }
 
-  /// Adds `e`, which the queue does not hold (a timer read back from the table or the spill).
+  /// Adds `e`, which the queue does not hold (a timer read back from the table or the spill, a
+  /// window's cleanup as the window opens).
   void push_new(entry e) { place(std::move(e), false); }
 
   /// The time of the earliest timer. The queue is not empty.

@@ -53,17 +53,11 @@ public:
   }
 
   /// Asks for a callback for `key` at `time`; nothing more if that timer is pending already.
-  void add(const K& key, timestamp time) {
-    if (!deleted_.empty())
-      forget_deletion(key, time);
-    if (spill_from_ && time >= *spill_from_) {
-      to_spill({time, key});
-      return;
-    }
-    queue_.push({time, key});
-    if (spill_ && queue_.size() > memory_limit_)
-      spill_latest();
-  }
+  void add(const K& key, timestamp time) { insert(key, time, true); }
+
+  /// As `add`, for a timer that the caller knows is not pending (a window's cleanup as the
+  /// window opens): it skips the look for it. One that is pending would fire once all the same.
+  void add_new(const K& key, timestamp time) { insert(key, time, false); }
 
   /// Cancels the timer of `key` at `time`, if it is pending.
   void remove(const K& key, timestamp time) {
@@ -135,6 +129,22 @@ private:
 
   /// How many timers ahead of the one firing `advance_to` prefetches.
   static constexpr size_t prefetch_distance = 16;
+
+  /// Adds a timer, unless `may_repeat` and the queue shows it is pending already.
+  void insert(const K& key, timestamp time, bool may_repeat) {
+    if (!deleted_.empty())
+      forget_deletion(key, time);
+    if (spill_from_ && time >= *spill_from_) {
+      to_spill({time, key});
+      return;
+    }
+    if (may_repeat)
+      queue_.push({time, key});
+    else
+      queue_.push_new({time, key});
+    if (spill_ && queue_.size() > memory_limit_)
+      spill_latest();
+  }
 
   /// Builds the time order from the table: sorted into the queue, or, where more timers are
   /// pending than memory is to hold, all into the spill, to be taken from it in order.

@@ -13,7 +13,8 @@
 namespace sluice::op {
 
 /// A bounded source over the elements of a vector. Instance i of n emits the elements at
-/// positions i, i + n, i + 2n, ... in order (its index_split); event time comes from an optional
+/// positions i, i + n, i + 2n, ... in order (its index_split, a split for a watermark strategy
+/// given to the source); event time comes from an optional
 /// function (0 otherwise), and the watermark follows the largest event time emitted (just below
 /// it: a record at that very time is still on time).
 template <class T>
@@ -33,11 +34,12 @@ public:
     const auto& items = *items_;
     auto max_time = min_timestamp;
     auto n = std::min<uint64_t>(max_records, splits_.remaining(items.size()));
-    splits_.take(n, [&](uint64_t index) {
+    splits_.take(n, ctx, [&](uint64_t index) {
       auto time = time_ ? time_(items[index]) : timestamp{0};
       max_time = std::max(max_time, time);
       ctx.emit(T(items[index]), time);
     });
+    splits_.end_exhausted(items.size(), ctx);
     if (time_ && max_time != min_timestamp)
       ctx.emit_watermark(watermark_behind(max_time, 0));
     return splits_.remaining(items.size()) > 0 ? source_step::more() : source_step::done();

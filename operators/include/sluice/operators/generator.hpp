@@ -30,7 +30,8 @@ namespace sluice::op {
 /// A source that calls `fn(index)` for index 0, 1, 2, ...: bounded by `count` or unbounded,
 /// optionally rate limited. Instance i of n generates the indices i, i + n, i + 2n, ... (its
 /// index_split; checkpoints keep the splits, and a restore with another parallelism deals them
-/// out anew).
+/// out anew). Each split is a split for a watermark strategy given to the source, named by the
+/// instance it started with.
 ///
 /// Event time comes from `time(index, value)` if given; the watermark then trails the largest
 /// event time by `out_of_orderness` (watermark_behind), so a record that much older than the
@@ -72,7 +73,7 @@ public:
       n = std::min<uint64_t>(n, splits_.remaining(*options_.count));
     if (time_) {
       auto max_time = min_timestamp;
-      splits_.take(n, [&](uint64_t index) {
+      splits_.take(n, ctx, [&](uint64_t index) {
         T value = std::invoke(fn_, index);
         auto time = time_(index, value);
         max_time = std::max(max_time, time);
@@ -82,8 +83,10 @@ public:
         ctx.emit_watermark(watermark_behind(max_time, options_.out_of_orderness.count()));
     } else {
       auto wall = wall_clock_now();
-      splits_.take(n, [&](uint64_t index) { ctx.emit(std::invoke(fn_, index), wall); });
+      splits_.take(n, ctx, [&](uint64_t index) { ctx.emit(std::invoke(fn_, index), wall); });
     }
+    if (options_.count)
+      splits_.end_exhausted(*options_.count, ctx);
     produced_ += n;
     bool exhausted =
       options_.count ? splits_.remaining(*options_.count) == 0 : splits_.splits().empty();

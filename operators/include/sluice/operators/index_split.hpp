@@ -16,6 +16,9 @@ struct index_split {
   uint64_t next = 0;
   uint64_t stride = 1;
 
+  /// Which split this is, whatever it read: the index of the instance that started with it.
+  [[nodiscard]] uint64_t id() const { return next % stride; }
+
   /// How many of the split's indices below `bound` are still to come.
   [[nodiscard]] uint64_t remaining(uint64_t bound) const {
     return next >= bound ? 0 : (bound - next + stride - 1) / stride;
@@ -48,12 +51,13 @@ public:
     return n;
   }
 
-  /// Calls `fn(index)` for the next `n` indices, in index order; the caller makes sure that
-  /// `n` are left.
-  template <class F>
-  void take(uint64_t n, F&& fn) {
+  /// Calls `fn(index)` for the next `n` indices, in index order, and tells `ctx` which split
+  /// each comes from (`begin_split`); the caller makes sure that `n` are left.
+  template <class Context, class F>
+  void take(uint64_t n, Context& ctx, F&& fn) {
     if (splits_.size() == 1) {
       auto& s = splits_.front();
+      ctx.begin_split(s.id());
       for (uint64_t i = 0; i < n; ++i, s.next += s.stride)
         fn(s.next);
       return;
@@ -61,8 +65,18 @@ public:
     auto by_next = [](const index_split& a, const index_split& b) { return a.next < b.next; };
     for (uint64_t i = 0; i < n; ++i) {
       auto& s = *std::min_element(splits_.begin(), splits_.end(), by_next);
+      ctx.begin_split(s.id());
       fn(s.next);
       s.next += s.stride;
+    }
+  }
+
+  /// Tells `ctx` of the splits that have no index below `bound` left (`end_split`).
+  template <class Context>
+  void end_exhausted(uint64_t bound, Context& ctx) const {
+    for (const auto& s : splits_) {
+      if (s.remaining(bound) == 0)
+        ctx.end_split(s.id());
     }
   }
 

@@ -17,6 +17,7 @@
 #include "sluice/operator.hpp"
 #include "sluice/operators/kafka_client.hpp"
 #include "sluice/serde.hpp"
+#include "sluice/split_watermarks.hpp"
 
 namespace sluice {
 
@@ -68,9 +69,11 @@ typename Inspector::result_type inspect(Inspector& f, kafka_partition& x) {
 /// the brokers and the lag stays in Kafka. (Pausing the partitions instead would make librdkafka
 /// drop what it prefetched at every pause and fetch it again at every resume.) The watermark is
 /// just below the oldest of the partitions' newest timestamps, idle partitions left out
-/// (`idle_timeout`). A message the serdes cannot decode fails the instance with the partition,
-/// offset and the serde's error; under `failure_policy::skip` it becomes a dead letter instead,
-/// with that error and the message's raw key and value bytes.
+/// (`idle_timeout`); each partition is a split for a watermark strategy given to the source
+/// instead (`pipeline::source(src, strategy)`), every assigned one from the start. A message the
+/// serdes cannot decode fails the instance with the partition, offset and the serde's error; under
+/// `failure_policy::skip` it becomes a dead letter instead, with that error and the message's raw
+/// key and value bytes.
 template <serde ValueSerde = string_serde, class KeySerde = no_key>
 class kafka_source {
 public:
@@ -132,6 +135,12 @@ public:
   source_step produce(source_context<output_type>& ctx, size_t max_records) {
     if (finished())
       return source_step::done();
+    if (!announced_) {
+      // Each partition holds the watermark back from the start, not from its first message.
+      for (const auto& split : partitions_)
+        ctx.begin_split(static_cast<uint64_t>(split.partition));
+      announced_ = true;
+    }
     auto handed = consumer_->poll(
       max_records,
       [&](const kafka::message_view& m) {
@@ -140,9 +149,9 @@ public:
         if (m.offset < split.offset || (split.end >= 0 && m.offset >= split.end))
           return;
         split.offset = m.offset + 1;
-        auto& activity = activity_[i];
-        activity.newest = std::max(activity.newest, m.time);
-        activity.last_message = std::chrono::steady_clock::now();
+        ctx.begin_split(static_cast<uint64_t>(m.partition));
+        watermarks_.begin(static_cast<uint64_t>(m.partition));
+        watermarks_.on_event(m, m.time);
         if (auto value = decode(m, ctx))
           ctx.emit(std::move(*value), m.time);
       },
@@ -169,7 +178,10 @@ private:
 
   void assign() {
     consumer_->assign(offsets());
-    activity_.assign(partitions_.size(), {min_timestamp, std::chrono::steady_clock::now()});
+    watermarks_ = {out_of_orderness_watermarks{}, options_.idle_timeout};
+    for (const auto& split : partitions_)
+      watermarks_.begin(static_cast<uint64_t>(split.partition));
+    announced_ = false;
     taken_.clear();
   }
 
@@ -223,25 +235,19 @@ private:
 
   /// Just below the oldest of the partitions' newest timestamps (a message of that partition
   /// with the same timestamp is still on time); a finished or idle partition holds nothing
-  /// back, and with every partition idle the instance is idle.
+  /// back, and with every partition idle an unbounded instance is idle.
   void advance_watermark(source_context<output_type>& ctx) {
-    auto now = std::chrono::steady_clock::now();
-    auto oldest = max_timestamp;
-    bool all_idle = !partitions_.empty();
-    for (size_t i = 0; i < partitions_.size(); ++i) {
-      const auto& s = partitions_[i];
-      if (s.end >= 0 && s.offset >= s.end)
-        continue;
-      if (options_.idle_timeout.count() > 0
-          && now - activity_[i].last_message >= options_.idle_timeout)
-        continue;
-      all_idle = false;
-      oldest = std::min(oldest, activity_[i].newest);
+    for (const auto& s : partitions_) {
+      if (s.end >= 0 && s.offset >= s.end) {
+        watermarks_.end(static_cast<uint64_t>(s.partition));
+        ctx.end_split(static_cast<uint64_t>(s.partition));
+      }
     }
+    auto combined = watermarks_.combine(std::chrono::steady_clock::now());
     if (options_.idle_timeout.count() > 0)
-      ctx.mark_idle(all_idle && !options_.bounded);
-    if (oldest != min_timestamp && oldest != max_timestamp)
-      ctx.emit_watermark(watermark_behind(oldest, 0));
+      ctx.mark_idle(combined.idle && !options_.bounded);
+    if (!combined.idle && combined.watermark != min_timestamp)
+      ctx.emit_watermark(combined.watermark);
   }
 
   kafka_source_options options_;
@@ -249,13 +255,11 @@ private:
   ValueSerde value_serde_;
   std::unique_ptr<kafka::consumer> consumer_;
   std::vector<kafka_partition> partitions_;
-  /// Per partition (as in `partitions_`): the newest timestamp read, and when its last message
-  /// came.
-  struct activity {
-    timestamp newest = min_timestamp;
-    std::chrono::steady_clock::time_point last_message;
-  };
-  std::vector<activity> activity_;
+  /// The watermark of each partition: the newest timestamp read (monotonous_timestamps).
+  split_watermarks<out_of_orderness_watermarks> watermarks_{out_of_orderness_watermarks{},
+                                                            std::chrono::milliseconds{0}};
+  /// The partitions were named to the context as splits.
+  bool announced_ = false;
   /// The offsets of the checkpoints taken and not yet completed, oldest first.
   std::vector<std::pair<uint64_t, std::vector<std::pair<int32_t, int64_t>>>> taken_;
 };

@@ -46,6 +46,17 @@ public:
     fire(*processing_, time_domain::processing_time, max_timestamp, ctx, kctx, on_timer);
   }
 
+  /// Asks for a timer of `key` at `time` in `domain` that the key has not (timer_service::
+  /// add_new).
+  void add_new(time_domain domain, const K& key, timestamp time, context<Out>& ctx) {
+    if (domain == time_domain::event_time) {
+      event_->add_new(key, time);
+    } else {
+      processing_->add_new(key, time);
+      ctx.call_back_at_processing_time(time);
+    }
+  }
+
 private:
   /// Fires the timers of `timers` up to `up_to`: an event-time timer's output carries its time,
   /// a processing-time timer's the watermark (never late downstream) or, once event time has

@@ -31,7 +31,8 @@ typename Inspector::result_type inspect(Inspector& f, byte_range& x) {
 ///
 /// With n instances, the file is cut into n byte ranges and each instance reads the lines that
 /// start in its range, so every line is read exactly once whatever the parallelism. Checkpoints
-/// keep the ranges still to read; a restore with another parallelism deals them out anew.
+/// keep the ranges still to read; a restore with another parallelism deals them out anew. Each
+/// range is a split for a watermark strategy given to the source.
 class text_file {
 public:
   using output_type = std::string;

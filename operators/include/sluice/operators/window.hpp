@@ -173,7 +173,7 @@ private:
     auto i = std::find_if(list.begin(), list.end(), [&](const entry& e) { return e.bounds == w; });
     if (i == list.end()) {
       list.push_back(entry{w});
-      register_cleanup(w);
+      register_cleanup(key, w, true);
       i = list.end() - 1;
     }
     contents_.add(i->contents, r);
@@ -193,7 +193,7 @@ private:
       auto at = std::find_if(list.begin(), list.end(),
                              [&](const entry& e) { return w.start < e.bounds.start; });
       first = list.insert(at, entry{w});
-      register_cleanup(w);
+      register_cleanup(key, w, false);
     } else if (auto merged = std::accumulate(
                  first, last, w, [](time_window m, const entry& e) { return m.cover(e.bounds); });
                merged != first->bounds) {
@@ -204,7 +204,7 @@ private:
       first->bounds = merged;
       first = list.erase(first + 1, last) - 1;
       trigger_.on_merge(first->trigger, merged, view);
-      register_cleanup(merged);
+      register_cleanup(key, merged, false);
     }
     contents_.add(first->contents, r);
     act(key, *first, trigger_.on_element(first->trigger, first->bounds, r.time, view));
@@ -270,11 +270,16 @@ private:
     return event_time_windows() && cleanup_time(w) <= ctx_->watermark();
   }
 
-  void register_cleanup(const time_window& w) {
+  /// Asks for a timer at the cleanup time of window `w` of `key`. `opened`: `w` just opened
+  /// and no other window of the key ends where it does (a window of an assigner that does not
+  /// merge), nor did one before (it would have been late), so the timer is surely new.
+  void register_cleanup(const key_type& key, const time_window& w, bool opened) {
     auto time = cleanup_time(w);
     if (time == max_timestamp)
       return;
-    if (event_time_windows())
+    if (opened)
+      timers_.add_new(assigner_.domain(), key, time, *ctx_);
+    else if (event_time_windows())
       keyed_ctx_->register_event_time_timer(time);
     else
       keyed_ctx_->register_processing_time_timer(time);
