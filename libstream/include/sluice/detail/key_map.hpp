@@ -35,9 +35,11 @@ inline void prefetch_line(const void* address) noexcept {
 /// docs/architecture.md, "Keyed operators and state", has the measurements.
 ///
 /// Each slot stores the hash it was placed by (with the top bit set, so that 0 marks an empty
-/// slot): growing, shrinking (when fewer than an eighth of the slots are full) and erasing
-/// never hash a key again. Iterators and references are invalidated
-/// by every insertion and erasure.
+/// slot): growing, shrinking and erasing never hash a key again. A map shrinks once fewer than
+/// an eighth of its slots stayed full for as many insertions and erasures as it has slots (or
+/// after `erase_if`): one that empties and fills again, as a tumbling window's state does at
+/// every window, keeps its slots instead of growing anew each time. Iterators and references are
+/// invalidated by every insertion and erasure.
 template <class K, class V, class Hash>
 class key_map {
 public:
@@ -151,7 +153,7 @@ public:
 
   void erase(iterator i) {
     erase_at(i.index_);
-    shrink_if_sparse();
+    shrink_if_sparse(false);
   }
 
   /// Removes the entry of `key`; 1 if there was one, else 0.
@@ -160,7 +162,7 @@ public:
     if (i == capacity_)
       return 0;
     erase_at(i);
-    shrink_if_sparse();
+    shrink_if_sparse(false);
     return 1;
   }
 
@@ -182,7 +184,7 @@ public:
       i = (i + 1) & mask();
       ++n;
     }
-    shrink_if_sparse();
+    shrink_if_sparse(true);
   }
 
   void clear() {
@@ -190,6 +192,7 @@ public:
     slots_ = nullptr;
     capacity_ = 0;
     size_ = 0;
+    sparse_changes_ = 0;
   }
 
   /// Starts loading the slot `key` would be found at into the cache, and the next cache line,
@@ -258,6 +261,7 @@ private:
     }
     construct(i, mark, value_type{key, make()});
     ++size_;
+    count_change();
     return {iterator{this, i}, true};
   }
 
@@ -303,6 +307,7 @@ private:
   void erase_at(size_t hole) {
     destroy(hole);
     --size_;
+    count_change();
     for (auto i = (hole + 1) & mask(); slots_[i].mark != 0; i = (i + 1) & mask()) {
       auto home = slots_[i].mark & mask();
       if (((i - home) & mask()) < ((i - hole) & mask()))
@@ -315,11 +320,20 @@ private:
 
   void grow() { rehash(capacity_ == 0 ? min_capacity : 2 * capacity_); }
 
-  /// Fewer than an eighth of the slots are full: shrinks to a quarter full. A map that held
-  /// many keys and now holds few (state that comes and goes, say entries waiting for their
-  /// key's first value) keeps no large array whose every lookup and prefetch misses the cache.
-  void shrink_if_sparse() {
+  /// Counts an insertion or erasure made while fewer than an eighth of the slots are full;
+  /// one made while more are starts the count again.
+  void count_change() noexcept {
+    sparse_changes_ = 8 * size_ < capacity_ ? sparse_changes_ + 1 : 0;
+  }
+
+  /// Fewer than an eighth of the slots are full, and stayed so for as many changes as there
+  /// are slots (or `now`): shrinks to a quarter full. A map that held many keys and holds few
+  /// for good (state that comes and goes, say entries waiting for their key's first value)
+  /// keeps no large array whose every lookup and prefetch misses the cache.
+  void shrink_if_sparse(bool now) {
     if (capacity_ <= min_capacity || 8 * size_ >= capacity_)
+      return;
+    if (!now && sparse_changes_ < capacity_)
       return;
     auto capacity = min_capacity;
     while (capacity < 4 * size_)
@@ -328,6 +342,7 @@ private:
   }
 
   void rehash(size_t capacity) {
+    sparse_changes_ = 0;
     auto old = std::move(slots_);
     auto old_capacity = capacity_;
     capacity_ = capacity;
@@ -352,6 +367,8 @@ private:
   slot_array slots_;
   size_t capacity_ = 0;
   size_t size_ = 0;
+  /// Insertions and erasures since fewer than an eighth of the slots are full (count_change).
+  size_t sparse_changes_ = 0;
 };
 
 } // namespace sluice::detail
