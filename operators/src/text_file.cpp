@@ -39,6 +39,7 @@ void text_file::restore_splits(std::vector<byte_range> ranges) {
   std::sort(ranges.begin(), ranges.end(),
             [](const byte_range& a, const byte_range& b) { return a.position < b.position; });
   ranges_ = std::move(ranges);
+  announced_ = false;
   seek();
 }
 
@@ -79,6 +80,11 @@ bool text_file::read_line(std::string& line) {
 }
 
 source_step text_file::produce(source_context<std::string>& ctx, size_t max_records) {
+  if (!announced_) {
+    for (const auto& range : ranges_)
+      ctx.begin_split(range.end); // a range's end names it: its position moves
+    announced_ = true;
+  }
   for (size_t n = 0; n < max_records; ++n) {
     while (!ranges_.empty() && ranges_.front().position >= ranges_.front().end) {
       ctx.end_split(ranges_.front().end);
@@ -88,7 +94,7 @@ source_step text_file::produce(source_context<std::string>& ctx, size_t max_reco
     if (ranges_.empty())
       return source_step::done();
     auto& range = ranges_.front();
-    ctx.begin_split(range.end); // a range's end names it: its position moves
+    ctx.begin_split(range.end);
     if (!read_line(line_)) {
       // The file ends inside the range (it was cut short since the range was made).
       range.position = range.end;

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <sstream>
 
 #include "support/test_support.hpp"
@@ -126,4 +127,52 @@ TEST_CASE("the print sink writes a line per record and prefixes instances when p
   auto text = parallel.str();
   CHECK(std::count(text.begin(), text.end(), '\n') == 4);
   CHECK_THAT(text, Catch::Contains("1> ") && Catch::Contains("2> "));
+}
+
+namespace {
+
+/// What a source said of its splits (a split begun again only when it changes), and the lines
+/// it emitted, in order.
+struct split_log final : split_listener {
+  std::vector<std::string> said;
+  std::optional<uint64_t> current;
+
+  void begin_split(uint64_t id) override {
+    if (current != id)
+      said.push_back("begin " + std::to_string(id));
+    current = id;
+  }
+  void end_split(uint64_t id) override { said.push_back("end " + std::to_string(id)); }
+  void emit_batch(std::vector<record<std::string>>& lines) {
+    for (auto& line : lines)
+      said.push_back(line.value);
+    lines.clear();
+  }
+};
+
+} // namespace
+
+TEST_CASE("a text file names every range it reads as a split from the start, each until read") {
+  test::temp_dir dir;
+  auto path = dir.file("in.txt");
+  {
+    std::ofstream file{path};
+    file << "a\nb\nc\nd\n"; // ranges [0, 4) and [4, 8) after a restore
+  }
+  split_log log;
+  collector<std::string> out;
+  out.bind(log, 1);
+  instance_info info;
+  state_store state;
+  source_context<std::string> ctx{out, info, state, [](auto) {}};
+  ctx.listen_to_splits(&log);
+  op::text_file src{path};
+  src.open(ctx);
+  src.restore_splits({{4, 8}, {0, 4}});
+  while (src.produce(ctx, 16).what == source_step::kind::more) {
+  }
+  out.drain();
+  CHECK(log.said
+        == std::vector<std::string>{"begin 4", "begin 8", "begin 4", "a", "b", "end 4", "begin 8",
+                                    "c", "d", "end 8"});
 }

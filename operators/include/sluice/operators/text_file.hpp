@@ -32,7 +32,9 @@ typename Inspector::result_type inspect(Inspector& f, byte_range& x) {
 /// With n instances, the file is cut into n byte ranges and each instance reads the lines that
 /// start in its range, so every line is read exactly once whatever the parallelism. Checkpoints
 /// keep the ranges still to read; a restore with another parallelism deals them out anew. Each
-/// range is a split for a watermark strategy given to the source.
+/// range is a split for a watermark strategy given to the source, holding the watermark back
+/// from the start: an instance reads its ranges one after the other, and the lines of a range
+/// not yet begun must not be late.
 class text_file {
 public:
   using output_type = std::string;
@@ -72,6 +74,8 @@ private:
   size_t begin_ = 0;
   size_t end_ = 0;
   std::string line_;
+  /// The ranges were named to the context as splits.
+  bool announced_ = false;
 };
 
 } // namespace sluice::op
