@@ -298,19 +298,17 @@ namespace {
 template <class Make, class MakeRestored>
 void check_sessions_restored(uint64_t events, Make make, MakeRestored restored) {
   test::temp_dir dir;
-  auto config = test::small_batches();
-  config.mode = execution_mode::streaming;
-  config.state_dir = (dir.path() / "state").string();
-  config.checkpoint_interval = 10ms;
-  {
-    pipeline p{"sessions-restore"};
-    make(p, write_file(dir.file("out.txt")));
-    test::stop_after_checkpoints(p, config, 3);
-  }
-  pipeline p{"sessions-restore"};
-  restored(p, write_file(dir.file("out.txt")));
-  runtime rt{config};
-  REQUIRE_FALSE(rt.run(p));
+  auto error = test::run_stopped_and_restored(
+    "sessions-restore", test::recovery_config(dir),
+    [&](pipeline& p, double rate) {
+      if (rate > 0)
+        make(p, write_file(dir.file("out.txt")));
+      else
+        restored(p, write_file(dir.file("out.txt")));
+    },
+    10'000);
+  INFO(describe(error));
+  REQUIRE_FALSE(error);
   check_sessions(test::sink_output_lines(dir, "out.txt"), events);
 }
 
@@ -321,16 +319,9 @@ void check_sessions_after_kills(uint64_t events, Make make,
                                 const std::vector<std::pair<std::string, uint32_t>>& targets) {
   test::temp_dir state;
   std::vector<std::string> out;
-  pipeline p{"sessions-kill"};
-  supervision tolerant;
-  tolerant.intensity.max_restarts = 100;
-  make(p, collect(out), tolerant);
-  runtime rt{test::recovery_config(state)};
-  auto j = rt.start(p);
-  REQUIRE(j);
-  REQUIRE(test::wait_for_checkpoint(*j, 2));
-  CHECK(test::kill_in_turn(*j, targets, 150ms) >= 2);
-  auto error = j->wait();
+  auto error = test::run_killing(
+    "sessions-kill", state,
+    [&](pipeline& p, const supervision& tolerant) { make(p, collect(out), tolerant); }, targets);
   INFO(describe(error));
   REQUIRE_FALSE(error);
   check_sessions(out, events);

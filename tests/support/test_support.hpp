@@ -192,6 +192,25 @@ caf::error run_stopped_and_restored(const std::string& name, const runtime_confi
   return rt.run(p);
 }
 
+/// Runs the job `make(p, supervision)` describes in pipeline `name`, with its state under
+/// `state` (recovery_config) and restarts allowed, killing `targets` one at a time `gap` apart
+/// once two checkpoints completed (at least two before the job ends). Returns the job's error.
+template <class Make>
+caf::error run_killing(const std::string& name, const temp_dir& state, Make make,
+                       const std::vector<std::pair<std::string, uint32_t>>& targets,
+                       std::chrono::milliseconds gap = std::chrono::milliseconds{150}) {
+  pipeline p{name};
+  supervision tolerant;
+  tolerant.intensity.max_restarts = 100;
+  make(p, tolerant);
+  runtime rt{recovery_config(state)};
+  auto j = rt.start(p);
+  REQUIRE(j);
+  REQUIRE(wait_for_checkpoint(*j, 2));
+  CHECK(kill_in_turn(*j, targets, gap) >= 2);
+  return j->wait();
+}
+
 /// The resident set size of this process in bytes (from /proc/self/statm).
 inline uint64_t resident_bytes() {
   std::ifstream statm{"/proc/self/statm"};

@@ -2,9 +2,11 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "sluice/operators/co_process.hpp"
+#include "sluice/operators/two_input_key.hpp"
 #include "sluice/pipeline.hpp"
 
 namespace sluice {
@@ -67,27 +69,45 @@ public:
       "keyed connect(...).process<Out> expects an object with "
       "process_first(const A&, sluice::keyed_context<K, Out>&) and "
       "process_second(const B&, sluice::keyed_context<K, Out>&)");
-    using op_type = op::keyed_co_process<A, KeyA, B, KeyB, Out, F>;
+    return then(op::keyed_co_process<A, KeyA, B, KeyB, Out, F>{first_.key_fn_, second_.key_fn_,
+                                                               std::move(fn)},
+                "co_process");
+  }
+
+private:
+  friend class keyed_stream<A, KeyA>;
+  template <class U, class KeyU, class V, class KeyV, class Assigner>
+  friend class window_joined_streams;
+  template <class U, class KeyU, class V, class KeyV>
+  friend class interval_joined_streams;
+
+  keyed_connected_streams(keyed_stream<A, KeyA> first, keyed_stream<B, KeyB> second)
+    : first_(std::move(first)), second_(std::move(second)) {}
+
+  /// Adds the keyed two-input operator `op` reading both streams, each partitioned by its key.
+  template <class Op>
+  stream<typename Op::output_type> then(Op op, std::string default_name) {
     using in_type = two_inputs<A, B>;
     auto& p = *first_.input_.p_;
-    auto id = p.template add_node<detail::operator_host<op_type>, in_type, Out>(
-      op_type{first_.key_fn_, second_.key_fn_, std::move(fn)}, "co_process");
+    auto id = p.template add_node<detail::operator_host<Op>, in_type, typename Op::output_type>(
+      std::move(op), std::move(default_name));
     auto hash = std::make_shared<const std::function<uint64_t(const in_type&)>>(
-      [first = first_.key_fn_, second = second_.key_fn_](const in_type& x) {
-        if (x.index() == 0)
-          return key_hash<key_type>{}(std::invoke(first, std::get<0>(x)));
-        return key_hash<key_type>{}(std::invoke(second, std::get<1>(x)));
-      });
+      [key = key()](const in_type& x) { return key_hash<key_type>{}(key(x)); });
     first_.input_.template feed_input<0, A, B>(id, hash, "first");
     second_.input_.template feed_input<1, A, B>(id, hash, "second");
     return {p, {id}};
   }
 
-private:
-  friend class keyed_stream<A, KeyA>;
+  /// The key of a record of either stream.
+  [[nodiscard]] detail::two_input_key<A, KeyA, B, KeyB> key() const {
+    return {first_.key_fn_, second_.key_fn_};
+  }
 
-  keyed_connected_streams(keyed_stream<A, KeyA> first, keyed_stream<B, KeyB> second)
-    : first_(std::move(first)), second_(std::move(second)) {}
+  /// Fails the run with `text` about the operator reading both streams.
+  void problem(const std::string& what, const std::string& text) {
+    first_.input_.problem(what + " of " + first_.input_.describe_heads() + " and "
+                          + second_.input_.describe_heads() + ": " + text);
+  }
 
   keyed_stream<A, KeyA> first_;
   keyed_stream<B, KeyB> second_;

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <chrono>
+#include <string>
+#include <variant>
+
 #include "sluice/pipeline.hpp"
 
 namespace sluice {
@@ -66,6 +70,42 @@ public:
     return {*this, other};
   }
 
+  /// Joins this stream with `other`, keyed to the same key type, in the windows `assigner`
+  /// gives their records (`tumbling_window`, `sliding_window`, `session_window`): when a
+  /// window fires, every record of this stream in it meets every record of `other` in it with
+  /// the same key (Flink's window join). Give the join function with `.join(fn)`,
+  /// `.left_join(fn)`, `.right_join(fn)` or `.full_join(fn)`; see window_joined_streams.
+  template <class B, class KeyB, class Assigner>
+  auto window_join(const keyed_stream<B, KeyB>& other, Assigner assigner) {
+    static_assert(std::is_same_v<key_type, typename keyed_stream<B, KeyB>::key_type>,
+                  "window_join: both keyed streams need the same key type, as in "
+                  "a.key_by(fn(const A&) -> K).window_join(b.key_by(fn(const B&) -> K), w)");
+    static_assert(
+      requires(const Assigner& a, const std::variant<T, B>& x, timestamp t) {
+        a.assign(x, t, [](const time_window&) {});
+        { a.domain() } -> std::same_as<time_domain>;
+      } && !std::is_same_v<Assigner, global_window>,
+      "window_join expects a time window assigner: sluice::tumbling_window{size}, "
+      "sluice::sliding_window{size, slide} or sluice::session_window{gap}");
+    return window_joined_streams<T, KeyFn, B, KeyB, Assigner>{joined_with(other, "window_join"),
+                                                              std::move(assigner)};
+  }
+
+  /// Joins this stream with `other`, keyed to the same key type, by event time: a record `a`
+  /// of this stream meets each record `b` of `other` with the same key and
+  /// `a.time + lower <= b.time <= a.time + upper` (Flink's interval join). Give the join
+  /// function with `.join(fn)`, `.left_join(fn)`, `.right_join(fn)` or `.full_join(fn)`; see
+  /// interval_joined_streams.
+  template <class B, class KeyB>
+  auto interval_join(const keyed_stream<B, KeyB>& other, std::chrono::milliseconds lower,
+                     std::chrono::milliseconds upper) {
+    static_assert(std::is_same_v<key_type, typename keyed_stream<B, KeyB>::key_type>,
+                  "interval_join: both keyed streams need the same key type, as in "
+                  "a.key_by(fn(const A&) -> K).interval_join(b.key_by(fn(const B&) -> K), ...)");
+    return interval_joined_streams<T, KeyFn, B, KeyB>{joined_with(other, "interval_join"), lower,
+                                                      upper};
+  }
+
   /// Cuts each key's records into the windows `assigner` gives them (`tumbling_window`,
   /// `sliding_window`, `session_window`, `dynamic_session_window`, `global_window`), fired by
   /// the assigner's default trigger until `.trigger(...)` sets another; see windowed_stream.
@@ -123,6 +163,15 @@ private:
 
   keyed_stream(stream<T> input, KeyFn key_fn)
     : input_(std::move(input)), key_fn_(std::move(key_fn)) {}
+
+  /// This stream and `other` connected for a join.
+  template <class B, class KeyB>
+  keyed_connected_streams<T, KeyFn, B, KeyB> joined_with(const keyed_stream<B, KeyB>& other,
+                                                         const std::string& what) {
+    if (other.input_.p_ != input_.p_)
+      input_.problem(what + " of streams from different pipelines");
+    return {*this, other};
+  }
 
   /// A keyed aggregation: one stage after the shuffle, or, when the aggregate function can
   /// merge accumulators, a combine stage behind each input and a merge stage after the shuffle.

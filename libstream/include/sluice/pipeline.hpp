@@ -57,6 +57,12 @@ class windowed_stream;
 template <class R, class T>
 class window_results;
 
+template <class A, class KeyA, class B, class KeyB, class Assigner>
+class window_joined_streams;
+
+template <class A, class KeyA, class B, class KeyB>
+class interval_joined_streams;
+
 class runtime;
 
 /// A pipeline under construction: a named graph of sources, operators and sinks.
@@ -498,7 +504,9 @@ inline stream<dead_letter> pipeline::dead_letters() {
 
 } // namespace sluice
 
-// keyed_stream, and the types `connect` and `window` return, which need stream complete.
+// keyed_stream, and the types `connect`, `window` and the joins return, which need stream
+// complete.
 #include "sluice/connected_streams.hpp"
+#include "sluice/joined_streams.hpp"
 #include "sluice/keyed_stream.hpp"
 #include "sluice/windowed_stream.hpp"
