@@ -5,6 +5,8 @@
 #include <variant>
 
 #include "sluice/pipeline.hpp"
+#include "sluice/tables/table_change.hpp"
+#include "sluice/tables/upsert.hpp"
 
 namespace sluice {
 
@@ -68,6 +70,30 @@ public:
     if (other.input_.p_ != input_.p_)
       input_.problem("connect of streams from different pipelines");
     return {*this, other};
+  }
+
+  /// The stream as a changelog table (Kafka Streams' KStream.toTable): each record becomes its
+  /// key's value, replacing the one before; see table.
+  auto to_table() {
+    return to_table([](const T& x) { return std::optional<T>{x}; });
+  }
+
+  /// The stream as a changelog table whose values `value(const T&) -> std::optional<V>` gives:
+  /// a value replaces the key's one before, none (a tombstone) deletes the key. The operator
+  /// ("to_table") keeps the table's contents in keyed state table "table" (read them from
+  /// outside with state_view); see table.
+  template <class F>
+  auto to_table(F value) {
+    static_assert(
+      requires(F & f, const T& x) {
+        { std::invoke(f, x) } -> detail::optional_value;
+      },
+      "to_table expects fn(const T&) -> std::optional<V> (none: delete the key)");
+    using V = typename std::invoke_result_t<F&, const T&>::value_type;
+    using function = detail::upsert_function<T, key_type, V, F>;
+    using op_type = op::keyed_process<T, KeyFn, table_change<key_type, V>, function>;
+    return table<key_type, V>{
+      then<op_type>(op_type{key_fn_, function{std::move(value)}}, "to_table")};
   }
 
   /// Joins this stream with `other`, keyed to the same key type, in the windows `assigner`
@@ -160,7 +186,6 @@ private:
   friend class keyed_connected_streams;
   template <class U, class KeyU, class Assigner, class Trigger, class Evictor, bool Late>
   friend class windowed_stream;
-
   keyed_stream(stream<T> input, KeyFn key_fn)
     : input_(std::move(input)), key_fn_(std::move(key_fn)) {}
 

@@ -63,6 +63,9 @@ class window_joined_streams;
 template <class A, class KeyA, class B, class KeyB>
 class interval_joined_streams;
 
+template <class K, class V>
+class table;
+
 class runtime;
 
 /// A pipeline under construction: a named graph of sources, operators and sinks.
@@ -509,4 +512,5 @@ inline stream<dead_letter> pipeline::dead_letters() {
 #include "sluice/connected_streams.hpp"
 #include "sluice/joined_streams.hpp"
 #include "sluice/keyed_stream.hpp"
+#include "sluice/table.hpp"
 #include "sluice/windowed_stream.hpp"
