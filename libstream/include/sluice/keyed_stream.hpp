@@ -5,7 +5,9 @@
 #include <variant>
 
 #include "sluice/pipeline.hpp"
+#include "sluice/tables/stream_table_join.hpp"
 #include "sluice/tables/table_change.hpp"
+#include "sluice/tables/temporal_table_join.hpp"
 #include "sluice/tables/upsert.hpp"
 
 namespace sluice {
@@ -94,6 +96,47 @@ public:
     using op_type = op::keyed_process<T, KeyFn, table_change<key_type, V>, function>;
     return table<key_type, V>{
       then<op_type>(op_type{key_fn_, function{std::move(value)}}, "to_table")};
+  }
+
+  /// Joins each record with its key's current value in `t` as the record arrives (Kafka
+  /// Streams' KStream-KTable join): `fn(const T&, const W&) -> Out`; a record whose key has no
+  /// value joins nothing, and changes of the table emit nothing. Which value a record meets
+  /// depends on what arrived first; for a result fixed by event time, see temporal_join.
+  template <class W, class F>
+  auto join(const table<key_type, W>& t, F fn) {
+    static_assert(detail::join_function<F, join_kind::inner, T, W>,
+                  "stream-table join expects fn(const T&, const W&) -> Out");
+    return join_table<join_kind::inner, detail::stream_table_lookup>(t, std::move(fn), "join");
+  }
+
+  /// As the stream-table join, keeping every record: `fn(const T&, const W*) -> Out`, null
+  /// when the key has no value (Kafka Streams' KStream-KTable leftJoin).
+  template <class W, class F>
+  auto left_join(const table<key_type, W>& t, F fn) {
+    static_assert(detail::join_function<F, join_kind::left, T, W>,
+                  "stream-table left_join expects fn(const T&, const W*) -> Out (null: none)");
+    return join_table<join_kind::left, detail::stream_table_lookup>(t, std::move(fn), "join");
+  }
+
+  /// Joins each record with the value its key had in `t` at the record's event time (Flink's
+  /// event-time temporal join, `FOR SYSTEM_TIME AS OF`): `fn(const T&, const W&) -> Out`. A
+  /// record waits until the watermark reaches its time; late records are dropped and counted.
+  template <class W, class F>
+  auto temporal_join(const table<key_type, W>& t, F fn) {
+    static_assert(detail::join_function<F, join_kind::inner, T, W>,
+                  "temporal_join expects fn(const T&, const W&) -> Out");
+    return join_table<join_kind::inner, detail::temporal_table_join>(t, std::move(fn),
+                                                                     "temporal_join");
+  }
+
+  /// As temporal_join, keeping every record: `fn(const T&, const W*) -> Out`, null when the key
+  /// had no value at the record's time.
+  template <class W, class F>
+  auto left_temporal_join(const table<key_type, W>& t, F fn) {
+    static_assert(detail::join_function<F, join_kind::left, T, W>,
+                  "left_temporal_join expects fn(const T&, const W*) -> Out (null: none)");
+    return join_table<join_kind::left, detail::temporal_table_join>(t, std::move(fn),
+                                                                    "temporal_join");
   }
 
   /// Joins this stream with `other`, keyed to the same key type, in the windows `assigner`
@@ -188,6 +231,19 @@ private:
   friend class windowed_stream;
   keyed_stream(stream<T> input, KeyFn key_fn)
     : input_(std::move(input)), key_fn_(std::move(key_fn)) {}
+
+  /// This stream joined with table `t` by the keyed two-input function `Function<T, K, W,
+  /// joiner>`.
+  template <join_kind Kind, template <class, class, class, class> class Function, class W, class F>
+  auto join_table(const table<key_type, W>& t, F fn, std::string what) {
+    using joiner = detail::joiner<Kind, T, W, F>;
+    auto changes = t.changes_;
+    auto joined = connect(changes.key_by(&table_change<key_type, W>::key))
+                    .template process<typename joiner::output_type>(
+                      Function<T, key_type, W, joiner>{joiner{std::move(fn)}});
+    joined.name(std::move(what));
+    return joined;
+  }
 
   /// This stream and `other` connected for a join.
   template <class B, class KeyB>

@@ -9,6 +9,7 @@
 #include "sluice/joins/joiner.hpp"
 #include "sluice/operators/emitter.hpp"
 #include "sluice/pipeline.hpp"
+#include "sluice/tables/foreign_key_join.hpp"
 #include "sluice/tables/group_aggregate.hpp"
 #include "sluice/tables/table_change.hpp"
 #include "sluice/tables/table_join.hpp"
@@ -110,6 +111,31 @@ public:
     return join_with<join_kind::full>(other, std::move(fn));
   }
 
+  /// The join with the rows of `other` that `foreign_key(const V&) -> KR` names: a row per row
+  /// of this table whose foreign key is in `other`, its value `fn(const V&, const W&)`; a change
+  /// of either row updates it, a change of the foreign key moves it (Kafka Streams' foreign-key
+  /// KTable.join).
+  template <class KR, class W, class ForeignKey, class F>
+  auto join(const table<KR, W>& other, ForeignKey foreign_key, F fn) {
+    static_assert(std::is_invocable_r_v<KR, ForeignKey&, const V&>,
+                  "foreign-key join expects foreign_key(const V&) -> KR, the other table's key");
+    static_assert(detail::join_function<F, join_kind::inner, V, W>,
+                  "foreign-key join expects fn(const V&, const W&) -> R");
+    return foreign_key_join<join_kind::inner>(other, std::move(foreign_key), std::move(fn));
+  }
+
+  /// As the foreign-key join, keeping every row of this table: `fn(const V&, const W*)`, null
+  /// where `other` has no row of that key (Kafka Streams' foreign-key KTable.leftJoin).
+  template <class KR, class W, class ForeignKey, class F>
+  auto left_join(const table<KR, W>& other, ForeignKey foreign_key, F fn) {
+    static_assert(std::is_invocable_r_v<KR, ForeignKey&, const V&>,
+                  "foreign-key left_join expects foreign_key(const V&) -> KR, the other table's "
+                  "key");
+    static_assert(detail::join_function<F, join_kind::left, V, W>,
+                  "foreign-key left_join expects fn(const V&, const W*) -> R (null: no row)");
+    return foreign_key_join<join_kind::left>(other, std::move(foreign_key), std::move(fn));
+  }
+
   /// Names the operator that makes this table (for errors, metrics and state).
   table& name(std::string n) {
     changes_.name(std::move(n));
@@ -155,6 +181,28 @@ private:
       changes_.key_by(&change_type::key)
         .connect(other_changes.key_by(&table_change<K, W>::key))
         .template process<typename function::output_type>(function{joiner{std::move(fn)}});
+    joined.name("join");
+    return table<K, typename joiner::output_type>{joined};
+  }
+
+  /// The three stages of a foreign-key join (see tables/foreign_key_join.hpp).
+  template <join_kind Kind, class KR, class W, class ForeignKey, class F>
+  auto foreign_key_join(const table<KR, W>& other, ForeignKey foreign_key, F fn) {
+    using subscription = detail::fk_subscription<K, KR, V>;
+    using answer = detail::fk_answer<K, V, W>;
+    using joiner = detail::joiner<Kind, V, W, F>;
+    using result = detail::fk_result_function<K, V, W, joiner>;
+    auto subscriptions = changes_.key_by(&change_type::key)
+                           .template process<subscription>(
+                             detail::fk_subscribe<K, V, KR, ForeignKey>{std::move(foreign_key)});
+    subscriptions.name("join/subscribe");
+    auto other_changes = other.changes_;
+    auto answers = other_changes.key_by(&table_change<KR, W>::key)
+                     .connect(subscriptions.key_by(&subscription::foreign_key))
+                     .template process<answer>(detail::fk_lookup<K, V, KR, W>{});
+    answers.name("join/lookup");
+    auto joined = answers.key_by(&answer::key)
+                    .template process<typename result::output_type>(result{joiner{std::move(fn)}});
     joined.name("join");
     return table<K, typename joiner::output_type>{joined};
   }

@@ -134,6 +134,12 @@ public:
       fn_.on_end(ctx);
   }
 
+  /// The records the function dropped as late, if it counts them.
+  [[nodiscard]] uint64_t late_records() const noexcept requires requires(const F& f) {
+    { f.late_records() } -> std::convertible_to<uint64_t>;
+  }
+  { return fn_.late_records(); }
+
 private:
   static constexpr bool has_timers = has_on_timer<F, key_type, Out>;
 

@@ -12,7 +12,9 @@ namespace sluice::detail {
 
 /// The keyed process function of `to_table`: each record upserts its key's value, which
 /// `value(record)` gives (none: a tombstone, which deletes the key), kept in keyed state table
-/// "table"; every change goes out as a table_change.
+/// "table"; every record goes out as a table_change, also one that sets the value the key had
+/// (a temporal join sees the value from the record's time on), but not a tombstone of a key
+/// without a value.
 template <class T, class K, class V, class ValueFn>
 class upsert_function {
 public:
@@ -27,7 +29,8 @@ public:
       table_->update(*new_value);
     else
       table_->clear();
-    emit_change(ctx.key(), std::move(old_value), std::move(new_value), ctx);
+    if (old_value || new_value)
+      ctx.emit(table_change<K, V>{ctx.key(), std::move(old_value), std::move(new_value)});
   }
 
 private:
