@@ -4,6 +4,7 @@
 #include <string>
 #include <variant>
 
+#include "sluice/joins/joiner.hpp"
 #include "sluice/pipeline.hpp"
 #include "sluice/tables/stream_table_join.hpp"
 #include "sluice/tables/table_change.hpp"
