@@ -12,22 +12,6 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono;
 
-/// "yyyy-MM-dd HH:mm:ss.SSS", UTC.
-std::string format_time(timestamp ms) {
-  sys_time<milliseconds> t{milliseconds{ms}};
-  auto day = floor<days>(t);
-  year_month_day date{day};
-  hh_mm_ss time{t - day};
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u %02lld:%02lld:%02lld.%03lld",
-                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                static_cast<unsigned>(date.day()), static_cast<long long>(time.hours().count()),
-                static_cast<long long>(time.minutes().count()),
-                static_cast<long long>(time.seconds().count()),
-                static_cast<long long>(time.subseconds().count()));
-  return text;
-}
-
 timestamp parse_time(const std::string& text, const char* field) {
   int y = 0;
   unsigned mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
@@ -96,7 +80,7 @@ json::object to_json(const person& p) {
           {"creditCard", p.credit_card},
           {"city", p.city},
           {"state", p.state},
-          {"dateTime", format_time(p.date_time)},
+          {"dateTime", format_date_time(p.date_time)},
           {"extra", p.extra}};
 }
 
@@ -106,8 +90,8 @@ json::object to_json(const auction& a) {
           {"description", a.description},
           {"initialBid", a.initial_bid},
           {"reserve", a.reserve},
-          {"dateTime", format_time(a.date_time)},
-          {"expires", format_time(a.expires)},
+          {"dateTime", format_date_time(a.date_time)},
+          {"expires", format_date_time(a.expires)},
           {"seller", a.seller},
           {"category", a.category},
           {"extra", a.extra}};
@@ -115,7 +99,7 @@ json::object to_json(const auction& a) {
 
 json::object to_json(const bid& b) {
   return {{"auction", b.auction}, {"bidder", b.bidder}, {"price", b.price},
-          {"channel", b.channel}, {"url", b.url},       {"dateTime", format_time(b.date_time)},
+          {"channel", b.channel}, {"url", b.url},       {"dateTime", format_date_time(b.date_time)},
           {"extra", b.extra}};
 }
 
@@ -141,6 +125,22 @@ bid bid_of(const json::value& json) {
 constexpr const char* entities[] = {"person", "auction", "bid"};
 
 } // namespace
+
+std::string format_date_time(timestamp ms) {
+  using namespace std::chrono;
+  sys_time<milliseconds> t{milliseconds{ms}};
+  auto day = floor<days>(t);
+  year_month_day date{day};
+  hh_mm_ss time{t - day};
+  char text[64];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u %02lld:%02lld:%02lld.%03lld",
+                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                static_cast<unsigned>(date.day()), static_cast<long long>(time.hours().count()),
+                static_cast<long long>(time.minutes().count()),
+                static_cast<long long>(time.seconds().count()),
+                static_cast<long long>(time.subseconds().count()));
+  return text;
+}
 
 void tag_invoke(json::value_from_tag, json::value& out, const event& e) {
   json::object o;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include <boost/json.hpp>
 
 #include "sluice/nexmark/model.hpp"
@@ -12,6 +14,9 @@
 // so that another system can be given the very same events.
 
 namespace sluice::nexmark {
+
+/// A time as Flink's Nexmark writes it: "yyyy-MM-dd HH:mm:ss.SSS", UTC.
+std::string format_date_time(timestamp ms);
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& json, const event& e);
 

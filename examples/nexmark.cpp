@@ -1,0 +1,207 @@
+// Runs one query of the Nexmark benchmark (an online auction's persons, auctions and bids) over
+// generated events or events read from JSON lines, and writes the generated events as JSON lines
+// for another system to read the very same ones. The queries are in examples/nexmark/, one file
+// each; docs/nexmark.md says what each computes and where it differs from Flink's and Beam's.
+//
+// Usage: nexmark --query qN [--events N] [--event-rate EVENTS_PER_S] [--rate EVENTS_PER_S]
+//                [--parallelism P] [--seed S] [--from-json FILE] [--side-input FILE]
+//                [--out FILE] [--state-dir DIR]
+//        nexmark --write-json FILE [--events N] [--event-rate EVENTS_PER_S] [--seed S]
+//
+// Results go to --out as comma-separated lines (queries whose results change as a changelog:
+// +I, -U, +U, -D), exactly once with --state-dir, whose checkpoints (every 100 ms) a run killed
+// midway restores from; without --out they are only counted, as Flink's Nexmark sends them to
+// a blackhole sink. --event-rate sets how many events the generator makes per second of event
+// time (default 10,000, as Flink's Nexmark), --rate how many per second of wall-clock time
+// (default: as fast as it goes).
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sluice/all.hpp"
+#include "sluice/nexmark/generator.hpp"
+#include "sluice/nexmark/json.hpp"
+#include "sluice/serde.hpp"
+#include "sluice/watermark_strategy.hpp"
+
+#include "nexmark/blackhole.hpp"
+#include "nexmark/queries.hpp"
+
+namespace {
+
+namespace nexmark = sluice::nexmark;
+namespace queries = sluice::nexmark::queries;
+
+constexpr std::string_view usage =
+  "usage: nexmark --query qN [--events N] [--event-rate EVENTS_PER_S] [--rate EVENTS_PER_S]\n"
+  "               [--parallelism P] [--seed S] [--from-json FILE] [--side-input FILE]\n"
+  "               [--out FILE] [--state-dir DIR]\n"
+  "       nexmark --write-json FILE [--events N] [--event-rate EVENTS_PER_S] [--seed S]\n";
+
+struct options {
+  std::string query;
+  std::string write_json;
+  std::string from_json;
+  std::string side_input;
+  std::string out;
+  std::string state_dir;
+  uint64_t events = 10'000'000;
+  double event_rate = 10'000;
+  double rate = 0;
+  uint32_t parallelism = 1;
+  uint64_t seed = 0;
+};
+
+template <class Number>
+Number number(std::string_view flag, std::string_view text) {
+  Number n{};
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (error != std::errc{} || end != text.data() + text.size())
+    throw std::invalid_argument(std::string{flag} + " expects a number, not '" + std::string{text}
+                                + "'");
+  return n;
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view flag = argv[i];
+    if (i + 1 == argc)
+      throw std::invalid_argument(std::string{flag} + " needs a value");
+    std::string_view value = argv[++i];
+    if (flag == "--query")
+      o.query = value;
+    else if (flag == "--write-json")
+      o.write_json = value;
+    else if (flag == "--from-json")
+      o.from_json = value;
+    else if (flag == "--side-input")
+      o.side_input = value;
+    else if (flag == "--out")
+      o.out = value;
+    else if (flag == "--state-dir")
+      o.state_dir = value;
+    else if (flag == "--events")
+      o.events = number<uint64_t>(flag, value);
+    else if (flag == "--event-rate")
+      o.event_rate = number<double>(flag, value);
+    else if (flag == "--rate")
+      o.rate = number<double>(flag, value);
+    else if (flag == "--parallelism")
+      o.parallelism = number<uint32_t>(flag, value);
+    else if (flag == "--seed")
+      o.seed = number<uint64_t>(flag, value);
+    else
+      throw std::invalid_argument("unknown option " + std::string{flag});
+  }
+  if (o.query.empty() == o.write_json.empty())
+    throw std::invalid_argument("give either --query or --write-json");
+  if (o.event_rate <= 0)
+    throw std::invalid_argument("--event-rate must be positive");
+  if (o.parallelism == 0)
+    throw std::invalid_argument("--parallelism must be at least 1");
+  return o;
+}
+
+/// The events: generated, or read from a file of JSON lines in Flink's layout (with Flink's
+/// Nexmark watermark, 4 s behind the newest event time).
+sluice::stream<nexmark::event> events(sluice::pipeline& p, const options& o) {
+  if (o.from_json.empty()) {
+    auto generated = p.source(nexmark::source(
+      {.events = o.events, .event_rate = o.event_rate, .wall_clock_rate = o.rate, .seed = o.seed}));
+    generated.name("events");
+    return generated;
+  }
+  auto lines = p.source(sluice::text_file(o.from_json));
+  lines.name("json");
+  auto decoded = lines.map(
+    [](const std::string& line) { return sluice::json_serde<nexmark::event>{}.decode(line); });
+  decoded.name("events");
+  return decoded.assign_watermarks(
+    sluice::bounded_out_of_orderness(nexmark::watermark_delay)
+      .with_timestamps([](const nexmark::event& e) { return nexmark::date_time_of(e); }));
+}
+
+/// Sends results (a stream or a table) to --out as lines, or counts them into `count`.
+struct results_sink {
+  const options& o;
+  std::shared_ptr<std::atomic<uint64_t>>& count;
+
+  template <class Results>
+  void operator()(Results results) const {
+    if constexpr (requires { typename Results::change_type; })
+      (*this)(results.to_stream());
+    else
+      sink(results);
+  }
+
+  template <class R>
+  void sink(sluice::stream<R> results) const {
+    if (o.out.empty()) {
+      queries::blackhole<R> hole;
+      count = hole.count;
+      results.sink(hole).name("blackhole");
+      return;
+    }
+    auto lines = [&] {
+      if constexpr (requires(const R& r) { r.old_value; })
+        return results.template flat_map<std::string>(
+          [](const R& c, sluice::emitter<std::string>& out) { queries::change_lines(c, out); });
+      else
+        return results.map([](const R& r) { return queries::result_line(r); });
+    }();
+    lines.name("lines");
+    lines.sink(sluice::write_file(o.out)).name("out");
+  }
+};
+
+int run(const options& o) {
+  sluice::runtime_config config;
+  config.default_parallelism = o.parallelism;
+  if (!o.state_dir.empty()) {
+    config.state_dir = o.state_dir;
+    config.checkpoint_interval = std::chrono::milliseconds{100};
+  }
+  sluice::pipeline p{o.write_json.empty() ? "nexmark-" + o.query : "nexmark-json"};
+  std::shared_ptr<std::atomic<uint64_t>> count;
+  if (!o.write_json.empty()) {
+    events(p, o)
+      .map([](const nexmark::event& e) { return sluice::json_serde<nexmark::event>{}.encode(e); })
+      .name("json")
+      .sink(sluice::write_file(o.write_json))
+      .name("out");
+  } else {
+    queries::query_inputs inputs;
+    if (!o.side_input.empty())
+      inputs.side = queries::read_side_input(o.side_input);
+    queries::with_query(o.query, events(p, o), inputs, results_sink{o, count});
+  }
+  auto start = std::chrono::steady_clock::now();
+  sluice::runtime rt{config};
+  if (auto error = rt.run(p)) {
+    std::cerr << "nexmark: " << sluice::describe(error) << "\n";
+    return 1;
+  }
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  std::cout << p.name() << ": done in " << took.count() << " s";
+  if (count)
+    std::cout << ", " << count->load() << " results";
+  std::cout << "\n";
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::cerr << "nexmark: " << e.what() << "\n" << usage;
+    return 2;
+  }
+}

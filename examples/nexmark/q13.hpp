@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+
+#include "nexmark/views.hpp"
+
+namespace sluice::nexmark::queries {
+
+/// A bounded side input: a value per key, read before the job starts.
+using side_input = std::unordered_map<int64_t, std::string>;
+
+/// The side input of Flink's Nexmark (its side_input_gen.sh): keys 0 to 9,999, each the value
+/// of its own number.
+inline std::shared_ptr<const side_input> default_side_input() {
+  auto rows = std::make_shared<side_input>();
+  for (int64_t key = 0; key < 10'000; ++key)
+    rows->emplace(key, std::to_string(key));
+  return rows;
+}
+
+/// A side input from a file of "key,value" lines.
+/// @throws std::runtime_error naming the file and line that is not "<integer>,<value>".
+inline std::shared_ptr<const side_input> read_side_input(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    throw std::runtime_error("cannot read the side input " + path);
+  auto rows = std::make_shared<side_input>();
+  std::string line;
+  for (size_t number = 1; std::getline(in, line); ++number) {
+    auto comma = line.find(',');
+    size_t used = 0;
+    int64_t key = 0;
+    try {
+      key = std::stoll(line.substr(0, comma), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (comma == std::string::npos || used != comma)
+      throw std::runtime_error(path + ":" + std::to_string(number)
+                               + ": a side input line is \"<integer key>,<value>\", not \"" + line
+                               + "\"");
+    rows->insert_or_assign(key, line.substr(comma + 1));
+  }
+  return rows;
+}
+
+/// A bid with the side input's value for it.
+struct enriched_bid {
+  int64_t auction = 0;
+  int64_t bidder = 0;
+  int64_t price = 0;
+  timestamp date_time = 0;
+  std::string value;
+
+  friend bool operator==(const enriched_bid&, const enriched_bid&) = default;
+  friend auto operator<=>(const enriched_bid&, const enriched_bid&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, enriched_bid& x) {
+  return f(x.auction, x.bidder, x.price, x.date_time, x.value);
+}
+
+/// Query 13, bounded side input join: each bid joined with the row of `side` keyed by its
+/// auction modulo 10,000 (bids without one are dropped: an inner join). Flink looks the row up
+/// in the side input's table as each bid comes; the side input is small and fixed, so here
+/// every instance holds all of it (a broadcast hash join). Beam's q13 keys by bidder instead.
+inline stream<enriched_bid> q13(stream<event> events, std::shared_ptr<const side_input> side) {
+  auto enriched =
+    bids(std::move(events)).flat_map([side](const bid& b, emitter<enriched_bid>& out) {
+      if (auto row = side->find(b.auction % 10'000); row != side->end())
+        out(enriched_bid{b.auction, b.bidder, b.price, b.date_time, row->second});
+    });
+  enriched.name("q13");
+  return enriched;
+}
+
+inline std::string to_csv(const enriched_bid& b) {
+  return csv(b.auction, b.bidder, b.price, format_date_time(b.date_time), b.value);
+}
+
+} // namespace sluice::nexmark::queries

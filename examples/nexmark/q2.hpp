@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "nexmark/views.hpp"
+
+namespace sluice::nexmark::queries {
+
+/// An auction and a price bid for it.
+struct auction_price {
+  int64_t auction = 0;
+  int64_t price = 0;
+
+  friend bool operator==(const auction_price&, const auction_price&) = default;
+  friend auto operator<=>(const auction_price&, const auction_price&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auction_price& x) {
+  return f(x.auction, x.price);
+}
+
+/// Query 2, selection: the bids for every 123rd auction (Flink's variant of the original's five
+/// auction ids), as auction and price.
+inline stream<auction_price> q2(stream<event> events) {
+  auto selected = bids(std::move(events))
+                    .filter([](const bid& b) { return b.auction % 123 == 0; })
+                    .map([](const bid& b) {
+                      return auction_price{b.auction, b.price};
+                    });
+  selected.name("q2");
+  return selected;
+}
+
+inline std::string to_csv(const auction_price& r) {
+  return csv(r.auction, r.price);
+}
+
+} // namespace sluice::nexmark::queries

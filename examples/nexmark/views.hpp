@@ -1,0 +1,73 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "sluice/nexmark/json.hpp"
+#include "sluice/nexmark/model.hpp"
+#include "sluice/pipeline.hpp"
+
+// What every Nexmark query starts from: the persons, auctions and bids of the event stream
+// (Flink's Nexmark views `person`, `auction` and `bid`), each with its event's time, and the
+// formatting of results as the comma-separated lines the example writes.
+
+namespace sluice::nexmark::queries {
+
+/// The events of kind T (person, auction or bid) among `events`, as a stage named `name`.
+template <class T>
+stream<T> only(stream<event> events, std::string name) {
+  auto picked = events.flat_map<T>([](const event& e, emitter<T>& out) {
+    if (const auto* x = std::get_if<T>(&e))
+      out(*x);
+  });
+  picked.name(std::move(name));
+  return picked;
+}
+
+inline stream<person> persons(stream<event> events) {
+  return only<person>(std::move(events), "persons");
+}
+
+inline stream<auction> auctions(stream<event> events) {
+  return only<auction>(std::move(events), "auctions");
+}
+
+inline stream<bid> bids(stream<event> events) {
+  return only<bid>(std::move(events), "bids");
+}
+
+/// A price in thousandths of a cent ("1234.567"), as Flink prints DECIMAL(23, 3).
+inline std::string decimal_3(int64_t thousandths) {
+  auto text = std::to_string(thousandths / 1000) + ".";
+  auto fraction = std::to_string(1000 + thousandths % 1000);
+  return text + fraction.substr(1);
+}
+
+/// The fields, strings as they are and numbers in decimal, joined by commas.
+template <class... Fields>
+std::string csv(const Fields&... fields) {
+  std::string line;
+  bool first = true;
+  auto add = [&](const auto& field) {
+    if (!first)
+      line += ',';
+    first = false;
+    if constexpr (std::is_convertible_v<decltype(field), std::string_view>)
+      line += field;
+    else
+      line += std::to_string(field);
+  };
+  (add(fields), ...);
+  return line;
+}
+
+/// A bid as Flink's q0 sink holds it: "auction,bidder,price,dateTime,extra".
+inline std::string to_csv(const bid& b) {
+  return csv(b.auction, b.bidder, b.price, format_date_time(b.date_time), b.extra);
+}
+
+} // namespace sluice::nexmark::queries

@@ -1,0 +1,118 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <tuple>
+#include <utility>
+
+#include "sluice/keyed_stream.hpp"
+#include "sluice/operators/keyed_context.hpp"
+#include "sluice/table.hpp"
+
+#include "nexmark/views.hpp"
+
+// The core q4 and q9 share: for each auction its highest bid among those made while it was open
+// (Flink's regular join of auction and bid on `A.id = B.auction AND B.dateTime BETWEEN
+// A.dateTime AND A.expires`, then the top bid per auction), updated as higher bids come.
+
+namespace sluice::nexmark::queries {
+
+/// An auction and its highest bid so far.
+struct winning_bid {
+  nexmark::auction auction;
+  nexmark::bid bid;
+
+  friend bool operator==(const winning_bid&, const winning_bid&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, winning_bid& x) {
+  return f(x.auction, x.bid);
+}
+
+/// Whether bid `b` was made while auction `a` was open, both ends included.
+inline bool while_open(const auction& a, const bid& b) {
+  return b.auction == a.id && b.date_time >= a.date_time && b.date_time <= a.expires;
+}
+
+/// Whether `b` beats `best`: a higher price, or the same price earlier (Flink's q9 order). Bids
+/// equal in both are ordered by their other fields, so that which wins does not depend on
+/// which came first.
+inline bool beats(const bid& b, const bid& best) {
+  return std::tuple{-b.price, b.date_time, b.bidder, b.channel, b.url, b.extra}
+         < std::tuple{-best.price, best.date_time, best.bidder, best.channel, best.url, best.extra};
+}
+
+namespace detail {
+
+/// Per auction id: the auction once it came, its highest bid while open, and the bids that came
+/// before their auction. Emits each new highest bid. The state of an auction goes once the
+/// watermark passes its expiry (no bid that can still come was made while it was open); a bid
+/// waiting for its auction goes once the watermark passes its time (an auction that can still
+/// come opened after it).
+class pick_winners {
+public:
+  using context_type = keyed_context<int64_t, winning_bid>;
+
+  void process_first(const auction& a, context_type& ctx) {
+    auto best = std::optional<bid>{};
+    for (auto& b : ctx.list<bid>("early").take())
+      if (while_open(a, b) && (!best || beats(b, *best)))
+        best = std::move(b);
+    ctx.value<auction>("auction").update(a);
+    ctx.register_event_time_timer(a.expires);
+    if (best) {
+      ctx.value<bid>("best").update(*best);
+      ctx.emit({a, std::move(*best)});
+    }
+  }
+
+  void process_second(const bid& b, context_type& ctx) {
+    auto a = ctx.value<auction>("auction").value();
+    if (!a) {
+      ctx.list<bid>("early").add(b);
+      ctx.register_event_time_timer(b.date_time);
+      return;
+    }
+    if (!while_open(*a, b))
+      return;
+    auto best = ctx.value<bid>("best");
+    if (auto current = best.value(); current && !beats(b, *current))
+      return;
+    best.update(b);
+    ctx.emit({std::move(*a), b});
+  }
+
+  void on_timer(timestamp time, context_type& ctx) {
+    auto a = ctx.value<auction>("auction");
+    if (auto known = a.value()) {
+      if (known->expires == time) {
+        a.clear();
+        ctx.value<bid>("best").clear();
+      }
+      return;
+    }
+    auto early = ctx.list<bid>("early");
+    for (auto& b : early.take())
+      if (b.date_time > time)
+        early.add(std::move(b));
+  }
+};
+
+} // namespace detail
+
+/// The highest bid of each auction made while it was open, as a table by auction id that
+/// changes as higher bids come. Flink keeps every auction and bid for good; this keeps an
+/// auction until the watermark passes its expiry, then drops it (its row in the table stays).
+inline table<int64_t, winning_bid> winning_bids(stream<event> events) {
+  auto winners = auctions(events)
+                   .key_by(&auction::id)
+                   .connect(bids(events).key_by(&bid::auction))
+                   .template process<winning_bid>(detail::pick_winners{});
+  winners.name("winning_bids");
+  return winners.key_by([](const winning_bid& w) { return w.auction.id; })
+    .to_table([](const winning_bid& w) { return std::optional<winning_bid>{w}; })
+    .name("winning_bids/table");
+}
+
+} // namespace sluice::nexmark::queries
