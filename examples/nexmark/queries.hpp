@@ -15,6 +15,7 @@
 #include "nexmark/q3.hpp"
 #include "nexmark/q4.hpp"
 #include "nexmark/q5.hpp"
+#include "nexmark/q6.hpp"
 #include "nexmark/q7.hpp"
 #include "nexmark/q8.hpp"
 #include "nexmark/q9.hpp"
@@ -25,7 +26,7 @@
 namespace sluice::nexmark::queries {
 
 /// The names of the queries there are.
-inline constexpr const char* query_names = "q0-q5, q7-q9, q11-q14";
+inline constexpr const char* query_names = "q0-q9, q11-q14";
 
 /// What some queries read besides the events.
 struct query_inputs {
@@ -51,6 +52,8 @@ void with_query(const std::string& name, stream<event> events, const query_input
     use(q4(events));
   else if (name == "q5")
     use(q5(events));
+  else if (name == "q6")
+    use(q6(events));
   else if (name == "q7")
     use(q7(events));
   else if (name == "q8")

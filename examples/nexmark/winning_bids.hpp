@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <utility>
 
@@ -45,11 +46,18 @@ inline bool beats(const bid& b, const bid& best) {
 
 namespace detail {
 
+/// When pick_winners emits a winning bid.
+enum class winner_emitted {
+  on_each_higher_bid, ///< as it comes: an update of the auction's row (q4, q9)
+  at_close,           ///< once, when the watermark passes the auction's expiry (q6)
+};
+
 /// Per auction id: the auction once it came, its highest bid while open, and the bids that came
-/// before their auction. Emits each new highest bid. The state of an auction goes once the
+/// before their auction; emits the winning bid `When`. The state of an auction goes once the
 /// watermark passes its expiry (no bid that can still come was made while it was open); a bid
 /// waiting for its auction goes once the watermark passes its time (an auction that can still
 /// come opened after it).
+template <winner_emitted When>
 class pick_winners {
 public:
   using context_type = keyed_context<int64_t, winning_bid>;
@@ -63,7 +71,8 @@ public:
     ctx.register_event_time_timer(a.expires);
     if (best) {
       ctx.value<bid>("best").update(*best);
-      ctx.emit({a, std::move(*best)});
+      if constexpr (When == winner_emitted::on_each_higher_bid)
+        ctx.emit({a, std::move(*best)});
     }
   }
 
@@ -80,16 +89,21 @@ public:
     if (auto current = best.value(); current && !beats(b, *current))
       return;
     best.update(b);
-    ctx.emit({std::move(*a), b});
+    if constexpr (When == winner_emitted::on_each_higher_bid)
+      ctx.emit({std::move(*a), b});
   }
 
   void on_timer(timestamp time, context_type& ctx) {
     auto a = ctx.value<auction>("auction");
     if (auto known = a.value()) {
-      if (known->expires == time) {
-        a.clear();
-        ctx.value<bid>("best").clear();
-      }
+      if (known->expires != time)
+        return;
+      auto best = ctx.value<bid>("best");
+      if constexpr (When == winner_emitted::at_close)
+        if (auto winner = best.value())
+          ctx.emit({std::move(*known), std::move(*winner)});
+      a.clear();
+      best.clear();
       return;
     }
     auto early = ctx.list<bid>("early");
@@ -101,18 +115,32 @@ public:
 
 } // namespace detail
 
+/// The winning bids of `events`' auctions, emitted `When`, by a stage named `name`.
+template <detail::winner_emitted When>
+stream<winning_bid> pick_winners(stream<event> events, std::string name) {
+  auto winners = auctions(events)
+                   .key_by(&auction::id)
+                   .connect(bids(events).key_by(&bid::auction))
+                   .template process<winning_bid>(detail::pick_winners<When>{});
+  winners.name(std::move(name));
+  return winners;
+}
+
 /// The highest bid of each auction made while it was open, as a table by auction id that
 /// changes as higher bids come. Flink keeps every auction and bid for good; this keeps an
 /// auction until the watermark passes its expiry, then drops it (its row in the table stays).
 inline table<int64_t, winning_bid> winning_bids(stream<event> events) {
-  auto winners = auctions(events)
-                   .key_by(&auction::id)
-                   .connect(bids(events).key_by(&bid::auction))
-                   .template process<winning_bid>(detail::pick_winners{});
-  winners.name("winning_bids");
+  auto winners =
+    pick_winners<detail::winner_emitted::on_each_higher_bid>(std::move(events), "winning_bids");
   return winners.key_by([](const winning_bid& w) { return w.auction.id; })
     .to_table([](const winning_bid& w) { return std::optional<winning_bid>{w}; })
     .name("winning_bids/table");
+}
+
+/// The winning bid of each auction that had one, once the auction closed (the watermark passed
+/// its expiry), stamped with its expiry.
+inline stream<winning_bid> closed_auctions(stream<event> events) {
+  return pick_winners<detail::winner_emitted::at_close>(std::move(events), "closed_auctions");
 }
 
 } // namespace sluice::nexmark::queries

@@ -150,6 +150,12 @@ TEST_CASE("Nexmark q3, q4 and q9 update their tables to the rows computed from a
   check_updating("q9", config, reference::q9(events));
 }
 
+TEST_CASE("Nexmark q6 averages each seller's last 10 sales in the order the auctions closed") {
+  auto config = events_of(8);
+  test::nexmark_events events{config};
+  check_appending("q6", config, reference::q6(events));
+}
+
 TEST_CASE("Nexmark q5, q7, q8 and q11 give the windows computed from all events") {
   auto config = events_of(3);
   test::nexmark_events events{config};
@@ -238,7 +244,7 @@ TEST_CASE(
   auto config = events_of(7, 100'000);
   test::nexmark_events events{config};
   unsigned seed = 21;
-  for (std::string query : {"q3", "q4", "q5", "q9", "q11"}) {
+  for (std::string query : {"q3", "q4", "q5", "q6", "q9", "q11"}) {
     INFO(query);
     test::temp_dir dir;
     auto state = dir.file("state");
@@ -260,6 +266,8 @@ TEST_CASE(
     auto lines = test::sorted(test::sink_output_lines(dir, "out"));
     if (query == "q5")
       check_same(lines, reference::q5(events));
+    else if (query == "q6")
+      check_same(lines, reference::q6(events));
     else if (query == "q11")
       check_same(lines, reference::q11(events));
     else {

@@ -135,6 +135,29 @@ inline rows q9(const nexmark_events& e) {
   return out;
 }
 
+/// q6: as each auction closes with a winning bid (in the order of expiry, then id), the average
+/// price of its seller's last 10 such auctions.
+inline lines q6(const nexmark_events& e) {
+  std::map<int64_t, std::vector<std::pair<const auction*, const bid*>>> by_seller;
+  for (const auto& [id, w] : winners(e))
+    by_seller[w.first->seller].push_back(w);
+  lines out;
+  for (auto& [seller, sales] : by_seller) {
+    std::sort(sales.begin(), sales.end(), [](const auto& a, const auto& b) {
+      return std::pair{a.first->expires, a.first->id} < std::pair{b.first->expires, b.first->id};
+    });
+    for (size_t i = 0; i < sales.size(); ++i) {
+      auto from = i >= 9 ? i - 9 : 0;
+      int64_t sum = 0;
+      for (auto j = from; j <= i; ++j)
+        sum += sales[j].second->price;
+      out.push_back(q::csv(seller, sum / static_cast<int64_t>(i - from + 1), sales[i].first->id,
+                           format_date_time(sales[i].first->expires)));
+    }
+  }
+  return sorted(out);
+}
+
 /// q5: per 10-s window sliding by 2 s, the auctions with the most bids.
 inline lines q5(const nexmark_events& e) {
   std::map<timestamp, std::map<int64_t, int64_t>> counts; // window start -> auction -> bids
