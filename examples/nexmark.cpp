@@ -9,11 +9,11 @@
 //        nexmark --write-json FILE [--events N] [--event-rate EVENTS_PER_S] [--seed S]
 //
 // Results go to --out as comma-separated lines (queries whose results change as a changelog:
-// +I, -U, +U, -D), exactly once with --state-dir, whose checkpoints (every 100 ms) a run killed
-// midway restores from; without --out they are only counted, as Flink's Nexmark sends them to
-// a blackhole sink. --event-rate sets how many events the generator makes per second of event
-// time (default 10,000, as Flink's Nexmark), --rate how many per second of wall-clock time
-// (default: as fast as it goes).
+// +I, -U, +U, -D; q10 into a directory tree of its own), exactly once with --state-dir, whose
+// checkpoints (every 100 ms) a run killed midway restores from; without --out they are only
+// counted, as Flink's Nexmark sends them to a blackhole sink. --event-rate sets how many events the
+// generator makes per second of event time (default 10,000, as Flink's Nexmark), --rate how many
+// per second of wall-clock time (default: as fast as it goes).
 
 #include <charconv>
 #include <chrono>
@@ -179,6 +179,7 @@ int run(const options& o) {
     queries::query_inputs inputs;
     if (!o.side_input.empty())
       inputs.side = queries::read_side_input(o.side_input);
+    inputs.log_directory = o.out;
     queries::with_query(o.query, events(p, o), inputs, results_sink{o, count});
   }
   auto start = std::chrono::steady_clock::now();

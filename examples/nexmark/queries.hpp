@@ -7,6 +7,7 @@
 
 #include "nexmark/q0.hpp"
 #include "nexmark/q1.hpp"
+#include "nexmark/q10.hpp"
 #include "nexmark/q11.hpp"
 #include "nexmark/q12.hpp"
 #include "nexmark/q13.hpp"
@@ -26,17 +27,20 @@
 namespace sluice::nexmark::queries {
 
 /// The names of the queries there are.
-inline constexpr const char* query_names = "q0-q9, q11-q14";
+inline constexpr const char* query_names = "q0-q14";
 
 /// What some queries read besides the events.
 struct query_inputs {
   /// q13's.
   std::shared_ptr<const side_input> side = default_side_input();
+  /// The directory q10 writes its log into.
+  std::string log_directory;
 };
 
 /// Builds query `name` over `events` and hands its results to `use`: a `stream<R>` for queries
-/// that append results, a `table<K, V>` for those that update them (q3, q4, q9).
-/// @throws std::invalid_argument if no query has that name.
+/// that append results, a `table<K, V>` for those that update them (q3, q4, q9); q10 ends in
+/// files of its own instead.
+/// @throws std::invalid_argument if no query has that name, or q10 no directory.
 template <class Use>
 void with_query(const std::string& name, stream<event> events, const query_inputs& inputs,
                 Use&& use) {
@@ -60,7 +64,11 @@ void with_query(const std::string& name, stream<event> events, const query_input
     use(q8(events));
   else if (name == "q9")
     use(q9(events));
-  else if (name == "q11")
+  else if (name == "q10") {
+    if (inputs.log_directory.empty())
+      throw std::invalid_argument("q10 writes its log into a directory, and was given none");
+    q10(events, inputs.log_directory);
+  } else if (name == "q11")
     use(q11(events));
   else if (name == "q12")
     use(q12(events));

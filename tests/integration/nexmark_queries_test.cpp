@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -95,6 +96,36 @@ struct changelog {
   }
 };
 
+/// The lines of the finished files of a directory tree by directory (relative to the tree),
+/// sorted; counts the files that are not finished.
+struct file_tree {
+  std::map<std::string, test::lines> lines;
+  size_t unfinished = 0;
+
+  explicit file_tree(const std::filesystem::path& dir) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator{dir}) {
+      if (!entry.is_regular_file())
+        continue;
+      if (!entry.path().filename().string().starts_with("part-")) {
+        ++unfinished;
+        continue;
+      }
+      auto& l = lines[std::filesystem::relative(entry.path().parent_path(), dir).string()];
+      auto more = test::read_lines(entry.path().string());
+      l.insert(l.end(), more.begin(), more.end());
+    }
+    for (auto& [directory, l] : lines)
+      l = test::sorted(std::move(l));
+  }
+};
+
+void check_same(const file_tree& got, const std::map<std::string, test::lines>& expected) {
+  CHECK(got.unfinished == 0);
+  CHECK(got.lines.size() == expected.size());
+  bool identical = got.lines == expected;
+  CHECK(identical);
+}
+
 /// Compares lines without printing thousands of them: the sizes, then whether they are equal.
 void check_same(const test::lines& got, const test::lines& expected) {
   CHECK(got.size() == expected.size());
@@ -163,6 +194,19 @@ TEST_CASE("Nexmark q5, q7, q8 and q11 give the windows computed from all events"
   check_appending("q7", config, reference::q7(events));
   check_appending("q8", config, reference::q8(events));
   check_appending("q11", config, reference::q11(events));
+}
+
+TEST_CASE("Nexmark q10 logs every bid into the directory of its day and minute") {
+  auto config = events_of(9, 150'000); // 150 s: three minutes of bids
+  test::nexmark_events events{config};
+  auto expected = reference::q10(events);
+  REQUIRE(expected.size() == 3);
+  for (uint32_t parallelism : {1u, 2u}) {
+    INFO("parallelism " << parallelism);
+    test::temp_dir dir;
+    REQUIRE(run_example(arguments("q10", config), dir, parallelism) == 0);
+    check_same(file_tree{dir.file("out")}, expected);
+  }
 }
 
 TEST_CASE("Nexmark q12 counts every bid once per bidder in 10-s windows of processing time") {
@@ -244,7 +288,7 @@ TEST_CASE(
   auto config = events_of(7, 100'000);
   test::nexmark_events events{config};
   unsigned seed = 21;
-  for (std::string query : {"q3", "q4", "q5", "q6", "q9", "q11"}) {
+  for (std::string query : {"q3", "q4", "q5", "q6", "q9", "q10", "q11"}) {
     INFO(query);
     test::temp_dir dir;
     auto state = dir.file("state");
@@ -263,8 +307,10 @@ TEST_CASE(
       3, [&] { return start(10'000); }, completed, 300ms, seed++);
     REQUIRE(outcome.kills == 3);
     REQUIRE(test::wait_process(start(0)) == 0);
-    auto lines = test::sorted(test::sink_output_lines(dir, "out"));
-    if (query == "q5")
+    auto lines = query == "q10" ? test::lines{} : test::sorted(test::sink_output_lines(dir, "out"));
+    if (query == "q10")
+      check_same(file_tree{dir.file("out")}, reference::q10(events));
+    else if (query == "q5")
       check_same(lines, reference::q5(events));
     else if (query == "q6")
       check_same(lines, reference::q6(events));

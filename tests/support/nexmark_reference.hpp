@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -202,6 +203,28 @@ inline lines q8(const nexmark_events& e) {
       out.push_back(q::csv(p.id, p.name, format_date_time(start)));
   }
   return sorted(out);
+}
+
+/// q10: the bids as lines by the directory of their day and minute, "dt=yyyy-MM-dd/hm=HH:mm".
+inline std::map<std::string, lines> q10(const nexmark_events& e) {
+  std::map<std::string, lines> out;
+  for (const auto& b : e.bids) {
+    using namespace std::chrono;
+    sys_time<milliseconds> t{milliseconds{b.date_time}};
+    auto day = floor<days>(t);
+    year_month_day date{day};
+    hh_mm_ss time{t - day};
+    char partition[64];
+    std::snprintf(partition, sizeof partition, "dt=%04d-%02u-%02u/hm=%02ld:%02ld",
+                  static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                  static_cast<unsigned>(date.day()), static_cast<long>(time.hours().count()),
+                  static_cast<long>(time.minutes().count()));
+    out[partition].push_back(
+      q::csv(b.auction, b.bidder, b.price, format_date_time(b.date_time), b.extra));
+  }
+  for (auto& [partition, l] : out)
+    std::sort(l.begin(), l.end());
+  return out;
 }
 
 /// q11: each bidder's sessions, which end when 10 s pass without a bid.
