@@ -4,9 +4,10 @@
 // each; docs/nexmark.md says what each computes and where it differs from Flink's and Beam's.
 //
 // Usage: nexmark --query qN [--events N] [--event-rate EVENTS_PER_S] [--rate EVENTS_PER_S]
-//                [--parallelism P] [--seed S] [--from-json FILE] [--side-input FILE]
-//                [--out FILE] [--state-dir DIR]
-//        nexmark --write-json FILE [--events N] [--event-rate EVENTS_PER_S] [--seed S]
+//                [--parallelism P] [--seed S] [--from-json FILE|TOPIC] [--side-input FILE]
+//                [--out FILE] [--state-dir DIR] [--brokers HOST:PORT]
+//        nexmark --write-json FILE|TOPIC [--events N] [--event-rate EVENTS_PER_S] [--seed S]
+//                [--brokers HOST:PORT]
 //
 // Results go to --out as comma-separated lines (queries whose results change as a changelog:
 // +I, -U, +U, -D; q10 into a directory tree of its own), exactly once with --state-dir, whose
@@ -15,6 +16,8 @@
 // generator makes per second of event time (default 10,000, as Flink's Nexmark), --rate how many
 // per second of wall-clock time (default: as fast as it goes).
 
+#include <unistd.h>
+
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -22,10 +25,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "sluice/all.hpp"
 #include "sluice/nexmark/generator.hpp"
 #include "sluice/nexmark/json.hpp"
+#include "sluice/operators/kafka_sink.hpp"
+#include "sluice/operators/kafka_source.hpp"
 #include "sluice/serde.hpp"
 #include "sluice/watermark_strategy.hpp"
 
@@ -39,9 +45,10 @@ namespace queries = sluice::nexmark::queries;
 
 constexpr std::string_view usage =
   "usage: nexmark --query qN [--events N] [--event-rate EVENTS_PER_S] [--rate EVENTS_PER_S]\n"
-  "               [--parallelism P] [--seed S] [--from-json FILE] [--side-input FILE]\n"
-  "               [--out FILE] [--state-dir DIR]\n"
-  "       nexmark --write-json FILE [--events N] [--event-rate EVENTS_PER_S] [--seed S]\n";
+  "               [--parallelism P] [--seed S] [--from-json FILE|TOPIC] [--side-input FILE]\n"
+  "               [--out FILE] [--state-dir DIR] [--brokers HOST:PORT]\n"
+  "       nexmark --write-json FILE|TOPIC [--events N] [--event-rate EVENTS_PER_S] [--seed S]\n"
+  "               [--brokers HOST:PORT]\n";
 
 struct options {
   std::string query;
@@ -50,6 +57,7 @@ struct options {
   std::string side_input;
   std::string out;
   std::string state_dir;
+  std::string brokers;
   uint64_t events = 10'000'000;
   double event_rate = 10'000;
   double rate = 0;
@@ -86,6 +94,8 @@ options parse(int argc, char** argv) {
       o.out = value;
     else if (flag == "--state-dir")
       o.state_dir = value;
+    else if (flag == "--brokers")
+      o.brokers = value;
     else if (flag == "--events")
       o.events = number<uint64_t>(flag, value);
     else if (flag == "--event-rate")
@@ -108,8 +118,8 @@ options parse(int argc, char** argv) {
   return o;
 }
 
-/// The events: generated, or read from a file of JSON lines in Flink's layout (with Flink's
-/// Nexmark watermark, 4 s behind the newest event time).
+/// The events: generated, or read from JSON lines in Flink's layout, in a file or (with
+/// --brokers) a Kafka topic, with Flink's Nexmark watermark, 4 s behind the newest event time.
 sluice::stream<nexmark::event> events(sluice::pipeline& p, const options& o) {
   if (o.from_json.empty()) {
     auto generated = p.source(nexmark::source(
@@ -117,14 +127,44 @@ sluice::stream<nexmark::event> events(sluice::pipeline& p, const options& o) {
     generated.name("events");
     return generated;
   }
+  auto flink_watermarks =
+    sluice::bounded_out_of_orderness(nexmark::watermark_delay)
+      .with_timestamps([](const nexmark::event& e) { return nexmark::date_time_of(e); });
+  if (!o.brokers.empty()) {
+    // A group of its own: every run reads the whole topic (a restored run resumes from its
+    // checkpoint, not from the group's offsets). Watermarks per partition, as Flink's.
+    sluice::kafka_source_options topic;
+    topic.topic = o.from_json;
+    topic.properties = {{"bootstrap.servers", o.brokers},
+                        {"group.id", p.name() + "-" + std::to_string(getpid())}};
+    topic.bounded = true;
+    auto read =
+      p.source(sluice::kafka_source(topic, sluice::json_serde<nexmark::event>{}), flink_watermarks);
+    read.name("events");
+    return read;
+  }
   auto lines = p.source(sluice::text_file(o.from_json));
   lines.name("json");
   auto decoded = lines.map(
     [](const std::string& line) { return sluice::json_serde<nexmark::event>{}.decode(line); });
   decoded.name("events");
-  return decoded.assign_watermarks(
-    sluice::bounded_out_of_orderness(nexmark::watermark_delay)
-      .with_timestamps([](const nexmark::event& e) { return nexmark::date_time_of(e); }));
+  return decoded.assign_watermarks(flink_watermarks);
+}
+
+/// Writes the events as JSON lines into the file or (with --brokers) the Kafka topic
+/// --write-json names.
+void write_json(sluice::pipeline& p, const options& o) {
+  auto json = events(p, o).map(
+    [](const nexmark::event& e) { return sluice::json_serde<nexmark::event>{}.encode(e); });
+  json.name("json");
+  if (o.brokers.empty()) {
+    json.sink(sluice::write_file(o.write_json)).name("out");
+    return;
+  }
+  sluice::kafka_sink_options topic;
+  topic.topic = o.write_json;
+  topic.properties = {{"bootstrap.servers", o.brokers}};
+  json.sink(sluice::kafka_sink(topic)).name("out");
 }
 
 /// Sends results (a stream or a table) to --out as lines, or counts them into `count`.
@@ -152,6 +192,9 @@ struct results_sink {
       if constexpr (requires(const R& r) { r.old_value; })
         return results.template flat_map<std::string>(
           [](const R& c, sluice::emitter<std::string>& out) { queries::change_lines(c, out); });
+      else if constexpr (std::is_same_v<R, nexmark::event>)
+        return results.map(
+          [](const R& e) { return sluice::json_serde<nexmark::event>{}.encode(e); });
       else
         return results.map([](const R& r) { return queries::result_line(r); });
     }();
@@ -170,17 +213,16 @@ int run(const options& o) {
   sluice::pipeline p{o.write_json.empty() ? "nexmark-" + o.query : "nexmark-json"};
   std::shared_ptr<std::atomic<uint64_t>> count;
   if (!o.write_json.empty()) {
-    events(p, o)
-      .map([](const nexmark::event& e) { return sluice::json_serde<nexmark::event>{}.encode(e); })
-      .name("json")
-      .sink(sluice::write_file(o.write_json))
-      .name("out");
+    write_json(p, o);
   } else {
     queries::query_inputs inputs;
     if (!o.side_input.empty())
       inputs.side = queries::read_side_input(o.side_input);
     inputs.log_directory = o.out;
-    queries::with_query(o.query, events(p, o), inputs, results_sink{o, count});
+    if (o.query == "events") // every event to the sink: the generator alone, for benchmarks
+      results_sink{o, count}(events(p, o));
+    else
+      queries::with_query(o.query, events(p, o), inputs, results_sink{o, count});
   }
   auto start = std::chrono::steady_clock::now();
   sluice::runtime rt{config};

@@ -26,6 +26,7 @@ struct options {
   bool json = false;    ///< print only JSON to stdout
   std::string json_out; ///< also write the JSON document to this file
   std::string workload; ///< run only this workload (empty: all)
+  std::string group;    ///< run only the workloads named "<group>-..." (empty: all)
   std::string variant;  ///< run only this variant of each workload (empty: all)
   double scale = 1.0;   ///< multiplies every record count
   int repeat = 1;       ///< runs per variant; the median by records/s is reported
@@ -152,6 +153,7 @@ workload retention_workload(const options& opt);
 workload kafka_passthrough_workload(const options& opt);
 workload kafka_wordcount_workload(const options& opt);
 workload kafka_latency_workload(const options& opt);
+std::vector<workload> nexmark_workloads();
 std::vector<workload> all_workloads(const options& opt);
 
 /// Where measurement child `pid` keeps LMDB state: /tmp/sluice-bench-<pid>. The parent removes

@@ -31,6 +31,9 @@ namespace {
 void usage(std::ostream& os) {
   os << "usage: sluice-bench [--quick] [--workload NAME] [--variant NAME] [--json]\n"
         "                    [--json-out FILE] [--scale X] [--repeat N] [--timeout SECONDS]\n"
+        "       sluice-bench nexmark [--query qN] [options as above]\n"
+        "  nexmark           run the Nexmark workloads only (nexmark-q0 ... nexmark-q14)\n"
+        "  --query qN        with nexmark: that query's workload only\n"
         "  --quick           small sizes (a smoke run, well under 20 s)\n"
         "  --workload NAME   run one workload:";
   for (const auto& w : all_workloads(options{}))
@@ -80,6 +83,13 @@ bool parse(int argc, char** argv, options& opt) {
         if (!v)
           return false;
         opt.json_out = v;
+      } else if (a == "nexmark") {
+        opt.group = a;
+      } else if (a == "--query") {
+        auto v = value("a query name");
+        if (!v)
+          return false;
+        opt.workload = std::string{"nexmark-"} + v;
       } else if (a == "--workload") {
         auto v = value("a workload name");
         if (!v)
@@ -229,7 +239,8 @@ measurement run_in_child(const variant& v, const options& opt) {
       sampler.join();
     }
     m.rss_start_kb = rss_start;
-    m.peak_rss_kb = proc_status_kb("VmHWM");
+    // A variant that runs its work in a process of its own reports that process's peak.
+    m.peak_rss_kb = std::max(m.peak_rss_kb, proc_status_kb("VmHWM"));
     m.peak_anon_kb = peak_anon_kb;
     auto* p = reinterpret_cast<const char*>(&m);
     size_t left = sizeof m;
@@ -429,6 +440,8 @@ int main(int argc, char** argv) {
   std::vector<workload_result> results;
   for (const auto& w : workloads) {
     if (!opt.workload.empty() && w.name != opt.workload)
+      continue;
+    if (!opt.group.empty() && !w.name.starts_with(opt.group + "-"))
       continue;
     if (w.name == "latency" && measured_chain_max_rate() <= 0) {
       // The latency rate derives from the chain's maximum rate: measure it first.

@@ -42,6 +42,9 @@ std::vector<workload> all_workloads(const options& opt) {
     std::find_if(all.begin(), all.end(), [](const workload& w) { return w.name == "enrichment"; });
   all.insert(after + 1, std::make_move_iterator(windows.begin()),
              std::make_move_iterator(windows.end()));
+  auto nexmark = nexmark_workloads();
+  all.insert(all.end(), std::make_move_iterator(nexmark.begin()),
+             std::make_move_iterator(nexmark.end()));
   return all;
 }
 
