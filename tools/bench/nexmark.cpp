@@ -114,7 +114,7 @@ variant at_parallelism(const query& q, const std::string& run, uint32_t parallel
                        ? "the generator alone: every event to the blackhole"
                        : std::string{q.name} + " at parallelism " + std::to_string(parallelism);
   return {name, description, reference, [q, run, parallelism, reference](const options& opt) {
-            auto m = run_example(run, sized(opt, 10'000'000, 100'000), parallelism);
+            auto m = run_example(run, sized(opt, 10'000'000, 20'000), parallelism);
             if (m.ok && m.cpu_s() > 0) {
               auto per_core = static_cast<double>(m.records) / m.cpu_s();
               m.add_figure("events/s per core", "ev/s", per_core);
