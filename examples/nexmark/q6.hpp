@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -40,12 +41,12 @@ public:
   using context_type = keyed_context<int64_t, seller_average>;
 
   void process(const winning_bid& w, context_type& ctx) {
-    ctx.list<winning_bid>("closing").add(w);
+    closing(ctx).add(w);
     ctx.register_event_time_timer(w.auction.expires);
   }
 
   void on_timer(timestamp time, context_type& ctx) {
-    auto closing = ctx.list<winning_bid>("closing");
+    auto& closing = this->closing(ctx);
     std::vector<winning_bid> now;
     for (auto& w : closing.take())
       if (w.auction.expires <= time)
@@ -68,6 +69,16 @@ public:
     }
     last.update(prices);
   }
+
+private:
+  /// The seller's closed auctions waiting for the watermark (a handle taken once per instance).
+  list_state<int64_t, winning_bid>& closing(context_type& ctx) {
+    if (!closing_)
+      closing_.emplace(ctx.list<winning_bid>("closing"));
+    return *closing_;
+  }
+
+  std::optional<list_state<int64_t, winning_bid>> closing_;
 };
 
 } // namespace detail

@@ -63,54 +63,70 @@ public:
   using context_type = keyed_context<int64_t, winning_bid>;
 
   void process_first(const auction& a, context_type& ctx) {
+    auto& state = of(ctx);
     auto best = std::optional<bid>{};
-    for (auto& b : ctx.list<bid>("early").take())
+    for (auto& b : state.early.take())
       if (while_open(a, b) && (!best || beats(b, *best)))
         best = std::move(b);
-    ctx.value<auction>("auction").update(a);
+    state.auction.update(a);
     ctx.register_event_time_timer(a.expires);
     if (best) {
-      ctx.value<bid>("best").update(*best);
+      state.best.update(*best);
       if constexpr (When == winner_emitted::on_each_higher_bid)
         ctx.emit({a, std::move(*best)});
     }
   }
 
   void process_second(const bid& b, context_type& ctx) {
-    auto a = ctx.value<auction>("auction").value();
+    auto& state = of(ctx);
+    auto a = state.auction.value();
     if (!a) {
-      ctx.list<bid>("early").add(b);
+      state.early.add(b);
       ctx.register_event_time_timer(b.date_time);
       return;
     }
     if (!while_open(*a, b))
       return;
-    auto best = ctx.value<bid>("best");
-    if (auto current = best.value(); current && !beats(b, *current))
+    if (auto current = state.best.value(); current && !beats(b, *current))
       return;
-    best.update(b);
+    state.best.update(b);
     if constexpr (When == winner_emitted::on_each_higher_bid)
       ctx.emit({std::move(*a), b});
   }
 
   void on_timer(timestamp time, context_type& ctx) {
-    auto a = ctx.value<auction>("auction");
-    if (auto known = a.value()) {
+    auto& state = of(ctx);
+    if (auto known = state.auction.value()) {
       if (known->expires != time)
         return;
-      auto best = ctx.value<bid>("best");
       if constexpr (When == winner_emitted::at_close)
-        if (auto winner = best.value())
+        if (auto winner = state.best.value())
           ctx.emit({std::move(*known), std::move(*winner)});
-      a.clear();
-      best.clear();
+      state.auction.clear();
+      state.best.clear();
       return;
     }
-    auto early = ctx.list<bid>("early");
-    for (auto& b : early.take())
+    for (auto& b : state.early.take())
       if (b.date_time > time)
-        early.add(std::move(b));
+        state.early.add(std::move(b));
   }
+
+private:
+  /// The keyed state of an auction id, handles taken once per instance.
+  struct auction_state {
+    value_state<int64_t, nexmark::auction> auction;
+    value_state<int64_t, bid> best;
+    list_state<int64_t, bid> early;
+  };
+
+  auction_state& of(context_type& ctx) {
+    if (!state_)
+      state_.emplace(auction_state{ctx.value<nexmark::auction>("auction"), ctx.value<bid>("best"),
+                                   ctx.list<bid>("early")});
+    return *state_;
+  }
+
+  std::optional<auction_state> state_;
 };
 
 } // namespace detail

@@ -128,14 +128,10 @@ void check_same(const file_tree& got, const std::map<std::string, test::lines>& 
   CHECK(identical);
 }
 
-/// Compares lines without printing thousands of them: the sizes, then whether they are equal.
-void check_same(const test::lines& got, const test::lines& expected) {
-  CHECK(got.size() == expected.size());
-  bool identical = got == expected;
-  CHECK(identical);
-}
-
-void check_same(const test::rows& got, const test::rows& expected) {
+/// Compares lines or rows without printing thousands of them: the sizes, then whether they are
+/// equal.
+template <class Results>
+void check_same(const Results& got, const Results& expected) {
   CHECK(got.size() == expected.size());
   bool identical = got == expected;
   CHECK(identical);

@@ -62,15 +62,17 @@ inline lines q0(const nexmark_events& e) {
   return sorted(out);
 }
 
+/// A bid's price in euro cents, 0.908 per dollar cent, as thousandths: "1234.567".
+inline std::string euros_of(const bid& b) {
+  auto thousandths = b.price * 908;
+  return std::to_string(thousandths / 1000) + "."
+         + std::to_string(1000 + thousandths % 1000).substr(1);
+}
+
 inline lines q1(const nexmark_events& e) {
   lines out;
-  for (const auto& b : e.bids) {
-    auto euros = b.price * 908; // 0.908 per dollar, in thousandths
-    out.push_back(
-      q::csv(b.auction, b.bidder,
-             std::to_string(euros / 1000) + "." + std::to_string(1000 + euros % 1000).substr(1),
-             format_date_time(b.date_time), b.extra));
-  }
+  for (const auto& b : e.bids)
+    out.push_back(q::csv(b.auction, b.bidder, euros_of(b), format_date_time(b.date_time), b.extra));
   return sorted(out);
 }
 
@@ -271,9 +273,7 @@ inline lines q14(const nexmark_events& e) {
                                           : "otherTime";
     auto cs = static_cast<int64_t>(std::count(b.extra.begin(), b.extra.end(), 'c'));
     out.push_back(
-      q::csv(b.auction, b.bidder,
-             std::to_string(euros / 1000) + "." + std::to_string(1000 + euros % 1000).substr(1),
-             type, format_date_time(b.date_time), b.extra, cs));
+      q::csv(b.auction, b.bidder, euros_of(b), type, format_date_time(b.date_time), b.extra, cs));
   }
   return sorted(out);
 }
