@@ -47,11 +47,13 @@ inline int64_t count_char(const std::string& text, char c) {
 /// 50,000,000 euro cents (exclusive), converted, labelled by the hour they were made in, with
 /// the c's of their extra counted.
 inline stream<labelled_bid> q14(stream<event> events) {
-  auto labelled = bids(std::move(events)).flat_map([](const bid& b, emitter<labelled_bid>& out) {
+  auto labelled = bids(std::move(events)).flat_map([](bid&& b, emitter<labelled_bid>& out) {
     auto price = in_euro_thousandths(b.price);
-    if (price > 1'000'000'000 && price < 50'000'000'000)
-      out(labelled_bid{b.auction, b.bidder, price, time_type(b.date_time), b.date_time, b.extra,
-                       count_char(b.extra, 'c')});
+    if (price > 1'000'000'000 && price < 50'000'000'000) {
+      auto c_counts = count_char(b.extra, 'c');
+      out(labelled_bid{b.auction, b.bidder, price, time_type(b.date_time), b.date_time,
+                       std::move(b.extra), c_counts});
+    }
   });
   labelled.name("q14");
   return labelled;

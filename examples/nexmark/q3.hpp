@@ -47,7 +47,8 @@ typename Inspector::result_type inspect(Inspector& f, seller& x) {
 /// the row: here a foreign-key join of the table of those auctions (by id) with the table of
 /// those people (by id), on the auction's seller. A table of rows by auction id; auctions and
 /// people never change, so its changelog only inserts.
-inline table<int64_t, local_item> q3(stream<event> events) {
+inline table<int64_t, local_item> q3(stream<event> all_events) {
+  auto events = without_bids(std::move(all_events));
   auto sold = auctions(events).filter([](const auction& a) { return a.category == 10; });
   sold.name("q3/category");
   auto sellers =

@@ -74,8 +74,8 @@ public:
     return s.substr(first, s.find_last_not_of(' ') - first + 1);
   }
 
-  /// A price in cents, log-uniform from $1 to $1M.
-  int64_t price() { return std::llround(std::pow(10.0, unit() * 6.0) * 100.0); }
+  /// A price in cents, log-uniform from $1 to $1M: e^(u ln 10^6) dollars.
+  int64_t price() { return std::llround(std::exp(unit() * 13.815510557964274) * 100.0); }
 
 private:
   uint64_t state_;

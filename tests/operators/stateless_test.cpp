@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "support/test_support.hpp"
 
@@ -62,6 +65,44 @@ TEST_CASE("map, filter and flat_map give the same results at parallelism 1, 2 an
     REQUIRE_FALSE(rt.run(p));
     CHECK(sorted(out) == sorted(reference));
   }
+}
+
+TEST_CASE("flat_map with fn(T&&) moves records out, and under skip a failure keeps the record") {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 2000; ++i)
+    lines.push_back("line number " + std::to_string(i) + " long enough to live on the heap");
+  pipeline p{"moving"};
+  std::vector<std::string> out;
+  std::vector<dead_letter> letters;
+  p.source(from_collection(lines))
+    .flat_map<std::string>([](std::string&& line, emitter<std::string>& emit) {
+      auto taken = std::move(line);
+      if (taken.starts_with("line number 1234 "))
+        throw std::runtime_error("poison");
+      emit(std::move(taken));
+    })
+    .name("take")
+    .on_failure(failure_policy::skip)
+    .sink(collect(out));
+  p.dead_letters().sink(collect(letters));
+  runtime rt{test::small_batches(2)};
+  REQUIRE_FALSE(rt.run(p));
+  auto expected = lines;
+  std::erase(expected, lines[1234]);
+  CHECK(sorted(out) == sorted(expected));
+  REQUIRE(letters.size() == 1);
+  CHECK_THAT(letters.front().payload, Catch::Contains(lines[1234]));
+  // Without skip the function gets the record itself.
+  pipeline q{"moving-without-skip"};
+  out.clear();
+  q.source(from_collection(lines))
+    .flat_map<std::string>(
+      [](std::string&& line, emitter<std::string>& emit) { emit(std::move(line)); })
+    .sink(collect(out));
+  auto error = rt.run(q);
+  INFO(describe(error));
+  REQUIRE_FALSE(error);
+  CHECK(sorted(out) == sorted(lines));
 }
 
 TEST_CASE("flat_map accepts a function returning a range and map may change the type") {

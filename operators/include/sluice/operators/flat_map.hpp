@@ -11,7 +11,9 @@
 
 namespace sluice::op {
 
-/// Turns each record into zero or more records: `fn(const T&, emitter<Out>&)`, or
+/// Turns each record into zero or more records: `fn(const T&, emitter<Out>&)`,
+/// `fn(T&&, emitter<Out>&)` (which may move from the record: under `failure_policy::skip` it
+/// gets a copy, so that a failure leaves the record intact for its dead letter), or
 /// `fn(const T&)` returning a range of Out. Every output keeps the input's event time.
 template <class In, class Out, class F>
 class flat_map {
@@ -27,6 +29,11 @@ public:
       ctx.set_current_time(r.time);
       if constexpr (std::is_invocable_v<F&, const In&, emitter<Out>&>) {
         std::invoke(fn_, std::as_const(r.value), out);
+      } else if constexpr (std::is_invocable_v<F&, In&&, emitter<Out>&>) {
+        if (ctx.skips_failed_records())
+          std::invoke(fn_, In(r.value), out);
+        else
+          std::invoke(fn_, std::move(r.value), out);
       } else {
         for (auto&& x : std::invoke(fn_, std::as_const(r.value)))
           out(Out(std::forward<decltype(x)>(x)));
