@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -325,6 +326,20 @@ caf::expected<job> runtime::start(pipeline& p) {
       return invalid(p, operator_name(node) + " has no consumer: its output goes nowhere; end "
                                               "the stream with .sink(...)",
                     &node);
+  }
+  // Each operator keeps its state in a directory named after it.
+  std::map<std::string, const detail::node_base*> directories;
+  for (const auto& node : g.nodes) {
+    auto [other, fresh] = directories.emplace(instance_directory_name(node->name, 0), node.get());
+    if (!fresh)
+      return invalid(p,
+                     other->second->name == node->name
+                       ? "two operators are named '" + node->name
+                           + "': give one of them another with .name(...)"
+                       : "operators '" + other->second->name + "' and '" + node->name
+                           + "' would keep their state in one directory: give one of them "
+                             "another name with .name(...)",
+                     node.get());
   }
   for (auto& e : g.edges) {
     auto up = g.nodes[e.from]->effective_parallelism;

@@ -260,6 +260,7 @@ size_t consumer::poll(size_t max, const std::function<void(const message_view&)>
           if (m->key)
             view.key = {static_cast<const char*>(m->key), m->key_len};
           view.value = {static_cast<const char*>(m->payload), m->len};
+          view.tombstone = m->payload == nullptr;
           on_message(view);
           ++handed;
         }
@@ -368,16 +369,19 @@ producer::producer(const properties& config, std::string topic, std::chrono::mil
 
 producer::~producer() = default;
 
-void producer::send(std::string_view key, bool keyed, std::string_view value, timestamp time) {
+void producer::send(std::string_view key, bool keyed, std::optional<std::string_view> value,
+                    timestamp time) {
   auto& c = *client_;
+  // librdkafka writes a null payload as a tombstone, any other (also of no bytes) as a value.
+  const char* payload = value ? (value->data() ? value->data() : "") : nullptr;
+  auto size = value ? value->size() : 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.timeout_ms);
   for (;;) {
-    auto err =
-      rd_kafka_producev(c.handle, RD_KAFKA_V_TOPIC(c.topic.c_str()),
-                        RD_KAFKA_V_KEY(keyed ? key.data() : nullptr, keyed ? key.size() : 0),
-                        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                        RD_KAFKA_V_TIMESTAMP(time == min_timestamp ? 0 : time), RD_KAFKA_V_END);
+    auto err = rd_kafka_producev(
+      c.handle, RD_KAFKA_V_TOPIC(c.topic.c_str()),
+      RD_KAFKA_V_KEY(keyed ? key.data() : nullptr, keyed ? key.size() : 0),
+      RD_KAFKA_V_VALUE(const_cast<char*>(payload), size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_TIMESTAMP(time == min_timestamp ? 0 : time), RD_KAFKA_V_END);
     if (!err)
       break;
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)

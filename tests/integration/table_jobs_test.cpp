@@ -19,9 +19,11 @@
 #include <utility>
 #include <vector>
 
+#include "support/changelog_check.hpp"
 #include "support/test_support.hpp"
 
 using namespace sluice;
+using sluice::test::check_changelog;
 using namespace std::chrono_literals;
 
 namespace {
@@ -61,29 +63,6 @@ std::map<std::string, V> contents_after(uint64_t events, Change change) {
       result.erase(key);
   }
   return result;
-}
-
-/// Checks that `changes` is a consistent changelog (each change of a key starts from the value
-/// the one before left: nothing lost, nothing repeated) ending at `expected`.
-template <class K, class V>
-void check_changelog(const std::vector<table_change<K, V>>& changes,
-                     const std::map<K, V>& expected) {
-  std::map<K, std::optional<V>> current;
-  size_t broken = 0;
-  for (const auto& c : changes) {
-    auto& value = current[c.key];
-    if (c.old_value != value)
-      ++broken;
-    value = c.new_value;
-  }
-  CHECK(broken == 0);
-  std::map<K, V> ended;
-  for (const auto& [key, value] : current)
-    if (value)
-      ended.emplace(key, *value);
-  CHECK(ended.size() == expected.size());
-  bool identical = ended == expected; // not printed: hundreds of keys
-  CHECK(identical);
 }
 
 auto users_table(pipeline& p, uint64_t events, double rate = 0,
@@ -176,6 +155,40 @@ TEST_CASE("a grouped count moves a row from its old group to its new one, and dr
       });
     check_changelog(filtered, users_per_city(users, not_c3, shout));
   }
+}
+
+TEST_CASE("two groupings of one table in one job keep their state apart") {
+  // users -> to_table -+-> group_by(city).count()        -> sink
+  //                    +-> group_by(parity of the city's number).count() -> sink
+  constexpr uint64_t events = 3'000;
+  auto users = contents_after<std::string>(events, user_change);
+  auto parity = [](const std::string& city) { return std::to_string((city.back() - '0') % 2); };
+  pipeline p{"tables"};
+  std::vector<table_change<std::string, int64_t>> by_city, by_parity;
+  auto table = users_table(p, events);
+  table
+    .group_by([](const std::string& user, const std::string& city) {
+      return std::pair{city, user};
+    })
+    .count()
+    .to_stream()
+    .sink(collect(by_city));
+  table
+    .group_by([&](const std::string& user, const std::string& city) {
+      return std::pair{parity(city), user};
+    })
+    .count()
+    .to_stream()
+    .sink(collect(by_parity));
+  test::temp_dir state;
+  runtime rt{test::recovery_config(state)};
+  auto error = rt.run(p);
+  INFO(describe(error));
+  REQUIRE_FALSE(error);
+  check_changelog(by_city, users_per_city(
+                             users, [](auto&) { return true; }, std::identity{}));
+  check_changelog(by_parity, users_per_city(
+                               users, [](auto&) { return true; }, parity));
 }
 
 TEST_CASE("a grouped aggregate adds and subtracts each row's value as rows change") {

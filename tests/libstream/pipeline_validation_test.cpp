@@ -48,6 +48,28 @@ TEST_CASE("parallelism 0 is an error naming the operator") {
   CHECK_THAT(info->message, Catch::Contains("parallelism 0"));
 }
 
+TEST_CASE("two operators of one name are an error: they would share their state") {
+  pipeline p{"twins"};
+  std::vector<int> out;
+  p.source(from_collection(numbers(10)))
+    .map([](int x) { return x + 1; })
+    .name("step")
+    .map([](int x) { return x * 2; })
+    .name("step")
+    .sink(collect(out));
+  CHECK_THAT(run_error(p),
+             Catch::Contains("two operators are named 'step'") && Catch::Contains(".name("));
+  pipeline q{"lookalikes"};
+  q.source(from_collection(numbers(10)))
+    .map([](int x) { return x + 1; })
+    .name("a/b")
+    .map([](int x) { return x * 2; })
+    .name("a_b")
+    .sink(collect(out));
+  CHECK_THAT(run_error(q),
+             Catch::Contains("operators 'a/b' and 'a_b'") && Catch::Contains("one directory"));
+}
+
 TEST_CASE("a pipeline without a sink is an error") {
   pipeline p{"nosink"};
   p.source(from_collection(numbers(10))).map([](int x) { return x; });

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,4 +82,18 @@ TEST_CASE("bytes that are not JSON name where and what was wrong") {
   CHECK_THAT(wrong_shape, Catch::Contains(R"({"sensor": "t1"})"));
   CHECK_THAT(decode_error(typed, "[1, 2]"),
              Catch::Contains("JSON does not convert to the record type"));
+}
+
+TEST_CASE(
+  "a nullable serde decodes values and refuses to encode none, which only Kafka can write") {
+  nullable<json_serde<reading>> serde;
+  reading r{"t1", 7};
+  CHECK(serde.decode(serde.encode(r)) == std::optional{r});
+  try {
+    (void)serde.encode(std::nullopt);
+    FAIL("none encoded");
+  } catch (const serde_error& e) {
+    CHECK_THAT(e.what(),
+               Catch::Contains("no value to encode") && Catch::Contains("Kafka tombstone"));
+  }
 }

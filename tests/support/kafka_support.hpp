@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -57,16 +58,13 @@ public:
   /// (100'000 messages unacknowledged), waits for it to drain.
   void produce(const std::string& topic, int32_t partition, const std::string& value,
                int64_t time) {
-    rd_kafka_resp_err_t err;
-    while ((err = rd_kafka_producev(
-              handle_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(time), RD_KAFKA_V_END))
-           == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-      rd_kafka_poll(handle_, 10);
-    if (err)
-      throw std::runtime_error("test produce: " + std::string{rd_kafka_err2str(err)});
-    rd_kafka_poll(handle_, 0);
+    send(topic, partition, nullptr, value, time);
+  }
+
+  /// Sends a message with `key` and `value` (none: a tombstone) to `partition`, as produce.
+  void produce_keyed(const std::string& topic, int32_t partition, const std::string& key,
+                     const std::optional<std::string>& value, int64_t time) {
+    send(topic, partition, &key, value, time);
   }
 
   /// Waits until everything produced is acknowledged.
@@ -78,6 +76,24 @@ public:
   [[nodiscard]] rd_kafka_t* handle() const { return handle_; }
 
 private:
+  void send(const std::string& topic, int32_t partition, const std::string* key,
+            const std::optional<std::string>& value, int64_t time) {
+    rd_kafka_resp_err_t err;
+    auto* payload = value ? const_cast<char*>(value->data()) : nullptr;
+    size_t size = value ? value->size() : 0;
+    const char* key_bytes = key ? key->data() : nullptr;
+    size_t key_size = key ? key->size() : 0;
+    while ((err = rd_kafka_producev(
+              handle_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+              RD_KAFKA_V_KEY(key_bytes, key_size), RD_KAFKA_V_VALUE(payload, size),
+              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(time), RD_KAFKA_V_END))
+           == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(handle_, 10);
+    if (err)
+      throw std::runtime_error("test produce: " + std::string{rd_kafka_err2str(err)});
+    rd_kafka_poll(handle_, 0);
+  }
+
   rd_kafka_t* handle_ = nullptr;
 };
 
@@ -186,9 +202,14 @@ public:
 
   [[nodiscard]] const std::string& bootstrap() const { return bootstrap_; }
 
-  void create_topic(const std::string& topic, int partitions) {
-    auto [status, out] = run_command(script() + " topic " + state() + " create " + topic + " "
-                                     + std::to_string(partitions) + " 2>&1");
+  /// Creates `topic` with `partitions` partitions and topic configs `configs` ("key=value").
+  void create_topic(const std::string& topic, int partitions,
+                    const std::vector<std::string>& configs = {}) {
+    auto command =
+      script() + " topic " + state() + " create " + topic + " " + std::to_string(partitions);
+    for (const auto& config : configs)
+      command += " " + config;
+    auto [status, out] = run_command(command + " 2>&1");
     if (status != 0)
       throw std::runtime_error("cannot create topic " + topic + ": " + out);
   }
@@ -285,6 +306,8 @@ struct read_message {
   int32_t partition = 0;
   std::string key;
   std::string value;
+  /// No value at all (a null payload).
+  bool tombstone = false;
 };
 
 namespace detail {
@@ -361,9 +384,9 @@ inline std::vector<read_message> read_topic(const std::string& bootstrap, const 
     else if (m->err)
       failure = "read_topic " + topic + ": " + rd_kafka_message_errstr(m);
     else
-      messages.push_back({m->partition,
-                          m->key ? std::string{static_cast<const char*>(m->key), m->key_len} : "",
-                          std::string{static_cast<const char*>(m->payload), m->len}});
+      messages.push_back(
+        {m->partition, m->key ? std::string{static_cast<const char*>(m->key), m->key_len} : "",
+         std::string{static_cast<const char*>(m->payload), m->len}, m->payload == nullptr});
     rd_kafka_message_destroy(m);
   }
   rd_kafka_consumer_close(consumer);

@@ -60,6 +60,12 @@ class window_results;
 template <class A, class KeyA, class B, class KeyB, class Assigner>
 class window_joined_streams;
 
+template <class K, class V>
+class table;
+
+template <class G, class GV>
+class grouped_table;
+
 template <class A, class KeyA, class B, class KeyB>
 class interval_joined_streams;
 
@@ -168,7 +174,8 @@ public:
   }
 
   /// Turns each record into zero or more: `fn(const T&, sluice::emitter<Out>&)` (Out deduced
-  /// from the parameter, or given as `flat_map<Out>(fn)`), or `fn(const T&)` returning a range.
+  /// from the parameter, or given as `flat_map<Out>(fn)`), `fn(T&&, sluice::emitter<Out>&)`,
+  /// which may move from the record, or `fn(const T&)` returning a range.
   template <class Out = void, class F>
   auto flat_map(F fn) {
     using out_type = flat_map_output<Out, F>;
@@ -326,6 +333,10 @@ private:
   friend class windowed_stream;
   template <class R, class U>
   friend class window_results;
+  template <class K, class V>
+  friend class table;
+  template <class G, class GV>
+  friend class grouped_table;
 
   stream(pipeline& p, std::vector<size_t> heads) : p_(&p), heads_(std::move(heads)) {}
 
@@ -424,10 +435,17 @@ private:
     heads_.insert(heads_.end(), other.heads_.begin(), other.heads_.end());
   }
 
-  /// Makes the operator that produces this stream a stage added behind operator `owner`.
-  void mark_added_behind(size_t owner, std::string role) {
+  /// Makes the operator that produces this stream a stage of operator `owner` that runs at the
+  /// parallelism of node `input` (`owner` itself for a stage behind it).
+  void mark_added(size_t input, size_t owner, std::string role) {
     p_->graph_->nodes[heads_[0]]->added =
-      detail::node_base::added_stage{owner, owner, std::move(role)};
+      detail::node_base::added_stage{input, owner, std::move(role)};
+  }
+
+  /// Gives the operator that produces this stream the name `what#<node>`, as the pipeline names
+  /// the operators a user does not: unique, so that two of them never share state.
+  void default_name(const std::string& what) {
+    p_->graph_->nodes[heads_[0]]->name = what + "#" + std::to_string(heads_[0]);
   }
 
   /// The node of the one operator that produces this stream: for a stage the pipeline added

@@ -5,6 +5,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -94,6 +95,30 @@ struct json_serde {
   }
 };
 
+/// Values of `Serde`, or none: the Kafka bridges read a message without a value (a null payload,
+/// a tombstone) as none and write none as one; a value's bytes are `Serde`'s. A table read from
+/// or written to a compacted topic has nullable values (kafka_table).
+template <serde Serde>
+struct nullable {
+  using value_type = std::optional<typename Serde::value_type>;
+
+  Serde inner{};
+
+  /// @throws serde_error for none, which has bytes only as a Kafka tombstone.
+  [[nodiscard]] std::string encode(const value_type& v) const {
+    if (!v)
+      throw serde_error("no value to encode: none is written only as a Kafka tombstone");
+    return inner.encode(*v);
+  }
+  [[nodiscard]] value_type decode(std::string_view bytes) const { return inner.decode(bytes); }
+};
+
+template <class S>
+inline constexpr bool is_nullable_serde = false;
+
+template <class Serde>
+inline constexpr bool is_nullable_serde<nullable<Serde>> = true;
+
 /// In place of a key serde: Kafka messages without keys (written with none, read ignoring theirs).
 struct no_key {};
 
@@ -109,7 +134,9 @@ struct message_record<no_key, ValueSerde> {
   using type = typename ValueSerde::value_type;
 };
 
-static_assert(serde<string_serde> && serde<bytes_serde> && serde<json_serde<>>);
+static_assert(
+  serde<
+    string_serde> && serde<bytes_serde> && serde<json_serde<>> && serde<nullable<string_serde>>);
 
 } // namespace sluice
 

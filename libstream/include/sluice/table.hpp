@@ -79,7 +79,7 @@ public:
     using regroup = detail::regroup<K, V, F>;
     using update = typename regroup::output_type;
     auto updates = changes_.template flat_map<update>(regroup{std::move(select)});
-    updates.name("group_by");
+    updates.default_name("group_by");
     return grouped_table<typename regroup::group_type, typename regroup::value_type>{
       updates.key_by(&update::group)};
   }
@@ -168,7 +168,7 @@ private:
   template <class U, class F>
   table<K, U> derive(F fn, std::string what) {
     auto derived = changes_.template flat_map<table_change<K, U>>(std::move(fn));
-    derived.name(std::move(what));
+    derived.default_name(what);
     return table<K, U>{derived};
   }
 
@@ -181,7 +181,7 @@ private:
       changes_.key_by(&change_type::key)
         .connect(other_changes.key_by(&table_change<K, W>::key))
         .template process<typename function::output_type>(function{joiner{std::move(fn)}});
-    joined.name("join");
+    joined.default_name("join");
     return table<K, typename joiner::output_type>{joined};
   }
 
@@ -195,15 +195,18 @@ private:
     auto subscriptions = changes_.key_by(&change_type::key)
                            .template process<subscription>(
                              detail::fk_subscribe<K, V, KR, ForeignKey>{std::move(foreign_key)});
-    subscriptions.name("join/subscribe");
     auto other_changes = other.changes_;
     auto answers = other_changes.key_by(&table_change<KR, W>::key)
                      .connect(subscriptions.key_by(&subscription::foreign_key))
                      .template process<answer>(detail::fk_lookup<K, V, KR, W>{});
-    answers.name("join/lookup");
     auto joined = answers.key_by(&answer::key)
                     .template process<typename result::output_type>(result{joiner{std::move(fn)}});
-    joined.name("join");
+    joined.default_name("join");
+    // The inner stages are part of the join: named after it, supervised like it, at the
+    // parallelism of the left table.
+    auto join_node = joined.heads_[0];
+    subscriptions.mark_added(changes_.heads_[0], join_node, "subscribe");
+    answers.mark_added(subscriptions.heads_[0], join_node, "lookup");
     return table<K, typename joiner::output_type>{joined};
   }
 
@@ -228,7 +231,7 @@ public:
     using function = detail::group_aggregate_function<G, GV, Acc, Add, Subtract>;
     auto aggregated = updates_.template process<table_change<G, Acc>>(
       function{std::move(initial), std::move(add), std::move(subtract)});
-    aggregated.name("aggregate");
+    aggregated.default_name("aggregate");
     return table<G, Acc>{aggregated};
   }
 

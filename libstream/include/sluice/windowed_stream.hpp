@@ -218,7 +218,7 @@ private:
       using R = typename Contents::output_type;
       auto only_results =
         window.template then<op::alternative<std::variant<R, T>, 0>>({}, "results");
-      only_results.mark_added_behind(window.heads_[0], "results");
+      only_results.mark_added(window.heads_[0], window.heads_[0], "results");
       return {std::move(only_results), std::move(window)};
     } else {
       return window;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -38,6 +39,9 @@ struct message_view {
   /// The message's key; empty for a message without one.
   std::string_view key;
   std::string_view value;
+  /// The message has no value at all (a null payload, not an empty one): a tombstone, which
+  /// deletes its key from a compacted topic.
+  bool tombstone = false;
 };
 
 /// A consumer of one topic's partitions, assigned by the caller (no group rebalancing). It
@@ -106,10 +110,11 @@ public:
   producer(const producer&) = delete;
   producer& operator=(const producer&) = delete;
 
-  /// Queues a message with `value`, `key` (none when `keyed` is false) and Kafka timestamp
-  /// `time` (none for `min_timestamp`).
+  /// Queues a message with `value` (none: a tombstone), `key` (none when `keyed` is false) and
+  /// Kafka timestamp `time` (none for `min_timestamp`).
   /// @throws kafka_error if an earlier message failed, or the queue stayed full for the timeout.
-  void send(std::string_view key, bool keyed, std::string_view value, timestamp time);
+  void send(std::string_view key, bool keyed, std::optional<std::string_view> value,
+            timestamp time);
 
   /// Waits until every message sent is acknowledged.
   /// @throws kafka_error if one failed, or the timeout passed first.

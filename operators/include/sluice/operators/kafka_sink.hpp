@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -56,12 +57,21 @@ struct kafka_message {
   std::string key;
   bool keyed = false;
   std::string value;
+  /// No value: a tombstone.
+  bool tombstone = false;
   timestamp time = min_timestamp;
+
+  [[nodiscard]] std::optional<std::string_view> payload() const {
+    if (tombstone)
+      return std::nullopt;
+    return value;
+  }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, kafka_message& x) {
-  return f(caf::meta::type_name("sluice.kafka_message"), x.key, x.keyed, x.value, x.time);
+  return f(caf::meta::type_name("sluice.kafka_message"), x.key, x.keyed, x.value, x.tombstone,
+           x.time);
 }
 
 /// The messages instance `writer` received between the barriers of two checkpoints, to be
@@ -82,7 +92,8 @@ typename Inspector::result_type inspect(Inspector& f, kafka_epoch& x) {
 /// with its event time as the Kafka timestamp (none for records without one; an event time
 /// Kafka cannot hold, before 1970 or `max_timestamp`, fails the instance naming it). With a
 /// `KeySerde` other than `no_key` the records are `std::pair<Key, Value>` and the key becomes
-/// the message key (and so chooses the partition).
+/// the message key (and so chooses the partition). A `nullable` value serde writes none as a
+/// tombstone (a message without a value).
 ///
 /// At least once (the default): every record before a checkpoint's barrier is acknowledged by
 /// the brokers before the instance takes the checkpoint, and everything at the end of the
@@ -151,7 +162,7 @@ public:
     if (options_.delivery == kafka_delivery::at_least_once) {
       for (const auto& r : records) {
         auto m = encode(r);
-        producer_->send(m.key, m.keyed, m.value, m.time);
+        producer_->send(m.key, m.keyed, m.payload(), m.time);
       }
       return;
     }
@@ -203,11 +214,21 @@ private:
     if constexpr (keyed) {
       m.keyed = true;
       m.key = key_serde_.encode(r.value.first);
-      m.value = value_serde_.encode(r.value.second);
+      encode_value(r.value.second, m);
     } else {
-      m.value = value_serde_.encode(r.value);
+      encode_value(r.value, m);
     }
     return m;
+  }
+
+  /// None of a nullable serde becomes a tombstone.
+  void encode_value(const typename ValueSerde::value_type& value, kafka_message& m) const {
+    if constexpr (is_nullable_serde<ValueSerde>)
+      if (!value) {
+        m.tombstone = true;
+        return;
+      }
+    m.value = value_serde_.encode(value);
   }
 
   void check_transaction_timeout() const {
@@ -253,7 +274,7 @@ private:
     producer.commit(progress, [&] {
       for (const auto& e : epochs)
         for (const auto& m : e.messages)
-          producer.send(m.key, m.keyed, m.value, m.time);
+          producer.send(m.key, m.keyed, m.payload(), m.time);
     });
   }
 

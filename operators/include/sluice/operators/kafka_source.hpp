@@ -56,7 +56,7 @@ typename Inspector::result_type inspect(Inspector& f, kafka_partition& x) {
 /// A source of the values of a Kafka topic, decoded by `ValueSerde`, with the messages' Kafka
 /// timestamps as event time. With a `KeySerde` other than `no_key` it emits
 /// `std::pair<Key, Value>`, the key decoded from the message key (a message without a key as
-/// from no bytes).
+/// from no bytes). A `nullable` value serde reads tombstones (messages without a value) as none.
 ///
 /// Instance i of n reads the partitions p with p mod n = i, assigned directly (no consumer
 /// group rebalancing: the job decides who reads what). Checkpoints keep each partition's next
@@ -78,6 +78,7 @@ template <serde ValueSerde = string_serde, class KeySerde = no_key>
 class kafka_source {
 public:
   static constexpr bool keyed = !std::is_same_v<KeySerde, no_key>;
+  using value_type = typename ValueSerde::value_type;
   using output_type = typename message_record<KeySerde, ValueSerde>::type;
 
   kafka_source(kafka_source_options options, KeySerde key_serde, ValueSerde value_serde)
@@ -222,15 +223,23 @@ private:
         part = "key";
         auto key = key_serde_.decode(m.key);
         part = "value";
-        return {std::move(key), value_serde_.decode(m.value)};
+        return {std::move(key), decode_value(m)};
       } else {
-        return value_serde_.decode(m.value);
+        return decode_value(m);
       }
     } catch (const serde_error& e) {
       throw serde_error("Kafka topic '" + options_.topic + "' partition "
                         + std::to_string(m.partition) + " offset " + std::to_string(m.offset) + " "
                         + part + ": " + e.what());
     }
+  }
+
+  /// A tombstone is none for a nullable serde, and as a value of no bytes for any other.
+  value_type decode_value(const kafka::message_view& m) const {
+    if constexpr (is_nullable_serde<ValueSerde>)
+      if (m.tombstone)
+        return std::nullopt;
+    return value_serde_.decode(m.value);
   }
 
   /// Just below the oldest of the partitions' newest timestamps (a message of that partition
