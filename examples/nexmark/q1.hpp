@@ -31,12 +31,10 @@ inline int64_t in_euro_thousandths(int64_t dollars) {
 
 /// Query 1, currency conversion: each bid's price from dollars into euros.
 inline stream<euro_bid> q1(stream<event> events) {
-  auto converted = bids(std::move(events)).map([](bid&& b) {
-    return euro_bid{b.auction, b.bidder, in_euro_thousandths(b.price), b.date_time,
-                    std::move(b.extra)};
+  return calc<bid, euro_bid>(std::move(events), "q1", [](bid&& b, emitter<euro_bid>& out) {
+    out(
+      euro_bid{b.auction, b.bidder, in_euro_thousandths(b.price), b.date_time, std::move(b.extra)});
   });
-  converted.name("q1");
-  return converted;
 }
 
 inline std::string to_csv(const euro_bid& b) {

@@ -38,10 +38,10 @@ inline std::string minute_partition(timestamp t) {
 /// commits a partition with a success file once the watermark passes its minute by one more;
 /// Sluice's files roll with each checkpoint, and it writes no success files.
 inline stream<no_output> q10(stream<event> events, std::string dir) {
-  auto lines = bids(std::move(events)).map([](const bid& b) {
-    return partitioned_line{minute_partition(b.date_time), to_csv(b)};
-  });
-  lines.name("q10");
+  auto lines = calc<bid, partitioned_line>(
+    std::move(events), "q10", [](bid&& b, emitter<partitioned_line>& out) {
+      out(partitioned_line{minute_partition(b.date_time), to_csv(b)});
+    });
   auto log =
     lines.sink(write_partitioned_files(std::move(dir), &partitioned_line::partition)).name("log");
   return log;

@@ -71,13 +71,11 @@ typename Inspector::result_type inspect(Inspector& f, enriched_bid& x) {
 /// in the side input's table as each bid comes; the side input is small and fixed, so here
 /// every instance holds all of it (a broadcast hash join). Beam's q13 keys by bidder instead.
 inline stream<enriched_bid> q13(stream<event> events, std::shared_ptr<const side_input> side) {
-  auto enriched =
-    bids(std::move(events)).flat_map([side](const bid& b, emitter<enriched_bid>& out) {
+  return calc<bid, enriched_bid>(
+    std::move(events), "q13", [side](bid&& b, emitter<enriched_bid>& out) {
       if (auto row = side->find(b.auction % 10'000); row != side->end())
         out(enriched_bid{b.auction, b.bidder, b.price, b.date_time, row->second});
     });
-  enriched.name("q13");
-  return enriched;
 }
 
 inline std::string to_csv(const enriched_bid& b) {

@@ -47,7 +47,7 @@ inline int64_t count_char(const std::string& text, char c) {
 /// 50,000,000 euro cents (exclusive), converted, labelled by the hour they were made in, with
 /// the c's of their extra counted.
 inline stream<labelled_bid> q14(stream<event> events) {
-  auto labelled = bids(std::move(events)).flat_map([](bid&& b, emitter<labelled_bid>& out) {
+  return calc<bid, labelled_bid>(std::move(events), "q14", [](bid&& b, emitter<labelled_bid>& out) {
     auto price = in_euro_thousandths(b.price);
     if (price > 1'000'000'000 && price < 50'000'000'000) {
       auto c_counts = count_char(b.extra, 'c');
@@ -55,8 +55,6 @@ inline stream<labelled_bid> q14(stream<event> events) {
                        std::move(b.extra), c_counts});
     }
   });
-  labelled.name("q14");
-  return labelled;
 }
 
 inline std::string to_csv(const labelled_bid& b) {

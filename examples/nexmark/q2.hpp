@@ -24,13 +24,11 @@ typename Inspector::result_type inspect(Inspector& f, auction_price& x) {
 /// Query 2, selection: the bids for every 123rd auction (Flink's variant of the original's five
 /// auction ids), as auction and price.
 inline stream<auction_price> q2(stream<event> events) {
-  auto selected = bids(std::move(events))
-                    .filter([](const bid& b) { return b.auction % 123 == 0; })
-                    .map([](const bid& b) {
-                      return auction_price{b.auction, b.price};
-                    });
-  selected.name("q2");
-  return selected;
+  return calc<bid, auction_price>(std::move(events), "q2",
+                                  [](bid&& b, emitter<auction_price>& out) {
+                                    if (b.auction % 123 == 0)
+                                      out(auction_price{b.auction, b.price});
+                                  });
 }
 
 inline std::string to_csv(const auction_price& r) {

@@ -17,15 +17,26 @@
 
 namespace sluice::nexmark::queries {
 
+/// `fn(T&&, emitter<Out>&)` over the events of kind T (person, auction or bid) among `events`,
+/// as one stage named `name`: a query's selection and projection over one view in the stage that
+/// picks the view, as Flink's planner merges the view's filter and the query's into one Calc.
+template <class T, class Out, class F>
+stream<Out> calc(stream<event> events, std::string name, F fn) {
+  static_assert(std::is_invocable_v<const F&, T&&, emitter<Out>&>,
+                "calc<T, Out> expects fn(T&&, emitter<Out>&)");
+  auto computed = events.flat_map<Out>([fn = std::move(fn)](event&& e, emitter<Out>& out) {
+    if (auto* x = std::get_if<T>(&e))
+      fn(std::move(*x), out);
+  });
+  computed.name(std::move(name));
+  return computed;
+}
+
 /// The events of kind T (person, auction or bid) among `events`, as a stage named `name`.
 template <class T>
 stream<T> only(stream<event> events, std::string name) {
-  auto picked = events.flat_map<T>([](event&& e, emitter<T>& out) {
-    if (auto* x = std::get_if<T>(&e))
-      out(std::move(*x));
-  });
-  picked.name(std::move(name));
-  return picked;
+  return calc<T, T>(std::move(events), std::move(name),
+                    [](T&& x, emitter<T>& out) { out(std::move(x)); });
 }
 
 /// The persons and auctions among `events`, without the bids (46 of every 50 events): in front

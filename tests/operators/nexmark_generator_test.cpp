@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <tuple>
@@ -36,6 +38,7 @@ TEST_CASE("the Nexmark generator makes persons, auctions and bids 1:3:46 with co
   nexmark::generator make{{}};
   std::map<size_t, uint64_t> kinds;
   std::map<size_t, double> bytes;
+  std::array<uint64_t, 6> bids_per_price_decade{}; // $1-$10, $10-$100, ... $100k-$1M
   int64_t next_person = 1000, next_auction = 1000;
   for (uint64_t n = 0; n < 50'000; ++n) {
     auto e = make(n);
@@ -59,6 +62,8 @@ TEST_CASE("the Nexmark generator makes persons, auctions and bids 1:3:46 with co
       CHECK(b.bidder < next_person + 10);
       CHECK(b.price >= 100);
       CHECK(b.price <= 100'000'000);
+      auto decade = static_cast<size_t>(std::log10(static_cast<double>(b.price) / 100));
+      ++bids_per_price_decade[std::min<size_t>(decade, 5)];
     }
   }
   CHECK(kinds == std::map<size_t, uint64_t>{{0, 1'000}, {1, 3'000}, {2, 46'000}});
@@ -66,6 +71,9 @@ TEST_CASE("the Nexmark generator makes persons, auctions and bids 1:3:46 with co
   CHECK(bytes[0] / 1'000 == Approx(200).epsilon(0.05));
   CHECK(bytes[1] / 3'000 == Approx(500).epsilon(0.05));
   CHECK(bytes[2] / 46'000 == Approx(100).epsilon(0.05));
+  // Prices log-uniform from $1 to $1M: a sixth of the bids in each decade, within 5%.
+  for (auto in_decade : bids_per_price_decade)
+    CHECK(static_cast<double>(in_decade) == Approx(46'000.0 / 6).epsilon(0.05));
 }
 
 TEST_CASE("Nexmark events happen at the configured rate of event time from the base time") {

@@ -308,6 +308,7 @@ struct machine_info {
   std::string compiler;
   std::string caf_version;
   bool optimized = false; ///< built with NDEBUG
+  std::string allocator;  ///< the shared object malloc comes from (libjemalloc.so.2, libc.so.6)
 };
 
 machine_info describe_machine();

@@ -1,10 +1,12 @@
 // The output of sluice-bench: the machine description, the JSON document and the table.
 
+#include <dlfcn.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -48,6 +50,11 @@ machine_info describe_machine() {
 #ifdef NDEBUG
   m.optimized = true;
 #endif
+  // The library whose malloc the program calls: jemalloc unless built with SLUICE_ALLOCATOR=system.
+  Dl_info info{};
+  if (auto* malloc_in_use = dlsym(RTLD_DEFAULT, "malloc");
+      malloc_in_use != nullptr && dladdr(malloc_in_use, &info) != 0 && info.dli_fname != nullptr)
+    m.allocator = std::filesystem::path{info.dli_fname}.filename().string();
   return m;
 }
 
@@ -200,8 +207,9 @@ bool defaults(const options& opt) {
 
 json::object machine_json(const machine_info& m) {
   return {
-    {"cores", m.cores},       {"cpu_model", m.cpu_model},     {"kernel", m.kernel},
-    {"compiler", m.compiler}, {"caf_version", m.caf_version}, {"optimized_build", m.optimized}};
+    {"cores", m.cores},          {"cpu_model", m.cpu_model},     {"kernel", m.kernel},
+    {"compiler", m.compiler},    {"caf_version", m.caf_version}, {"optimized_build", m.optimized},
+    {"malloc_from", m.allocator}};
 }
 
 } // namespace
@@ -326,8 +334,8 @@ std::string to_table(const machine_info& machine, const options& opt,
   char line[512];
   os << "sluice-bench" << (opt.quick ? " --quick" : "") << " on " << machine.cores << " cores, "
      << machine.cpu_model << ", " << machine.kernel << ", " << machine.compiler << ", CAF "
-     << machine.caf_version << (machine.optimized ? "" : ", NOT an optimized (NDEBUG) build")
-     << "\n";
+     << machine.caf_version << ", malloc from " << machine.allocator
+     << (machine.optimized ? "" : ", NOT an optimized (NDEBUG) build") << "\n";
   {
     auto cfg = runtime_config(opt);
     os << "runtime: batch_size " << cfg.batch_size << ", input_buffer " << cfg.input_buffer
