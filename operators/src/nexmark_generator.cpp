@@ -37,18 +37,6 @@ constexpr std::array<std::string_view, 10> cities{
   "Bend",    "Redmond",     "Seattle",       "Kent",  "Cheyenne"};
 constexpr std::array<std::string_view, 4> hot_channels{"Google", "Facebook", "Baidu", "Apple"};
 
-/// ln(10^6): prices run from $1 to $1M, log-uniform.
-constexpr double ln_million = 13.815510557964274;
-constexpr size_t price_steps = 256;
-
-/// e^(i ln(10^6) / price_steps) for i in [0, price_steps]: where each price is drawn from.
-const std::array<double, price_steps + 1> price_step_factors = [] {
-  std::array<double, price_steps + 1> factors{};
-  for (size_t i = 0; i < factors.size(); ++i)
-    factors[i] = std::exp(static_cast<double>(i) * ln_million / price_steps);
-  return factors;
-}();
-
 uint64_t mix(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -91,16 +79,8 @@ public:
     return s.substr(first, s.find_last_not_of(' ') - first + 1);
   }
 
-  /// A price in cents, log-uniform from $1 to $1M: e^(u ln 10^6) dollars, as a step of the table
-  /// times e^y for the rest, y < ln(10^6) / 256 = 0.054, whose fifth-order series is exact to
-  /// 4e-11 (a call of exp took a tenth of a bid's time).
-  int64_t price() {
-    auto x = unit() * price_steps;
-    auto step = static_cast<size_t>(x);
-    auto y = (x - static_cast<double>(step)) * (ln_million / price_steps);
-    auto e_y = 1 + y * (1 + y * (1.0 / 2 + y * (1.0 / 6 + y * (1.0 / 24 + y / 120))));
-    return static_cast<int64_t>(price_step_factors[step] * e_y * 100.0 + 0.5);
-  }
+  /// A price in cents, log-uniform from $1 to $1M: e^(u ln 10^6) dollars.
+  int64_t price() { return std::llround(std::exp(unit() * 13.815510557964274) * 100.0); }
 
 private:
   uint64_t state_;
