@@ -241,6 +241,10 @@ int run(const options& o) {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && (std::string_view{argv[1]} == "--help" || std::string_view{argv[1]} == "-h")) {
+    std::cout << usage;
+    return 0;
+  }
   try {
     return run(parse(argc, argv));
   } catch (const std::exception& e) {

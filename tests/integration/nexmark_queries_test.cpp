@@ -361,6 +361,12 @@ std::pair<std::string, int> example_says(const std::string& args) {
   return {text, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
+TEST_CASE("the nexmark example prints its usage when asked") {
+  auto [help, help_status] = example_says("--help");
+  CHECK(help_status == 0);
+  CHECK_THAT(help, Catch::StartsWith("usage: nexmark --query qN"));
+}
+
 TEST_CASE("the nexmark example refuses an unknown query, a bad side input and a bad JSON line") {
   test::temp_dir dir;
   auto [unknown, unknown_status] = example_says("--query q99");

@@ -70,15 +70,18 @@ public:
   context(collector<Out>& out, const instance_info& info, state_store& state)
     : out_(&out), info_(&info), state_(&state) {}
 
-  /// Emits a record with an explicit event timestamp.
-  void emit(Out value, timestamp time) { out_->emit(std::move(value), time); }
+  /// Emits a record with an explicit event timestamp. (Taken by reference, not by value: a
+  /// record moved in is moved once, into the output batch.)
+  void emit(Out&& value, timestamp time) { out_->emit(std::move(value), time); }
+  void emit(const Out& value, timestamp time) { out_->emit(Out(value), time); }
 
   /// Emits a batch of records, keeping their timestamps; the vector is left empty. Cheaper than
   /// emitting one by one when an operator passes its input on (peek) or rewrites it in place.
   void emit_batch(std::vector<record<Out>>&& records) { out_->emit_batch(std::move(records)); }
 
   /// Emits a record stamped with the event time of the record being processed.
-  void emit(Out value) { out_->emit(std::move(value), current_time_); }
+  void emit(Out&& value) { out_->emit(std::move(value), current_time_); }
+  void emit(const Out& value) { out_->emit(Out(value), current_time_); }
 
   /// Sets the event time that `emit(value)` stamps: an operator that calls user code per record
   /// sets it to the record's time first.

@@ -13,7 +13,8 @@ class emitter {
 public:
   explicit emitter(context<Out>& ctx) : ctx_(&ctx) {}
 
-  void operator()(Out value) { ctx_->emit(std::move(value)); }
+  void operator()(Out&& value) { ctx_->emit(std::move(value)); }
+  void operator()(const Out& value) { ctx_->emit(value); }
 
 protected:
   context<Out>* ctx_;

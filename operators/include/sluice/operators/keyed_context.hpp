@@ -26,8 +26,10 @@ public:
 
   [[nodiscard]] const K& key() const { return *key_; }
 
-  void emit(Out value) { ctx_->emit(std::move(value)); }
-  void emit(Out value, timestamp time) { ctx_->emit(std::move(value), time); }
+  void emit(Out&& value) { ctx_->emit(std::move(value)); }
+  void emit(const Out& value) { ctx_->emit(value); }
+  void emit(Out&& value, timestamp time) { ctx_->emit(std::move(value), time); }
+  void emit(const Out& value, timestamp time) { ctx_->emit(value, time); }
 
   [[nodiscard]] timestamp current_time() const { return ctx_->current_time(); }
   [[nodiscard]] timestamp watermark() const { return ctx_->watermark(); }
