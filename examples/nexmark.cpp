@@ -35,8 +35,8 @@
 #include "sluice/serde.hpp"
 #include "sluice/watermark_strategy.hpp"
 
-#include "nexmark/blackhole.hpp"
-#include "nexmark/queries.hpp"
+#include "nexmark/build_query.hpp"
+#include "nexmark/results_sink.hpp"
 
 namespace {
 
@@ -167,42 +167,6 @@ void write_json(sluice::pipeline& p, const options& o) {
   json.sink(sluice::kafka_sink(topic)).name("out");
 }
 
-/// Sends results (a stream or a table) to --out as lines, or counts them into `count`.
-struct results_sink {
-  const options& o;
-  std::shared_ptr<std::atomic<uint64_t>>& count;
-
-  template <class Results>
-  void operator()(Results results) const {
-    if constexpr (requires { typename Results::change_type; })
-      (*this)(results.to_stream());
-    else
-      sink(results);
-  }
-
-  template <class R>
-  void sink(sluice::stream<R> results) const {
-    if (o.out.empty()) {
-      queries::blackhole<R> hole;
-      count = hole.count;
-      results.sink(hole).name("blackhole");
-      return;
-    }
-    auto lines = [&] {
-      if constexpr (requires(const R& r) { r.old_value; })
-        return results.template flat_map<std::string>(
-          [](const R& c, sluice::emitter<std::string>& out) { queries::change_lines(c, out); });
-      else if constexpr (std::is_same_v<R, nexmark::event>)
-        return results.map(
-          [](const R& e) { return sluice::json_serde<nexmark::event>{}.encode(e); });
-      else
-        return results.map([](const R& r) { return queries::result_line(r); });
-    }();
-    lines.name("lines");
-    lines.sink(sluice::write_file(o.out)).name("out");
-  }
-};
-
 int run(const options& o) {
   sluice::runtime_config config;
   config.default_parallelism = o.parallelism;
@@ -220,9 +184,9 @@ int run(const options& o) {
       inputs.side = queries::read_side_input(o.side_input);
     inputs.log_directory = o.out;
     if (o.query == "events") // every event to the sink: the generator alone, for benchmarks
-      results_sink{o, count}(events(p, o));
+      queries::results_sink{o.out, count}(events(p, o));
     else
-      queries::with_query(o.query, events(p, o), inputs, results_sink{o, count});
+      queries::build_query(o.query, events(p, o), inputs, queries::results_sink{o.out, count});
   }
   auto start = std::chrono::steady_clock::now();
   sluice::runtime rt{config};
