@@ -70,8 +70,8 @@ struct membership::state {
   void run() {
     auto next_describe = std::chrono::steady_clock::now();
     cluster_view current;
-    current.slot_count = group->partition_count();
     try {
+      current.slot_count = group->partition_count();
       while (!stopping) {
         if (group->poll(poll_interval))
           next_describe = std::chrono::steady_clock::now();
