@@ -80,9 +80,12 @@ void start_incarnation(supervisor* self, uint32_t index, const restore_point_msg
   }
   st.live[index] = incarnation;
   self->monitor(incarnation);
-  self->send(st.graph->job.coordinator,
-             instance_replaced_msg{node.first_instance_number + index,
-                                   caf::actor_cast<control_actor>(incarnation)});
+  instance_replaced_msg replaced{node.first_instance_number + index,
+                                 caf::actor_cast<control_actor>(incarnation),
+                                 node.incarnation(index)};
+  if (st.graph->job.cluster_observer)
+    self->send(st.graph->job.cluster_observer, replaced);
+  self->send(st.graph->job.coordinator, std::move(replaced));
   if (st.starting.empty() && st.pending.empty())
     st.keep_order = true; // a restart of the whole operator by the parent is done
 }
@@ -128,6 +131,8 @@ std::vector<uint32_t> restart_set(supervisor* self, uint32_t index) {
   auto& node = node_of(self);
   std::vector<uint32_t> set;
   for (uint32_t i = 0; i < node.effective_parallelism; ++i) {
+    if (!self->state.graph->job.runs_here(node.first_instance_number + i))
+      continue; // another node's supervisor restarts it
     switch (node.supervise.strategy) {
       case restart_strategy::one_for_one:
         if (i == index)
@@ -205,8 +210,12 @@ caf::behavior operator_supervisor(supervisor* self, std::shared_ptr<detail::grap
   if (how == operator_start::adopt) {
     std::lock_guard<std::mutex> guard{st.graph->mutex};
     st.live = node_of(self).actors();
-    for (const auto& a : st.live)
-      self->monitor(a);
+    for (uint32_t i = 0; i < st.live.size(); ++i) {
+      if (st.live[i])
+        self->monitor(st.live[i]);
+      else
+        st.finished[i] = true; // it runs on another node of the cluster
+    }
   } else {
     st.keep_order = how == operator_start::restart_replaying;
     for (uint32_t i = 0; i < st.live.size(); ++i)

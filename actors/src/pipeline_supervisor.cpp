@@ -1,5 +1,6 @@
 #include "sluice/actors/pipeline_supervisor.hpp"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -54,10 +55,16 @@ bool none_live(supervisor* self) {
   return true;
 }
 
+/// True if the job's checkpoint coordinator runs in this process.
+bool coordinator_here(supervisor* self) {
+  const auto& coordinator = self->state.graph->job.coordinator;
+  return coordinator && coordinator->node() == self->node();
+}
+
 /// Everything is down: the coordinator goes last, then the outcome is known.
 void finish(supervisor* self) {
   auto& st = self->state;
-  if (st.graph->job.coordinator)
+  if (coordinator_here(self))
     self->send_exit(st.graph->job.coordinator, caf::exit_reason::user_shutdown);
   st.outcome->set(st.result.value_or(caf::error{}));
   self->quit();
@@ -125,7 +132,9 @@ void restart_pending(supervisor* self) {
 void on_failure(supervisor* self, size_t node, const caf::error& reason) {
   auto& st = self->state;
   const auto& g = *st.graph;
-  if (g.supervise.intensity.max_restarts == 0 || !g.recovers())
+  // Across nodes an operator restarts instance by instance only (its own supervisor's
+  // restarts): a whole operator or region restarting together is not built for clusters.
+  if (g.supervise.intensity.max_restarts == 0 || !g.recovers() || g.job.cluster_observer)
     return end_job(self, reason);
   if (!st.budget->take())
     return end_job(self,
@@ -154,6 +163,15 @@ bool sinks_finished(supervisor* self) {
   return true;
 }
 
+/// The sinks of this process finished: the job is done, or in a cluster this node's part.
+void on_sinks_finished(supervisor* self) {
+  const auto& observer = self->state.graph->job.cluster_observer;
+  if (observer)
+    self->send(observer, sinks_done_atom::value);
+  else
+    end_job(self, caf::error{});
+}
+
 void on_down(supervisor* self, caf::down_msg& msg) {
   auto& st = self->state;
   if (msg.source == st.graph->job.coordinator.address()) {
@@ -179,7 +197,7 @@ void on_down(supervisor* self, caf::down_msg& msg) {
   if (!msg.reason) {
     st.finished[node] = true;
     if (sinks_finished(self))
-      end_job(self, caf::error{});
+      on_sinks_finished(self);
     return;
   }
   on_failure(self, node, msg.reason);
@@ -196,14 +214,23 @@ caf::behavior pipeline_supervisor(supervisor* self, std::shared_ptr<detail::grap
   self->set_exit_handler([self](caf::exit_msg& msg) {
     end_job(self, make_error(errc::cancelled, "job cancelled: " + describe(msg.reason)));
   });
-  if (st.graph->job.coordinator)
+  if (coordinator_here(self))
     self->monitor(st.graph->job.coordinator);
   for (size_t n = 0; n < st.graph->nodes.size(); ++n) {
+    auto local = st.graph->nodes[n]->actors();
+    if (std::none_of(local.begin(), local.end(), [](const auto& a) { return a != nullptr; })) {
+      st.children.emplace_back(); // all its instances run on other nodes
+      st.finished[n] = true;
+      continue;
+    }
     st.children.push_back(
       spawn_operator_supervisor(self->system(), st.graph, n, operator_start::adopt));
     self->monitor(st.children.back());
   }
-  return {[self](restart_atom) { restart_pending(self); }};
+  if (st.graph->job.cluster_observer && sinks_finished(self))
+    self->send(st.graph->job.cluster_observer, sinks_done_atom::value);
+  return {[self](restart_atom) { restart_pending(self); },
+          [self](job_done_atom) { end_job(self, caf::error{}); }};
 }
 
 } // namespace

@@ -30,6 +30,8 @@ std::string to_string(errc code) {
       return "cancelled";
     case errc::gave_up:
       return "gave_up";
+    case errc::node_lost:
+      return "node_lost";
   }
   return "unknown";
 }

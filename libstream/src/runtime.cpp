@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <map>
 #include <string>
 #include <thread>
 
@@ -15,93 +14,13 @@
 
 #include "sluice/actors/checkpoint_coordinator.hpp"
 #include "sluice/actors/pipeline_supervisor.hpp"
-#include "sluice/checkpoint_record.hpp"
+#include "sluice/detail/job_plan.hpp"
 #include "sluice/detail/parking_work_stealing.hpp"
 #include "sluice/error.hpp"
 #include "sluice/pipeline.hpp"
 #include "sluice/protocol.hpp"
-#include "sluice/state_layout.hpp"
 
 namespace sluice {
-
-namespace {
-
-/// A configuration error of pipeline `p`, naming the operator `node` if the error is its.
-caf::error invalid(const pipeline& p, const std::string& what,
-                   const detail::node_base* node = nullptr) {
-  error_info e;
-  e.code = e.cause = errc::configuration;
-  e.pipeline = p.name();
-  if (node)
-    e.operator_name = node->name;
-  e.message = "pipeline '" + p.name() + "': " + what;
-  return make_error(e);
-}
-
-std::string operator_name(const detail::node_base& n) {
-  return "operator '" + n.name + "'";
-}
-
-/// Numbers the channels of every edge at both ends (see detail::channel_plan).
-std::vector<detail::channel_plan> plan_channels(const detail::graph& g) {
-  std::vector<detail::channel_plan> plan;
-  std::vector<std::vector<channel_index>> next_input(g.nodes.size());
-  std::vector<std::vector<uint32_t>> next_output(g.nodes.size());
-  for (size_t n = 0; n < g.nodes.size(); ++n) {
-    next_input[n].assign(g.nodes[n]->effective_parallelism, 0);
-    next_output[n].assign(g.nodes[n]->effective_parallelism, 0);
-  }
-  // Output indices follow edge order at the upstream, then target instance order, matching
-  // how output_channels lays out its channels.
-  for (size_t e = 0; e < g.edges.size(); ++e) {
-    const auto& ed = g.edges[e];
-    auto up = g.nodes[ed.from]->effective_parallelism;
-    auto down = g.nodes[ed.to]->effective_parallelism;
-    for (uint32_t u = 0; u < up; ++u)
-      for (uint32_t d = 0; d < down; ++d) {
-        if (ed.effective == partitioning::forward && u != d)
-          continue;
-        detail::channel_plan c;
-        c.edge = e;
-        c.from_instance = u;
-        c.to_instance = d;
-        c.output_index = next_output[ed.from][u]++;
-        plan.push_back(c);
-      }
-  }
-  for (auto& c : plan) {
-    auto to = g.edges[c.edge].to;
-    c.input_index = next_input[to][c.to_instance]++;
-  }
-  return plan;
-}
-
-const char* partitioning_name(partitioning kind) {
-  switch (kind) {
-    case partitioning::forward:
-      return "forward";
-    case partitioning::rebalance:
-      return "rebalance";
-    case partitioning::hash:
-      return "hash";
-    case partitioning::broadcast:
-      return "broadcast";
-  }
-  return "unknown";
-}
-
-/// The operator graph as the state directory records it.
-graph_manifest manifest_of(const detail::graph& g, uint32_t max_parallelism) {
-  graph_manifest m;
-  m.max_parallelism = max_parallelism;
-  for (const auto& node : g.nodes)
-    m.operators.push_back({node->name, node->effective_parallelism, node->record_types()});
-  for (const auto& e : g.edges)
-    m.edges.push_back({g.nodes[e.from]->name, g.nodes[e.to]->name, partitioning_name(e.kind)});
-  return m;
-}
-
-} // namespace
 
 caf::error job::wait() {
   std::unique_lock<std::mutex> guard{outcome_->mutex};
@@ -208,22 +127,26 @@ caf::error job::inject_fault(const std::string& operator_name, uint32_t instance
   return {};
 }
 
+void configure_actor_system(caf::actor_system_config& cfg, const runtime_config& config) {
+  auto workers = config.worker_threads > 0
+                   ? config.worker_threads
+                   : std::max<size_t>(std::thread::hardware_concurrency(), 1);
+  cfg.set("scheduler.max-threads", workers);
+  register_protocol(cfg);
+  if (config.scheduler == scheduler_policy::sharing) {
+    cfg.set("scheduler.policy", caf::atom("sharing"));
+  } else {
+    // CAF's own work stealing polls while idle; this policy parks idle workers instead.
+    detail::parking_work_stealing::install(cfg);
+  }
+}
+
 struct runtime::impl {
   explicit impl(const runtime_config& config) : system(configure(actor_config, config)) {}
 
   static caf::actor_system_config& configure(caf::actor_system_config& cfg,
                                              const runtime_config& config) {
-    auto workers = config.worker_threads > 0
-                     ? config.worker_threads
-                     : std::max<size_t>(std::thread::hardware_concurrency(), 1);
-    cfg.set("scheduler.max-threads", workers);
-    register_protocol(cfg);
-    if (config.scheduler == scheduler_policy::sharing) {
-      cfg.set("scheduler.policy", caf::atom("sharing"));
-    } else {
-      // CAF's own work stealing polls while idle; this policy parks idle workers instead.
-      detail::parking_work_stealing::install(cfg);
-    }
+    configure_actor_system(cfg, config);
     return cfg;
   }
 
@@ -276,95 +199,10 @@ caf::error runtime::run(pipeline& p) {
 }
 
 caf::expected<job> runtime::start(pipeline& p) {
-  auto& g = *p.graph_;
-  if (!g.problems.empty())
-    return invalid(p, g.problems.front());
-  if (config_.batch_size == 0)
-    return invalid(p, "batch_size must be at least 1");
-  if (config_.input_buffer == 0)
-    return invalid(p, "input_buffer must be at least 1");
-  if (config_.max_parallelism == 0)
-    return invalid(p, "max_parallelism must be at least 1");
-  auto is_source = [](const auto& n) { return n->is_source && !n->trails_other_sources; };
-  auto is_sink = [](const auto& n) { return n->is_sink; };
-  if (std::none_of(g.nodes.begin(), g.nodes.end(), is_source))
-    return invalid(p, "it has no source: start it with p.source(...)");
-  if (std::none_of(g.nodes.begin(), g.nodes.end(), is_sink))
-    return invalid(p, "it has no sink: end each stream with .sink(...)");
-  bool all_bounded = true;
-  for (size_t n = 0; n < g.nodes.size(); ++n) {
-    auto& node = *g.nodes[n];
-    if (node.added) {
-      // An added stage is part of its operator: named, supervised and failing like it.
-      const auto& owner = *g.nodes[node.added->owner];
-      node.name = owner.name + "/" + node.added->role;
-      node.supervise = owner.supervise;
-      node.on_failure = owner.on_failure;
-    }
-    auto par = node.added ? g.nodes[node.added->input]->effective_parallelism
-                          : node.parallelism.value_or(config_.default_parallelism);
-    if (par == 0)
-      return invalid(p, operator_name(node) + " has parallelism 0: it must be at least 1", &node);
-    node.effective_parallelism = par;
-    if (node.is_source && !node.bounded)
-      all_bounded = false;
-    if (node.on_failure == failure_policy::skip && node.is_source
-        && !node.skips_undecodable_records)
-      return invalid(p, operator_name(node)
-                          + " is a source that decodes nothing: failure_policy::skip applies to "
-                            "operators that handle records and to sources that decode them "
-                            "(kafka_source); use restart or fail",
-                    &node);
-    if (node.on_failure == failure_policy::skip && !g.dead_letters)
-      return invalid(p, operator_name(node)
-                          + " skips records its code fails on, but they go nowhere: end "
-                            "p.dead_letters() in a sink",
-                    &node);
-    bool consumed =
-      std::any_of(g.edges.begin(), g.edges.end(), [&](const auto& e) { return e.from == n; });
-    if (!node.is_sink && !consumed)
-      return invalid(p, operator_name(node) + " has no consumer: its output goes nowhere; end "
-                                              "the stream with .sink(...)",
-                    &node);
-  }
-  // Each operator keeps its state in a directory named after it.
-  std::map<std::string, const detail::node_base*> directories;
-  for (const auto& node : g.nodes) {
-    auto [other, fresh] = directories.emplace(instance_directory_name(node->name, 0), node.get());
-    if (!fresh)
-      return invalid(p,
-                     other->second->name == node->name
-                       ? "two operators are named '" + node->name
-                           + "': give one of them another with .name(...)"
-                       : "operators '" + other->second->name + "' and '" + node->name
-                           + "' would keep their state in one directory: give one of them "
-                             "another name with .name(...)",
-                     node.get());
-  }
-  for (auto& e : g.edges) {
-    auto up = g.nodes[e.from]->effective_parallelism;
-    auto down = g.nodes[e.to]->effective_parallelism;
-    e.effective = e.kind;
-    if (e.kind == partitioning::hash && down > config_.max_parallelism)
-      return invalid(p,
-                     operator_name(*g.nodes[e.to]) + " has parallelism " + std::to_string(down)
-                       + ", more than max_parallelism " + std::to_string(config_.max_parallelism),
-                     g.nodes[e.to].get());
-    if (e.kind != partitioning::forward || up == down)
-      continue;
-    if (e.explicit_kind)
-      return invalid(p,
-                     "forward() from " + operator_name(*g.nodes[e.from]) + " (parallelism "
-                       + std::to_string(up) + ") to " + operator_name(*g.nodes[e.to])
-                       + " (parallelism " + std::to_string(down) + ") needs equal parallelism",
-                     g.nodes[e.to].get());
-    e.effective = partitioning::rebalance;
-  }
-  if (config_.mode == execution_mode::batch && !all_bounded)
-    return invalid(p, "batch execution mode needs bounded sources only");
-  bool batch_mode = config_.mode == execution_mode::batch
-                    || (config_.mode == execution_mode::automatic && all_bounded);
-
+  auto& g = detail::pipeline_access::graph_of(p);
+  auto batch_mode = detail::resolve_graph(g, p.name(), config_);
+  if (!batch_mode)
+    return std::move(batch_mode.error());
   auto config = config_;
   bool checkpoints = config.checkpoint_interval.count() > 0;
   if (config.state == state_backend::lmdb || checkpoints) {
@@ -373,31 +211,11 @@ caf::expected<job> runtime::start(pipeline& p) {
       return std::move(dir.error());
     config.state_dir = *dir;
   }
-  // With checkpoints and LMDB state, every instance restores to the last checkpoint the job
-  // completed, its state moved first if the parallelism changed. In memory, nothing outlives a
-  // run: a job starts afresh.
-  auto state_dir = pipeline_state_directory(config, p.name());
-  auto record_path = state_dir + "/checkpoints";
-  checkpoint_record record;
-  std::optional<uint64_t> restore_to;
-  try {
-    if (checkpoints)
-      record = checkpoint_record::load(record_path);
-    if (config.state == state_backend::lmdb) {
-      if (checkpoints)
-        restore_to = record.completed;
-      prepare_state_directory(state_dir, manifest_of(g, config.max_parallelism), restore_to);
-    }
-  } catch (const failure& e) {
-    error_info info;
-    info.code = info.cause = e.code();
-    info.pipeline = p.name();
-    info.subject = e.subject();
-    info.message = "pipeline '" + p.name() + "': " + e.what();
-    return make_error(info);
-  } catch (const std::exception& e) {
-    return invalid(p, e.what());
-  }
+  auto start = detail::read_job_start(p.name(), config);
+  if (!start)
+    return std::move(start.error());
+  if (auto err = detail::prepare_state(g, p.name(), config, start->restore_to))
+    return err;
   if (g.dead_letters) {
     std::vector<uint32_t> producers;
     uint32_t number = 0;
@@ -413,41 +231,27 @@ caf::expected<job> runtime::start(pipeline& p) {
     detail::job_settings{&sys,
                          config,
                          p.name(),
-                         batch_mode,
-                         restore_to,
+                         *batch_mode,
+                         start->restore_to,
                          {},
                          checkpoints && config.state == state_backend::lmdb && config.recovery,
-                         plan_channels(g),
-                         std::make_shared<detail::retention_gate>()};
+                         detail::plan_channels(g),
+                         std::make_shared<detail::retention_gate>(),
+                         {},
+                         nullptr};
   job result;
   result.system_ = &sys;
-  result.graph_ = p.graph_;
+  result.graph_ = detail::pipeline_access::shared_graph_of(p);
   result.outcome_ = std::make_shared<job_outcome>();
   std::unique_lock<std::mutex> guard{g.mutex};
-  uint32_t next_instance_number = 0;
-  for (size_t id = 0; id < g.nodes.size(); ++id) {
-    auto& node = *g.nodes[id];
-    node.first_instance_number = next_instance_number;
-    next_instance_number += node.effective_parallelism;
-    node.spawn(g, id);
-  }
+  for (size_t id = 0; id < g.nodes.size(); ++id)
+    g.nodes[id]->spawn(g, id);
   if (checkpoints) {
     coordinator_config cc;
     cc.interval = config.checkpoint_interval;
-    cc.record_path = record_path;
-    cc.record = record;
-    for (auto& node : g.nodes) {
-      auto controls = node->control_handles();
-      for (uint32_t i = 0; i < controls.size(); ++i) {
-        auto number = static_cast<uint32_t>(cc.instances.size());
-        if (node->trails_other_sources)
-          cc.trailing_sources.push_back(number);
-        else if (node->is_source)
-          cc.sources.push_back(number);
-        cc.instances.push_back(controls[i]);
-        cc.instance_names.emplace_back(node->name, i);
-      }
-    }
+    cc.record_path = detail::checkpoint_record_path(p.name(), config);
+    cc.record = start->record;
+    detail::add_checkpoint_participants(g, cc);
     g.job.coordinator = spawn_checkpoint_coordinator(sys, std::move(cc));
     result.coordinator_ = g.job.coordinator;
   }
@@ -459,7 +263,7 @@ caf::expected<job> runtime::start(pipeline& p) {
     instances.insert(instances.end(), controls.begin(), controls.end());
   }
   guard.unlock();
-  result.supervisor_ = spawn_pipeline_supervisor(sys, p.graph_, result.outcome_);
+  result.supervisor_ = spawn_pipeline_supervisor(sys, result.graph_, result.outcome_);
   for (auto& h : instances)
     caf::anon_send(h, start_atom::value);
   return result;

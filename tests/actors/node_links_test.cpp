@@ -61,7 +61,7 @@ struct node {
     flags.push_back("--sluice.brokers=127.0.0.1:9");
     REQUIRE_FALSE(read(config, flags));
     system = std::make_unique<caf::actor_system>(config);
-    auto agent = spawn_node_agent(*system, name, graph, [this](const std::string& line) {
+    auto agent = spawn_node_agent(*system, name, graph, nullptr, [this](const std::string& line) {
       std::lock_guard lock{mutex};
       log.push_back(line);
     });

@@ -24,7 +24,7 @@ namespace sluice::cluster {
 namespace {
 
 /// Each environment variable and the setting it stands for.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 11> variables{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 12> variables{{
   {"SLUICE_NODE", "sluice.node"},
   {"SLUICE_BROKERS", "sluice.brokers"},
   {"SLUICE_LISTEN", "sluice.listen"},
@@ -32,6 +32,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 11> variable
   {"SLUICE_TLS", "sluice.tls"},
   {"SLUICE_SESSION_TIMEOUT", "sluice.session-timeout"},
   {"SLUICE_STATE_DIR", "sluice.state-dir"},
+  {"SLUICE_MIN_NODES", "sluice.min-nodes"},
   {"SLUICE_TLS_CERTIFICATE", "openssl.certificate"},
   {"SLUICE_TLS_KEY", "openssl.key"},
   {"SLUICE_TLS_PASSPHRASE", "openssl.passphrase"},
@@ -100,7 +101,8 @@ node_config::node_config() {
     .add(advertise, "advertise", "where the other nodes reach this one (default: listen)")
     .add(tls, "tls", "mutual TLS between nodes (needs openssl.certificate, key, cafile)")
     .add(session_timeout, "session-timeout", "how long Kafka waits for a silent node")
-    .add(state_dir, "state-dir", "where this node keeps its instances' state");
+    .add(state_dir, "state-dir", "where this node keeps its instances' state")
+    .add(min_nodes, "min-nodes", "how many nodes the cluster waits for before a job starts");
   // BASP notices a dead peer only with heartbeats, which CAF 0.17 turns off by default.
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds{500}});
   set("middleman.connection-timeout", caf::timespan{std::chrono::seconds{3}});
@@ -167,6 +169,8 @@ caf::error node_config::check() {
     return bad("sluice.advertise", "'" + advertise + "' is not host:port with a port above 0");
   if (session_timeout <= caf::timespan::zero())
     return bad("sluice.session-timeout", "must be above 0");
+  if (min_nodes == 0)
+    return bad("sluice.min-nodes", "must be at least 1");
   const std::array<std::pair<std::string_view, const std::string*>, 3> tls_files{{
     {"openssl.certificate", &openssl_certificate},
     {"openssl.key", &openssl_key},

@@ -61,7 +61,9 @@ caf::expected<node_agent_actor> node_links::connect(const std::string& name,
                         : " (does it expect TLS?)"));
   caf::expected<node_agent_actor> result = refused("no answer");
   caf::scoped_actor self{*system_};
-  self->request(*agent, handshake_timeout, hello_atom::value, graph_, config_->node)
+  self
+    ->request(*agent, handshake_timeout, hello_atom::value, graph_, config_->node,
+              caf::actor_cast<caf::strong_actor_ptr>(agent_))
     .receive(
       [&](const std::string& their_name) {
         if (their_name == name)

@@ -30,6 +30,9 @@ enum class errc : uint8_t {
   cancelled,
   /// A supervisor gave up after too many restarts; `cause` is the code of the last failure.
   gave_up,
+  /// A node of a cluster was lost (killed, cut off, or its connection dropped) with its
+  /// instances; the subject is the node's name.
+  node_lost,
 };
 
 /// Everything a Sluice error says, beyond its code.

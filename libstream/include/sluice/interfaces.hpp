@@ -79,10 +79,12 @@ struct restore_point_msg {
   uint64_t abandoned_through = 0;
 };
 
-/// Supervisor → coordinator: the new incarnation of instance `instance`.
+/// Supervisor → coordinator (and in a cluster the node, which tells the others): the new
+/// incarnation `incarnation` of instance `instance`.
 struct instance_replaced_msg {
   uint32_t instance = 0;
   control_actor handle;
+  uint32_t incarnation = 0;
 };
 
 /// The checkpoint coordinator of a job: instances acknowledge checkpoints, report finished
@@ -151,7 +153,7 @@ typename Inspector::result_type inspect(Inspector& f, restore_point_msg& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, instance_replaced_msg& x) {
-  return f(caf::meta::type_name("sluice.instance_replaced"), x.instance, x.handle);
+  return f(caf::meta::type_name("sluice.instance_replaced"), x.instance, x.handle, x.incarnation);
 }
 
 } // namespace sluice

@@ -39,6 +39,10 @@
 
 namespace sluice {
 
+namespace detail {
+struct pipeline_access;
+} // namespace detail
+
 template <class T>
 class stream;
 
@@ -121,7 +125,7 @@ private:
   friend class connected_streams;
   template <class A, class KeyA, class B, class KeyB>
   friend class keyed_connected_streams;
-  friend class runtime;
+  friend struct detail::pipeline_access;
 
   template <class Host, class In, class Out, class Op>
   size_t add_node(Op op, std::string default_name) {

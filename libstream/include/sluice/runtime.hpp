@@ -16,6 +16,7 @@
 
 namespace caf {
 class actor_system;
+class actor_system_config;
 } // namespace caf
 
 namespace sluice {
@@ -87,6 +88,11 @@ private:
   coordinator_actor coordinator_;
   std::shared_ptr<job_outcome> outcome_;
 };
+
+/// Readies an actor system's configuration for Sluice's jobs under `config`: its worker
+/// threads, its scheduler and the protocol's message types. A runtime does it for the system it
+/// owns, a cluster node for its own.
+void configure_actor_system(caf::actor_system_config& cfg, const runtime_config& config);
 
 /// Runs pipelines on an actor system it owns.
 class runtime {

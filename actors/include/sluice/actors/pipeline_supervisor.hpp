@@ -7,6 +7,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
 #include <caf/error.hpp>
 
 #include "sluice/detail/graph.hpp"
@@ -22,6 +23,11 @@ struct job_outcome {
   void set(caf::error err);
 };
 
+/// In a cluster, the supervisor of each node tells the node (`job_settings::cluster_observer`)
+/// once the node's sinks finished, and the node tells it once the whole job's did.
+using sinks_done_atom = caf::atom_constant<caf::atom("sinksdone")>;
+using job_done_atom = caf::atom_constant<caf::atom("jobdone")>;
+
 /// Spawns the supervisor of running job `g`: one operator supervisor per operator, whose
 /// instances are spawned and wired already.
 ///
@@ -34,6 +40,9 @@ struct job_outcome {
 /// The job ends once every sink finished: instances that stayed to replay for a restarted
 /// neighbour are stopped then. An exit message sent to the supervisor cancels the job. Either
 /// way it stops the checkpoint coordinator last and sets the outcome.
+///
+/// In a cluster it supervises the instances of its node only; the job ends when the node
+/// says so (`job_done_atom`), and the coordinator is stopped by the node that runs it.
 caf::actor spawn_pipeline_supervisor(caf::actor_system& sys, std::shared_ptr<detail::graph> g,
                                      std::shared_ptr<job_outcome> outcome);
 

@@ -39,6 +39,7 @@ bool split_address(const std::string& address, std::string& host, uint16_t& port
 /// | `sluice.tls`                 | `SLUICE_TLS`             | true           |
 /// | `sluice.session-timeout`     | `SLUICE_SESSION_TIMEOUT` | 10s            |
 /// | `sluice.state-dir`           | `SLUICE_STATE_DIR`       | sluice-state   |
+/// | `sluice.min-nodes`           | `SLUICE_MIN_NODES`       | 1              |
 /// | `openssl.certificate`        | `SLUICE_TLS_CERTIFICATE` |                |
 /// | `openssl.key`                | `SLUICE_TLS_KEY`         |                |
 /// | `openssl.passphrase`         | `SLUICE_TLS_PASSPHRASE`  |                |
@@ -71,6 +72,8 @@ public:
   caf::timespan session_timeout = std::chrono::seconds{10};
   /// Where the node keeps its instances' state.
   std::string state_dir = "sluice-state";
+  /// How many nodes the cluster waits for before a job starts.
+  uint32_t min_nodes = 1;
 
   /// The listen address's host and port (valid after `read`).
   [[nodiscard]] const std::string& listen_host() const noexcept { return listen_host_; }

@@ -20,6 +20,7 @@
 #include "sluice/context.hpp"
 #include "sluice/detail/wiring.hpp"
 #include "sluice/interfaces.hpp"
+#include "sluice/protocol.hpp"
 #include "sluice/recovery_log.hpp"
 #include "sluice/supervision.hpp"
 
@@ -111,6 +112,10 @@ public:
   /// The record types in and out, as "In -> Out".
   [[nodiscard]] virtual std::string record_types() const = 0;
 
+  /// Registers the messages that carry this operator's records with `cfg`, so that they can
+  /// cross to another node.
+  virtual void register_record_types(caf::actor_system_config& cfg) const = 0;
+
   /// Spawns the first incarnation of every instance; the node is `g.nodes[self_id]`.
   virtual void spawn(graph& g, size_t self_id) = 0;
 
@@ -121,7 +126,16 @@ public:
   virtual caf::actor restart(const graph& g, size_t self_id, uint32_t index,
                              const restart_plan& plan, const std::string& last_failure) = 0;
 
+  /// In a cluster: instance `index` runs on another node, as `handle` in its incarnation
+  /// `incarnation`.
+  virtual void adopt(uint32_t index, const caf::strong_actor_ptr& handle, uint32_t incarnation) = 0;
+
+  /// How often instance `index` was restarted.
+  [[nodiscard]] virtual uint32_t incarnation(uint32_t index) const = 0;
+
+  /// Every instance's live incarnation, by index (null where none was spawned yet).
   [[nodiscard]] virtual std::vector<control_actor> control_handles() const = 0;
+  /// The instances in this process, by index; null for those on other nodes.
   [[nodiscard]] virtual std::vector<caf::actor> actors() const = 0;
 };
 
@@ -159,6 +173,16 @@ struct job_settings {
   std::vector<channel_plan> plan;
   /// With recovery: pauses the sources while an instance retains more than the limit.
   std::shared_ptr<retention_gate> retention;
+  /// Which instances run in this process, by job-wide number; empty: all of them. A node of a
+  /// cluster runs those of its slots.
+  std::vector<bool> placed_here;
+  /// In a cluster: told (`sinks_done_atom`) once this node's sink instances finished; the job
+  /// then ends when the cluster's leader says so. Null in a single process.
+  caf::actor cluster_observer;
+
+  [[nodiscard]] bool runs_here(uint32_t number) const {
+    return placed_here.empty() || placed_here[number];
+  }
 };
 
 /// The logical graph of a pipeline: nodes in creation order and the edges between them.
@@ -190,20 +214,34 @@ public:
 
   std::string record_types() const override { return type_name<In>() + " -> " + type_name<Out>(); }
 
+  void register_record_types(caf::actor_system_config& cfg) const override {
+    register_type<In>(cfg);
+    register_type<Out>(cfg);
+  }
+
   void spawn(graph& g, size_t self_id) override {
     instances_.clear();
     incarnations_.assign(effective_parallelism, 0);
     logs_.clear();
+    here_.clear();
     for (uint32_t i = 0; i < effective_parallelism; ++i) {
+      here_.push_back(g.job.runs_here(first_instance_number + i));
       if (g.recovers())
         logs_.push_back(std::make_shared<recovery_log>(g.job.restore_to.value_or(0)));
-      instances_.push_back(spawn_incarnation(g, self_id, i, g.job.restore_to));
+      instances_.push_back(here_[i] ? spawn_incarnation(g, self_id, i, g.job.restore_to)
+                                    : host_actor<In, Out>{});
     }
   }
 
   void wire(const graph& g, size_t self_id) override {
     for (uint32_t i = 0; i < effective_parallelism; ++i)
-      caf::anon_send(instances_[i], wiring_of(g, self_id, i, recovery_wiring{}));
+      if (here_[i])
+        caf::anon_send(instances_[i], wiring_of(g, self_id, i, recovery_wiring{}));
+  }
+
+  void adopt(uint32_t index, const caf::strong_actor_ptr& handle, uint32_t incarnation) override {
+    instances_.at(index) = caf::actor_cast<host_actor<In, Out>>(handle);
+    incarnations_.at(index) = incarnation;
   }
 
   caf::actor restart(const graph& g, size_t self_id, uint32_t index, const restart_plan& plan,
@@ -223,8 +261,8 @@ public:
 
   std::vector<caf::actor> actors() const override {
     std::vector<caf::actor> result;
-    for (const auto& h : instances_)
-      result.push_back(caf::actor_cast<caf::actor>(h));
+    for (uint32_t i = 0; i < instances_.size(); ++i)
+      result.push_back(here_[i] ? caf::actor_cast<caf::actor>(instances_[i]) : nullptr);
     return result;
   }
 
@@ -233,6 +271,12 @@ public:
   uint32_t incarnation(uint32_t index) const override { return incarnations_.at(index); }
 
 private:
+  template <class T>
+  static void register_type(caf::actor_system_config& cfg) {
+    if constexpr (!std::is_same_v<T, no_input> && !std::is_same_v<T, no_output>)
+      register_record_type<T>(cfg, type_name<T>());
+  }
+
   host_actor<In, Out> spawn_incarnation(const graph& g, size_t self_id, uint32_t index,
                                         std::optional<uint64_t> restore_to) {
     const auto& job = g.job;
@@ -313,6 +357,8 @@ private:
   std::vector<host_actor<In, Out>> instances_;
   std::vector<uint32_t> incarnations_;
   std::vector<std::shared_ptr<recovery_log>> logs_;
+  /// Per instance: whether it runs in this process.
+  std::vector<bool> here_;
 };
 
 } // namespace sluice::detail

@@ -1,0 +1,574 @@
+#include "sluice/cluster/node.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <xxhash.h>
+
+#include "sluice/actors/checkpoint_coordinator.hpp"
+#include "sluice/actors/pipeline_supervisor.hpp"
+#include "sluice/cluster/membership.hpp"
+#include "sluice/cluster/node_agent.hpp"
+#include "sluice/cluster/node_links.hpp"
+#include "sluice/detail/job_plan.hpp"
+#include "sluice/error.hpp"
+#include "sluice/pipeline.hpp"
+#include "sluice/runtime.hpp"
+
+namespace sluice::cluster {
+
+namespace {
+
+using view_atom = caf::atom_constant<caf::atom("view")>;
+using fenced_atom = caf::atom_constant<caf::atom("fenced")>;
+
+/// How long the leader waits for every node to spawn and wire its instances, and for every
+/// node to end its part once told to.
+constexpr auto phase_timeout = std::chrono::seconds(30);
+/// How often the node looks at its job's outcome and retries links that failed.
+constexpr auto tick = std::chrono::milliseconds(100);
+
+/// The identity of a resolved graph, which every node of a cluster must share: the pipeline's
+/// name and a hash of its operators (names, parallelism, record types) and edges.
+std::string graph_identity(const std::string& pipeline, const detail::graph& g,
+                           uint32_t max_parallelism) {
+  auto manifest = detail::manifest_of(g, max_parallelism);
+  std::string text = std::to_string(manifest.max_parallelism) + "\n";
+  for (const auto& op : manifest.operators)
+    text += op.name + "|" + std::to_string(op.parallelism) + "|" + op.record_types + "\n";
+  for (const auto& e : manifest.edges)
+    text += e.from + ">" + e.to + "|" + e.partitioning + "\n";
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(XXH64(text.data(), text.size(), 0)));
+  return pipeline + "@" + hex;
+}
+
+/// One node's run of a job: forms the cluster, starts the job with the others and follows it
+/// to its end. Everything happens on the calling thread, which receives on `self`: views from
+/// the membership, and through the agent the other nodes' hellos and the job's messages.
+class node_run {
+public:
+  node_run(pipeline& p, runtime_config config, bool batch_mode, node_config& settings,
+           caf::actor_system& system)
+    : pipeline_(p),
+      graph_(detail::pipeline_access::graph_of(p)),
+      config_(std::move(config)),
+      batch_mode_(batch_mode),
+      settings_(settings),
+      system_(system),
+      self_(system) {}
+
+  caf::error run();
+
+private:
+  void log(const std::string& line) const {
+    std::cerr << "sluice node " << settings_.node << ": " << line << std::endl;
+  }
+
+  [[nodiscard]] const std::string& me() const noexcept { return settings_.node; }
+  [[nodiscard]] bool leading() const { return !leader_.empty() && leader_ == me(); }
+  node_agent_actor agent_of(const std::string& node) const {
+    return node == me() ? agent_ : peers_.at(node);
+  }
+
+  caf::error join();
+  void form();
+  void lead();
+  void deploy(const deploy_msg& msg);
+  void collect(spawned_msg& msg);
+  void wire(const wire_msg& msg);
+  void on_report(const node_report_msg& msg);
+  void on_command(const job_command_msg& msg);
+  void adopt(uint32_t number, const caf::strong_actor_ptr& handle, uint32_t incarnation);
+  void report(node_report kind, caf::error error = {});
+  void broadcast(const job_command_msg& msg);
+  void fail(caf::error error);
+  void on_lost(const caf::down_msg& msg);
+  void on_tick();
+
+  pipeline& pipeline_;
+  detail::graph& graph_;
+  runtime_config config_;
+  bool batch_mode_;
+  node_config& settings_;
+  caf::actor_system& system_;
+  caf::scoped_actor self_;
+  std::string identity_;
+  node_agent_actor agent_;
+  std::unique_ptr<node_links> links_;
+  std::unique_ptr<membership> membership_;
+
+  /// The latest view, written by the membership's thread.
+  mutable std::mutex view_mutex_;
+  cluster_view view_;
+  std::optional<std::string> fenced_;
+
+  /// The other nodes' agents, by name.
+  std::map<std::string, node_agent_actor> peers_;
+
+  /// The job, once deployed.
+  uint64_t epoch_ = 0;
+  std::string leader_;
+  std::vector<std::string> slot_nodes_;
+  std::set<std::string> job_nodes_;
+  std::shared_ptr<job_outcome> outcome_;
+  caf::actor supervisor_;
+  /// Set once this node reported its own failure, and once the leader ended the job.
+  bool reported_failure_ = false;
+  std::optional<caf::error> end_;
+  bool reported_end_ = false;
+  /// A failure before the job was deployed: the run ends with it.
+  std::optional<caf::error> early_failure_;
+
+  /// The leader's view of the start and the end.
+  detail::job_start start_;
+  std::map<std::string, spawned_msg> spawned_;
+  std::set<std::string> wired_, sinks_done_, ended_;
+  std::chrono::steady_clock::time_point phase_deadline_;
+};
+
+caf::error node_run::join() {
+  identity_ = graph_identity(pipeline_.name(), graph_, config_.max_parallelism);
+  agent_ = spawn_node_agent(system_, me(), identity_, caf::actor_cast<caf::actor>(self_.ptr()),
+                            [this](const std::string& line) { log(line); });
+  try {
+    links_ = std::make_unique<node_links>(system_, settings_, agent_, identity_);
+    membership_options options;
+    options.kafka = {{"bootstrap.servers", settings_.brokers}};
+    options.group = "sluice." + pipeline_.name();
+    options.node = me();
+    options.address = links_->address();
+    options.slots_topic = pipeline_.name() + ".slots";
+    options.members_topic = pipeline_.name() + ".members";
+    options.session_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(settings_.session_timeout);
+    auto inbox = caf::actor_cast<caf::actor>(self_.ptr());
+    membership_events events;
+    events.view_changed = [this, inbox](const cluster_view& view) {
+      {
+        std::lock_guard guard{view_mutex_};
+        view_ = view;
+      }
+      caf::anon_send(inbox, view_atom::value);
+    };
+    events.failed = [this, inbox](const std::string& why) {
+      {
+        std::lock_guard guard{view_mutex_};
+        fenced_ = why;
+      }
+      caf::anon_send(inbox, fenced_atom::value);
+    };
+    membership_ = std::make_unique<membership>(std::move(options), std::move(events));
+  } catch (const std::exception& e) {
+    return make_error(errc::configuration,
+                      "node '" + me() + "' cannot join its cluster: " + e.what());
+  }
+  log("joined the cluster of pipeline '" + pipeline_.name() + "' at " + links_->address()
+      + ", graph " + identity_);
+  return {};
+}
+
+/// While the job is not deployed: links to the nodes of the view whose names sort after this
+/// one's (the others link to this one: CAF keeps one connection per pair of nodes), and leads
+/// the start once the cluster formed.
+void node_run::form() {
+  if (epoch_ != 0)
+    return;
+  cluster_view view;
+  {
+    std::lock_guard guard{view_mutex_};
+    view = view_;
+  }
+  for (const auto& [name, address] : view.addresses) {
+    if (name <= me() || peers_.count(name) > 0)
+      continue;
+    auto agent = links_->connect(name, address);
+    if (agent)
+      peers_.emplace(name, *agent);
+    else
+      log(system_.render(agent.error()) + "; retrying");
+  }
+  std::set<std::string> nodes;
+  for (const auto& [slot, node] : view.slot_nodes)
+    nodes.insert(node);
+  bool complete = view.slot_count > 0
+                  && view.slot_nodes.size() == static_cast<size_t>(view.slot_count)
+                  && nodes.size() >= settings_.min_nodes;
+  for (const auto& node : nodes)
+    complete = complete && (node == me() || peers_.count(node) > 0);
+  if (!complete || view.slot_nodes.at(0) != me())
+    return;
+  slot_nodes_.clear();
+  for (const auto& [slot, node] : view.slot_nodes)
+    slot_nodes_.push_back(node);
+  lead();
+}
+
+/// This node runs slot 0: it leads the job's start.
+void node_run::lead() {
+  auto start = detail::read_job_start(pipeline_.name(), config_);
+  if (!start)
+    return fail(std::move(start.error()));
+  start_ = std::move(*start);
+  deploy_msg msg;
+  msg.epoch = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  msg.leader = me();
+  msg.slot_nodes = slot_nodes_;
+  msg.restores = start_.restore_to.has_value();
+  msg.restore_to = start_.restore_to.value_or(0);
+  std::set<std::string> nodes{slot_nodes_.begin(), slot_nodes_.end()};
+  log("leads job " + std::to_string(msg.epoch) + " on " + std::to_string(nodes.size())
+      + " nodes over " + std::to_string(slot_nodes_.size()) + " slots");
+  phase_deadline_ = std::chrono::steady_clock::now() + phase_timeout;
+  for (const auto& node : nodes)
+    self_->send(agent_of(node), msg);
+}
+
+/// Spawns the instances of this node's slots and tells the leader their handles.
+void node_run::deploy(const deploy_msg& msg) {
+  if (epoch_ != 0) {
+    log("ignores a second start of the job, by node '" + msg.leader + "'");
+    return;
+  }
+  epoch_ = msg.epoch;
+  leader_ = msg.leader;
+  slot_nodes_ = msg.slot_nodes;
+  job_nodes_ = {slot_nodes_.begin(), slot_nodes_.end()};
+  for (const auto& node : job_nodes_)
+    if (node != me())
+      self_->monitor(agent_of(node));
+  std::optional<uint64_t> restore_to;
+  if (msg.restores)
+    restore_to = msg.restore_to;
+  if (auto err = detail::prepare_state(graph_, pipeline_.name(), config_, restore_to))
+    return fail(std::move(err));
+  std::vector<bool> placed_here;
+  for (const auto& node : graph_.nodes)
+    for (uint32_t i = 0; i < node->effective_parallelism; ++i)
+      placed_here.push_back(slot_nodes_[i % slot_nodes_.size()] == me());
+  bool checkpoints = config_.checkpoint_interval.count() > 0;
+  graph_.job =
+    detail::job_settings{&system_,
+                         config_,
+                         pipeline_.name(),
+                         batch_mode_,
+                         restore_to,
+                         {},
+                         checkpoints && config_.state == state_backend::lmdb && config_.recovery,
+                         detail::plan_channels(graph_),
+                         std::make_shared<detail::retention_gate>(),
+                         placed_here,
+                         caf::actor_cast<caf::actor>(self_.ptr())};
+  spawned_msg spawned{epoch_, me(), {}, {}};
+  std::lock_guard guard{graph_.mutex};
+  for (size_t id = 0; id < graph_.nodes.size(); ++id) {
+    auto& node = *graph_.nodes[id];
+    node.spawn(graph_, id);
+    auto controls = node.control_handles();
+    for (uint32_t i = 0; i < controls.size(); ++i)
+      if (graph_.job.runs_here(node.first_instance_number + i)) {
+        spawned.numbers.push_back(node.first_instance_number + i);
+        spawned.handles.push_back(caf::actor_cast<caf::strong_actor_ptr>(controls[i]));
+      }
+  }
+  self_->send(agent_of(leader_), std::move(spawned));
+}
+
+/// The leader: once every node spawned its instances, starts the checkpoint coordinator and
+/// tells every node where every instance is.
+void node_run::collect(spawned_msg& msg) {
+  if (!leading() || msg.epoch != epoch_)
+    return;
+  spawned_.emplace(msg.node, std::move(msg));
+  if (spawned_.size() < job_nodes_.size())
+    return;
+  uint32_t instances = 0;
+  for (const auto& node : graph_.nodes)
+    instances += node->effective_parallelism;
+  wire_msg wire{epoch_, std::vector<caf::strong_actor_ptr>(instances), nullptr};
+  for (const auto& [node, s] : spawned_)
+    for (size_t k = 0; k < s.numbers.size(); ++k)
+      wire.handles.at(s.numbers[k]) = s.handles[k];
+  for (uint32_t number = 0; number < instances; ++number)
+    if (!graph_.job.runs_here(number))
+      adopt(number, wire.handles[number], 0);
+  if (config_.checkpoint_interval.count() > 0) {
+    coordinator_config cc;
+    cc.interval = config_.checkpoint_interval;
+    cc.record_path = detail::checkpoint_record_path(pipeline_.name(), config_);
+    cc.record = start_.record;
+    {
+      std::lock_guard guard{graph_.mutex};
+      detail::add_checkpoint_participants(graph_, cc);
+    }
+    wire.coordinator =
+      caf::actor_cast<caf::strong_actor_ptr>(spawn_checkpoint_coordinator(system_, std::move(cc)));
+  }
+  for (const auto& node : job_nodes_)
+    self_->send(agent_of(node), wire);
+}
+
+/// Instance `number` runs on another node as `handle`.
+void node_run::adopt(uint32_t number, const caf::strong_actor_ptr& handle, uint32_t incarnation) {
+  std::lock_guard guard{graph_.mutex};
+  for (auto& node : graph_.nodes)
+    if (number >= node->first_instance_number
+        && number < node->first_instance_number + node->effective_parallelism) {
+      node->adopt(number - node->first_instance_number, handle, incarnation);
+      return;
+    }
+}
+
+/// Wires this node's instances to every other, and reports them ready.
+void node_run::wire(const wire_msg& msg) {
+  if (msg.epoch != epoch_)
+    return;
+  for (uint32_t number = 0; number < msg.handles.size(); ++number)
+    if (!graph_.job.runs_here(number))
+      adopt(number, msg.handles[number], 0);
+  {
+    std::lock_guard guard{graph_.mutex};
+    graph_.job.coordinator = caf::actor_cast<coordinator_actor>(msg.coordinator);
+    for (size_t id = 0; id < graph_.nodes.size(); ++id)
+      graph_.nodes[id]->wire(graph_, id);
+  }
+  outcome_ = std::make_shared<job_outcome>();
+  supervisor_ = spawn_pipeline_supervisor(
+    system_, detail::pipeline_access::shared_graph_of(pipeline_), outcome_);
+  report(node_report::wired);
+}
+
+void node_run::report(node_report kind, caf::error error) {
+  self_->send(agent_of(leader_), node_report_msg{epoch_, me(), kind, std::move(error)});
+}
+
+void node_run::broadcast(const job_command_msg& msg) {
+  for (const auto& node : job_nodes_)
+    self_->send(agent_of(node), msg);
+}
+
+/// The leader follows every node's part: starts the job once all are wired, and ends it once
+/// every node's sinks finished or a node failed.
+void node_run::on_report(const node_report_msg& msg) {
+  if (!leading() || msg.epoch != epoch_)
+    return;
+  switch (msg.report) {
+    case node_report::wired:
+      wired_.insert(msg.node);
+      if (wired_.size() == job_nodes_.size())
+        broadcast({epoch_, job_command::go, {}});
+      break;
+    case node_report::sinks_done:
+      sinks_done_.insert(msg.node);
+      if (sinks_done_.size() == job_nodes_.size() && !end_)
+        broadcast({epoch_, job_command::end, {}});
+      break;
+    case node_report::failed:
+      log("node '" + msg.node + "' failed: " + system_.render(msg.error));
+      if (!end_)
+        broadcast({epoch_, job_command::end, msg.error});
+      break;
+    case node_report::ended:
+      ended_.insert(msg.node);
+      break;
+  }
+  if (msg.report == node_report::failed || msg.report == node_report::sinks_done)
+    phase_deadline_ = std::chrono::steady_clock::now() + phase_timeout;
+}
+
+void node_run::on_command(const job_command_msg& msg) {
+  if (msg.epoch != epoch_)
+    return;
+  if (msg.command == job_command::go) {
+    std::vector<control_actor> local;
+    {
+      std::lock_guard guard{graph_.mutex};
+      for (const auto& node : graph_.nodes) {
+        auto controls = node->control_handles();
+        for (uint32_t i = 0; i < controls.size(); ++i)
+          if (graph_.job.runs_here(node->first_instance_number + i))
+            local.push_back(controls[i]);
+      }
+    }
+    for (const auto& instance : local)
+      self_->send(instance, start_atom::value);
+    return;
+  }
+  if (end_)
+    return;
+  end_ = msg.error;
+  if (!supervisor_)
+    return;
+  if (msg.error)
+    self_->send_exit(supervisor_, caf::exit_reason::user_shutdown);
+  else
+    self_->send(supervisor_, job_done_atom::value);
+}
+
+/// This node's part failed: the leader ends the job on every node (before it is deployed,
+/// the run ends at once).
+void node_run::fail(caf::error error) {
+  if (epoch_ == 0 || leader_.empty()) {
+    if (!early_failure_)
+      early_failure_ = std::move(error);
+    return;
+  }
+  if (reported_failure_)
+    return;
+  reported_failure_ = true;
+  report(node_report::failed, std::move(error));
+}
+
+/// A node of the job is gone (BASP lost its connection): its instances are lost with it. Until
+/// lost nodes are recovered from their checkpoints (issue #20), the job fails, naming the node.
+void node_run::on_lost(const caf::down_msg& msg) {
+  std::string lost;
+  for (const auto& node : job_nodes_)
+    if (node != me() && agent_of(node).address() == msg.source)
+      lost = node;
+  if (lost.empty() || end_)
+    return;
+  auto error =
+    make_error(errc::node_lost,
+               "node '" + lost + "' of the cluster was lost: " + system_.render(msg.reason), lost);
+  log(system_.render(error));
+  if (leading()) {
+    ended_.insert(lost);
+    broadcast({epoch_, job_command::end, error});
+  } else if (lost == leader_) {
+    on_command({epoch_, job_command::end, error}); // nobody leads the end: this node ends alone
+  } else {
+    fail(error);
+  }
+}
+
+void node_run::on_tick() {
+  if (epoch_ == 0)
+    return form();
+  if (outcome_) {
+    std::optional<caf::error> result;
+    {
+      std::lock_guard guard{outcome_->mutex};
+      result = outcome_->result;
+    }
+    if (result && !end_ && *result)
+      fail(*result);
+    if (result && end_ && !reported_end_) {
+      reported_end_ = true;
+      report(node_report::ended);
+    }
+  } else if (end_ && !reported_end_) {
+    reported_end_ = true;
+    report(node_report::ended);
+  }
+  if (leading() && std::chrono::steady_clock::now() > phase_deadline_) {
+    auto late = [&](const std::set<std::string>& done) {
+      for (const auto& node : job_nodes_)
+        if (done.count(node) == 0)
+          return node;
+      return std::string{};
+    };
+    if (!end_ && wired_.size() < job_nodes_.size()) {
+      auto node = late(wired_);
+      broadcast({epoch_, job_command::end,
+                 make_error(errc::configuration,
+                            "node '" + node
+                              + "' did not start its part of "
+                                "the job in time",
+                            node)});
+    }
+  }
+}
+
+caf::error node_run::run() {
+  if (auto err = join())
+    return err;
+  for (;;) {
+    if (early_failure_)
+      return *early_failure_;
+    if (reported_end_
+        && (!leading() || ended_.size() == job_nodes_.size()
+            || std::chrono::steady_clock::now() > phase_deadline_))
+      break;
+    self_->receive(
+      [&](view_atom) { form(); },
+      [&](fenced_atom) {
+        std::lock_guard guard{view_mutex_};
+        auto why = fenced_.value_or("the membership failed");
+        fail(make_error(errc::kafka, "node '" + me() + "' lost its membership: " + why));
+      },
+      [&](hello_atom, const std::string& node, caf::strong_actor_ptr& agent) {
+        peers_[node] = caf::actor_cast<node_agent_actor>(agent);
+        form();
+      },
+      [&](deploy_msg& msg) { deploy(msg); }, [&](spawned_msg& msg) { collect(msg); },
+      [&](wire_msg& msg) { wire(msg); }, [&](node_report_msg& msg) { on_report(msg); },
+      [&](job_command_msg& msg) { on_command(msg); },
+      [&](instance_moved_msg& msg) {
+        if (msg.epoch == epoch_)
+          adopt(msg.instance, msg.handle, msg.incarnation);
+      },
+      [&](instance_replaced_msg& msg) {
+        instance_moved_msg moved{epoch_, msg.instance,
+                                 caf::actor_cast<caf::strong_actor_ptr>(msg.handle),
+                                 msg.incarnation};
+        for (const auto& node : job_nodes_)
+          if (node != me())
+            self_->send(agent_of(node), moved);
+      },
+      [&](sinks_done_atom) { report(node_report::sinks_done); },
+      [&](caf::down_msg& msg) { on_lost(msg); }, caf::after(tick) >> [&] { on_tick(); });
+  }
+  caf::error result = end_ && *end_ ? *end_ : caf::error{};
+  if (!result && outcome_) {
+    std::lock_guard guard{outcome_->mutex};
+    result = outcome_->result.value_or(caf::error{});
+  }
+  if (!result) {
+    try {
+      membership_->leave();
+    } catch (const std::exception& e) {
+      log(std::string{"could not leave the cluster: "} + e.what());
+    }
+  }
+  return result;
+}
+
+} // namespace
+
+caf::error run_node(pipeline& p, int argc, char** argv, runtime_config config,
+                    const environment& env) {
+  auto& g = detail::pipeline_access::graph_of(p);
+  auto batch_mode = detail::resolve_graph(g, p.name(), config);
+  if (!batch_mode)
+    return std::move(batch_mode.error());
+  if (g.dead_letters)
+    return detail::invalid_pipeline(p.name(), "dead letters are not supported on a cluster yet");
+  node_config settings;
+  configure_actor_system(settings, config);
+  register_job_messages(settings);
+  for (const auto& node : g.nodes)
+    node->register_record_types(settings);
+  if (auto err = settings.read(argc, argv, env))
+    return err;
+  if (settings.cli_helptext_printed)
+    return {};
+  config.state_dir = settings.state_dir;
+  caf::actor_system system{settings};
+  node_run run{p, std::move(config), *batch_mode, settings, system};
+  return run.run();
+}
+
+} // namespace sluice::cluster

@@ -1,0 +1,254 @@
+// One pipeline run by three cluster nodes (sluice::cluster::run_node) against a real Kafka broker
+// (tools/kafka-broker), which forms the cluster and places the instances: a keyed count, an
+// event-time window and a window join give exactly what one process gives, with records and
+// checkpoint barriers crossing between the nodes over mutual TLS. Each node is an actor
+// system of its own in this process, on 127.0.0.1. Bad settings are refused before a node
+// joins anything. Skipped, loudly, when the broker's prerequisites are missing.
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "sluice/cluster/node.hpp"
+
+#include "support/exact_counts.hpp"
+#include "support/kafka_support.hpp"
+#include "support/test_support.hpp"
+
+using namespace sluice;
+using namespace std::chrono_literals;
+
+namespace {
+
+using event = std::pair<std::string, int64_t>; // (key, amount)
+
+event event_of(uint64_t i) {
+  return {test::key_of(i), static_cast<int64_t>(i % 13)};
+}
+
+/// Event times out of order within 40 ms, so no record is late.
+timestamp time_of(uint64_t i) {
+  return static_cast<timestamp>(i) - static_cast<timestamp>((i * 7919) % 40);
+}
+
+struct sum_amounts {
+  using input_type = event;
+  using accumulator_type = int64_t;
+  using result_type = int64_t;
+  int64_t create() const { return 0; }
+  void add(int64_t& acc, const event& e) const { acc += e.second; }
+  int64_t result(int64_t acc) const { return acc; }
+  void merge(int64_t& acc, int64_t&& other) const { acc += other; }
+};
+
+/// `events` events from a generator `name` with 3 instances, their times shifted by `shift`,
+/// keyed by key.
+auto keyed_events(pipeline& p, const std::string& name, uint64_t events, timestamp shift = 0) {
+  return p
+    .source(generate<event>(event_of, {.count = events, .out_of_orderness = 40ms},
+                            [shift](uint64_t i, const event&) { return time_of(i) + shift; }))
+    .parallelism(3)
+    .name(name)
+    .key_by(&event::first);
+}
+
+/// A broker, a cluster CA with certificates for nodes a, b and c, and a state directory.
+struct cluster_setup {
+  std::unique_ptr<test::kafka_broker> broker = test::kafka_broker::start_or_skip();
+  test::temp_dir dir;
+
+  explicit operator bool() const { return broker != nullptr; }
+
+  /// Creates the slots (6) and members topics of pipeline `name`.
+  void topics_for(const std::string& name) const {
+    broker->create_topic(name + ".slots", 6);
+    broker->create_topic(name + ".members", 1, {"cleanup.policy=compact"});
+  }
+
+  [[nodiscard]] std::string certificates() const {
+    auto certs = dir.path().string() + "/certs";
+    auto [status, out] = test::run_command(std::string{SLUICE_SOURCE_DIR} + "/tools/cluster-certs "
+                                           + certs + " a b c 2>&1");
+    INFO(out);
+    REQUIRE(status == 0);
+    return certs;
+  }
+
+  /// Runs pipeline `name` as nodes a, b and c, each building it with `build(p, node)`
+  /// (node 0, 1, 2); returns each node's result.
+  template <class Build>
+  std::vector<caf::error> run_three(const std::string& name, const runtime_config& config,
+                                    Build build) const {
+    topics_for(name);
+    auto certs = certificates();
+    std::vector<caf::error> results(3);
+    std::vector<std::thread> nodes;
+    for (int n = 0; n < 3; ++n)
+      nodes.emplace_back([&, n] {
+        std::string node(1, static_cast<char>('a' + n));
+        pipeline p{name};
+        build(p, n);
+        std::vector<std::string> args{
+          "node",
+          "--sluice.node=" + node,
+          "--sluice.brokers=" + broker->bootstrap(),
+          "--sluice.min-nodes=3",
+          "--sluice.session-timeout=6s",
+          "--sluice.state-dir=" + dir.path().string() + "/state-" + node,
+          "--openssl.certificate=" + certs + "/" + node + ".pem",
+          "--openssl.key=" + certs + "/" + node + ".key",
+          "--openssl.cafile=" + certs + "/ca.pem"};
+        std::vector<char*> argv;
+        for (auto& a : args)
+          argv.push_back(a.data());
+        results[n] = cluster::run_node(p, static_cast<int>(argv.size()), argv.data(), config, {});
+      });
+    for (auto& t : nodes)
+      t.join();
+    return results;
+  }
+};
+
+/// Streaming (every record updates a count) with LMDB state and checkpoints every 100 ms.
+runtime_config with_checkpoints(const test::temp_dir& dir) {
+  auto config = test::small_batches();
+  config.mode = execution_mode::streaming;
+  config.state = state_backend::lmdb;
+  config.state_dir = dir.path().string() + "/single";
+  config.checkpoint_interval = 100ms;
+  return config;
+}
+
+void require_done(const std::vector<caf::error>& results) {
+  for (size_t n = 0; n < results.size(); ++n) {
+    INFO("node " << static_cast<char>('a' + n) << ": " << describe(results[n]));
+    CHECK_FALSE(results[n]);
+  }
+}
+
+template <class T>
+std::map<T, int64_t> multiset_of(const std::vector<std::vector<T>>& outs) {
+  std::map<T, int64_t> result;
+  for (const auto& out : outs)
+    for (const auto& r : out)
+      ++result[r];
+  return result;
+}
+
+} // namespace
+
+TEST_CASE("three nodes count words exactly as one process does", "[cluster][kafka-broker]") {
+  cluster_setup setup;
+  if (!setup)
+    return;
+  constexpr uint64_t events = 30'000;
+  auto build = [](pipeline& p, test::changelog& out) {
+    keyed_events(p, "events", events)
+      .count()
+      .parallelism(4)
+      .name("count")
+      .sink(collect(out))
+      .parallelism(2);
+  };
+  std::vector<test::changelog> outs(3);
+  auto results = setup.run_three("ccount", with_checkpoints(setup.dir),
+                                 [&](pipeline& p, int n) { build(p, outs[n]); });
+  require_done(results);
+
+  std::vector<test::changelog> single(1);
+  pipeline p{"ccount"};
+  build(p, single[0]);
+  REQUIRE_FALSE(runtime{with_checkpoints(setup.dir)}.run(p));
+  auto got = multiset_of(outs);
+  CHECK(got.size() == events); // each record gives its key one count
+  CHECK(got == multiset_of(single));
+  size_t nodes_with_output = 0;
+  for (const auto& out : outs)
+    nodes_with_output += out.empty() ? 0 : 1;
+  CHECK(nodes_with_output >= 2); // the sink's two instances run on two nodes
+}
+
+TEST_CASE("three nodes window and join exactly as one process does", "[cluster][kafka-broker]") {
+  cluster_setup setup;
+  if (!setup)
+    return;
+  constexpr uint64_t events = 20'000;
+  using sums = std::vector<window_result<std::string, int64_t>>;
+  using pairs = std::vector<std::tuple<std::string, int64_t, int64_t>>;
+  auto build = [](pipeline& p, sums& windows, pairs& joined) {
+    keyed_events(p, "events", events)
+      .window(tumbling_window{100ms})
+      .aggregate(sum_amounts{})
+      .parallelism(5)
+      .name("window")
+      .sink(collect(windows));
+    keyed_events(p, "orders", events / 2)
+      .interval_join(keyed_events(p, "payments", events / 2, 3), -5ms, 5ms)
+      .join([](const event& a, const event& b) {
+        return std::tuple{a.first, a.second, b.second};
+      })
+      .parallelism(4)
+      .name("join")
+      .sink(collect(joined));
+  };
+  std::vector<sums> windows(3);
+  std::vector<pairs> joined(3);
+  auto config = test::small_batches();
+  auto results = setup.run_three("cwindows", config,
+                                 [&](pipeline& p, int n) { build(p, windows[n], joined[n]); });
+  require_done(results);
+
+  std::vector<sums> single_windows(1);
+  std::vector<pairs> single_joined(1);
+  pipeline p{"cwindows"};
+  build(p, single_windows[0], single_joined[0]);
+  REQUIRE_FALSE(runtime{config}.run(p));
+  std::map<std::tuple<std::string, timestamp, int64_t>, int64_t> got, expected;
+  for (const auto& out : windows)
+    for (const auto& r : out)
+      ++got[{r.key, r.window.start, r.value}];
+  for (const auto& r : single_windows[0])
+    ++expected[{r.key, r.window.start, r.value}];
+  CHECK(got.size() == expected.size());
+  CHECK(got == expected);
+  CHECK_FALSE(single_joined[0].empty());
+  CHECK(multiset_of(joined) == multiset_of(single_joined));
+}
+
+TEST_CASE("a node refuses wrong settings before it joins anything", "[cluster]") {
+  pipeline p{"refused"};
+  std::vector<int64_t> out;
+  p.source(generate<int64_t>([](uint64_t i) { return static_cast<int64_t>(i); }, {.count = 10}))
+    .sink(collect(out));
+  std::vector<std::string> args{"node", "--sluice.brokers=127.0.0.1:9", "--sluice.tls=false"};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  auto err = cluster::run_node(p, static_cast<int>(argv.size()), argv.data(), {}, {});
+  REQUIRE(err);
+  CHECK_THAT(describe(err), Catch::Contains("sluice.node") && Catch::Contains("SLUICE_NODE"));
+
+  pipeline unnamed{"dead letters"};
+  std::vector<dead_letter> letters;
+  unnamed
+    .source(generate<int64_t>([](uint64_t i) { return static_cast<int64_t>(i); }, {.count = 10}))
+    .map([](int64_t i) { return i; })
+    .on_failure(failure_policy::skip)
+    .sink(collect(out));
+  unnamed.dead_letters().sink(collect(letters));
+  args.push_back("--sluice.node=a");
+  argv.clear();
+  for (auto& a : args)
+    argv.push_back(a.data());
+  err = cluster::run_node(unnamed, static_cast<int>(argv.size()), argv.data(), {}, {});
+  REQUIRE(err);
+  CHECK_THAT(describe(err), Catch::Contains("dead letters"));
+}
