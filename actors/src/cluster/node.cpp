@@ -404,6 +404,8 @@ void node_run::on_command(const job_command_msg& msg) {
     }
     for (const auto& instance : local)
       self_->send(instance, start_atom::value);
+    log("runs " + std::to_string(local.size()) + " instances of job " + std::to_string(epoch_)
+        + ", led by node '" + leader_ + "'");
     return;
   }
   if (end_)
