@@ -1,7 +1,8 @@
 // One pipeline run by three cluster nodes (sluice::cluster::run_node) against a real Kafka broker
 // (tools/kafka-broker), which forms the cluster and places the instances: a keyed count, an
-// event-time window and a window join give exactly what one process gives, with records and
-// checkpoint barriers crossing between the nodes over mutual TLS. Each node is an actor
+// event-time window and an interval join give exactly what one process gives, with records and
+// checkpoint barriers crossing between the nodes over mutual TLS, and a Kafka-to-Kafka count
+// with the exactly-once sink on every node writes every count once. Each node is an actor
 // system of its own in this process, on 127.0.0.1. Bad settings are refused before a node
 // joins anything. Skipped, loudly, when the broker's prerequisites are missing.
 
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "sluice/cluster/node.hpp"
+#include "sluice/operators/kafka_sink.hpp"
+#include "sluice/operators/kafka_source.hpp"
 
 #include "support/exact_counts.hpp"
 #include "support/kafka_support.hpp"
@@ -221,6 +224,60 @@ TEST_CASE("three nodes window and join exactly as one process does", "[cluster][
   CHECK(got == expected);
   CHECK_FALSE(single_joined[0].empty());
   CHECK(multiset_of(joined) == multiset_of(single_joined));
+}
+
+TEST_CASE("three nodes count a Kafka topic into a Kafka topic exactly once",
+          "[cluster][kafka-broker]") {
+  cluster_setup setup;
+  if (!setup)
+    return;
+  setup.broker->create_topic("ckwords", 3);
+  setup.broker->create_topic("ckcounts", 2);
+  std::map<std::string, int64_t> expected;
+  {
+    test::kafka_producer producer{setup.broker->bootstrap()};
+    for (int i = 0; i < 30'000; ++i) {
+      auto word = test::key_of(static_cast<uint64_t>(i) * 7919);
+      ++expected[word];
+      producer.produce("ckwords", i % 3, word, 1'700'000'000'000 + i);
+    }
+    producer.flush();
+  }
+  auto config = with_checkpoints(setup.dir);
+  auto results = setup.run_three("ckafka", config, [&](pipeline& p, int) {
+    kafka_source_options in;
+    in.topic = "ckwords";
+    in.properties = {{"bootstrap.servers", setup.broker->bootstrap()}, {"group.id", "ckafka"}};
+    in.bounded = true;
+    kafka_sink_options out;
+    out.topic = "ckcounts";
+    out.properties = {{"bootstrap.servers", setup.broker->bootstrap()}};
+    out.delivery = kafka_delivery::exactly_once;
+    p.source(kafka_source(in))
+      .parallelism(3)
+      .name("words")
+      .key_by([](const std::string& w) { return w; })
+      .count()
+      .parallelism(4)
+      .name("count")
+      .sink(kafka_sink(out, string_serde{}, json_serde<int64_t>{}))
+      .parallelism(4)
+      .name("counts");
+  });
+  require_done(results);
+
+  // A read_committed consumer sees every word's counts 1..n, each once, in order.
+  std::map<std::string, std::vector<int64_t>> seen;
+  for (const auto& m : test::read_topic(setup.broker->bootstrap(), "ckcounts", 2))
+    seen[m.key].push_back(std::stoll(m.value));
+  REQUIRE(seen.size() == expected.size());
+  for (const auto& [word, n] : expected) {
+    INFO("word " << word);
+    std::vector<int64_t> counts;
+    for (int64_t c = 1; c <= n; ++c)
+      counts.push_back(c);
+    CHECK(seen[word] == counts);
+  }
 }
 
 TEST_CASE("a node refuses wrong settings before it joins anything", "[cluster]") {
