@@ -25,6 +25,10 @@
 #include "sluice/error.hpp"
 #include "sluice/pipeline.hpp"
 #include "sluice/runtime.hpp"
+#include "sluice/state.hpp"
+#include "sluice/state_layout.hpp"
+
+#include "local_placement.hpp"
 
 namespace sluice::cluster {
 
@@ -53,6 +57,31 @@ std::string graph_identity(const std::string& pipeline, const detail::graph& g,
   std::snprintf(hex, sizeof hex, "%016llx",
                 static_cast<unsigned long long>(XXH64(text.data(), text.size(), 0)));
   return pipeline + "@" + hex;
+}
+
+/// The node of each of `slot_count` slots: the one of `nodes` whose name hashes highest with
+/// the slot (rendezvous hashing) among those with fewer than their share of slots (a share is
+/// the slot count over the node count, rounded up). The same nodes give the same placement
+/// whoever computes it and however often they restart, every node gets a share or one less,
+/// and a node that goes or comes moves few slots besides its own.
+std::vector<std::string> place_slots(int32_t slot_count, const std::set<std::string>& nodes) {
+  auto share = (static_cast<size_t>(slot_count) + nodes.size() - 1) / nodes.size();
+  std::map<std::string, size_t> taken;
+  std::vector<std::string> placement;
+  for (int32_t slot = 0; slot < slot_count; ++slot) {
+    const std::string* best = nullptr;
+    uint64_t best_weight = 0;
+    for (const auto& node : nodes) {
+      auto weight = XXH64(node.data(), node.size(), static_cast<uint64_t>(slot));
+      if (taken[node] < share && (!best || weight > best_weight)) {
+        best = &node;
+        best_weight = weight;
+      }
+    }
+    ++taken[*best];
+    placement.push_back(*best);
+  }
+  return placement;
 }
 
 /// One node's run of a job: forms the cluster, starts the job with the others and follows it
@@ -86,7 +115,10 @@ private:
   caf::error join();
   void form();
   void lead();
+  void link(const std::map<std::string, std::string>& addresses);
   void deploy(const deploy_msg& msg);
+  void spawn_when_linked();
+  caf::error check_placement(const std::vector<bool>& placed_here, uint64_t restore_to);
   void collect(spawned_msg& msg);
   void wire(const wire_msg& msg);
   void on_report(const node_report_msg& msg);
@@ -118,7 +150,8 @@ private:
   /// The other nodes' agents, by name.
   std::map<std::string, node_agent_actor> peers_;
 
-  /// The job, once deployed.
+  /// The job, once deployed; its deployment until this node is linked to every node of it.
+  std::optional<deploy_msg> pending_deploy_;
   uint64_t epoch_ = 0;
   std::string leader_;
   std::vector<std::string> slot_nodes_;
@@ -191,15 +224,7 @@ void node_run::form() {
     std::lock_guard guard{view_mutex_};
     view = view_;
   }
-  for (const auto& [name, address] : view.addresses) {
-    if (name <= me() || peers_.count(name) > 0)
-      continue;
-    auto agent = links_->connect(name, address);
-    if (agent)
-      peers_.emplace(name, *agent);
-    else
-      log(system_.render(agent.error()) + "; retrying");
-  }
+  link(view.addresses);
   std::set<std::string> nodes;
   for (const auto& [slot, node] : view.slot_nodes)
     nodes.insert(node);
@@ -208,12 +233,27 @@ void node_run::form() {
                   && nodes.size() >= settings_.min_nodes;
   for (const auto& node : nodes)
     complete = complete && (node == me() || peers_.count(node) > 0);
-  if (!complete || view.slot_nodes.at(0) != me())
+  if (!complete)
     return;
-  slot_nodes_.clear();
-  for (const auto& [slot, node] : view.slot_nodes)
-    slot_nodes_.push_back(node);
+  auto placement = place_slots(view.slot_count, nodes);
+  if (placement.at(0) != me())
+    return;
+  slot_nodes_ = std::move(placement);
   lead();
+}
+
+/// Links to the nodes of `addresses` whose names sort after this one's, unless linked already
+/// (the others link to this one: CAF keeps one connection per pair of nodes).
+void node_run::link(const std::map<std::string, std::string>& addresses) {
+  for (const auto& [name, address] : addresses) {
+    if (name <= me() || peers_.count(name) > 0)
+      continue;
+    auto agent = links_->connect(name, address);
+    if (agent)
+      peers_.emplace(name, *agent);
+    else
+      log(system_.render(agent.error()) + "; retrying");
+  }
 }
 
 /// This node runs slot 0: it leads the job's start.
@@ -246,18 +286,38 @@ void node_run::deploy(const deploy_msg& msg) {
   leader_ = msg.leader;
   slot_nodes_ = msg.slot_nodes;
   job_nodes_ = {slot_nodes_.begin(), slot_nodes_.end()};
+  pending_deploy_ = msg;
+  spawn_when_linked();
+}
+
+/// Spawns this node's instances once it is linked to every node of the job (records between
+/// two nodes must not take a detour through a third), and tells the leader their handles.
+void node_run::spawn_when_linked() {
+  if (!pending_deploy_)
+    return;
+  {
+    std::lock_guard guard{view_mutex_};
+    link(view_.addresses);
+  }
+  for (const auto& node : job_nodes_)
+    if (node != me() && peers_.count(node) == 0)
+      return; // a node with a smaller name has not linked yet: its hello calls again
+  auto msg = std::move(*pending_deploy_);
+  pending_deploy_.reset();
   for (const auto& node : job_nodes_)
     if (node != me())
       self_->monitor(agent_of(node));
   std::optional<uint64_t> restore_to;
   if (msg.restores)
     restore_to = msg.restore_to;
-  if (auto err = detail::prepare_state(graph_, pipeline_.name(), config_, restore_to))
-    return fail(std::move(err));
   std::vector<bool> placed_here;
   for (const auto& node : graph_.nodes)
     for (uint32_t i = 0; i < node->effective_parallelism; ++i)
       placed_here.push_back(slot_nodes_[i % slot_nodes_.size()] == me());
+  if (auto err = check_placement(placed_here, restore_to.value_or(0)))
+    return fail(std::move(err));
+  if (auto err = detail::prepare_state(graph_, pipeline_.name(), config_, restore_to))
+    return fail(std::move(err));
   bool checkpoints = config_.checkpoint_interval.count() > 0;
   graph_.job =
     detail::job_settings{&system_,
@@ -284,6 +344,51 @@ void node_run::deploy(const deploy_msg& msg) {
       }
   }
   self_->send(agent_of(leader_), std::move(spawned));
+}
+
+/// Whether this node can run the instances `placed_here` of a job restoring to `restore_to`:
+/// with LMDB state, an instance restores from its node's disk, so the job must run as its
+/// checkpoints were taken (the same leader, the same instances here, the same parallelism).
+/// Records the placement for the next run.
+caf::error node_run::check_placement(const std::vector<bool>& placed_here, uint64_t restore_to) {
+  if (config_.state != state_backend::lmdb)
+    return {};
+  auto dir = pipeline_state_directory(config_, pipeline_.name());
+  auto refused = [&](const std::string& why, const std::string& path) {
+    return make_error(errc::state,
+                      "node '" + me() + "' cannot run its part of pipeline '" + pipeline_.name()
+                        + "': " + why
+                        + "; moving state between nodes is not built yet: restart the nodes "
+                          "with their names within the session timeout, or clear their state "
+                          "directories to start afresh",
+                      path);
+  };
+  local_placement now{leader_, {}};
+  for (uint32_t n = 0; n < placed_here.size(); ++n)
+    if (placed_here[n])
+      now.instances.push_back(n);
+  try {
+    if (auto stored = graph_manifest::load(dir + "/graph")) {
+      auto current = detail::manifest_of(graph_, config_.max_parallelism);
+      for (const auto& op : current.operators)
+        for (const auto& old : stored->operators)
+          if (op.name == old.name && op.parallelism != old.parallelism)
+            return refused("operator '" + op.name + "' ran at parallelism "
+                             + std::to_string(old.parallelism) + ", now "
+                             + std::to_string(op.parallelism)
+                             + " (rescaling on a cluster is not built yet)",
+                           dir + "/graph");
+    }
+    auto path = dir + "/placement";
+    auto before = local_placement::load(path);
+    if (auto conflict = placement_conflict(before, now, restore_to))
+      return refused(*conflict, path);
+    if (before != now)
+      now.save(path);
+  } catch (const failure& e) {
+    return make_error(e.code(), "node '" + me() + "': " + e.what(), e.subject());
+  }
+  return {};
 }
 
 /// The leader: once every node spawned its instances, starts the checkpoint coordinator and
@@ -411,8 +516,15 @@ void node_run::on_command(const job_command_msg& msg) {
   if (end_)
     return;
   end_ = msg.error;
-  if (!supervisor_)
+  if (!supervisor_) {
+    // Ended before the instances were wired: nothing supervises them yet.
+    std::lock_guard guard{graph_.mutex};
+    for (const auto& node : graph_.nodes)
+      for (const auto& instance : node->actors())
+        if (instance)
+          self_->send_exit(instance, caf::exit_reason::user_shutdown);
     return;
+  }
   if (msg.error)
     self_->send_exit(supervisor_, caf::exit_reason::user_shutdown);
   else
@@ -459,6 +571,7 @@ void node_run::on_lost(const caf::down_msg& msg) {
 void node_run::on_tick() {
   if (epoch_ == 0)
     return form();
+  spawn_when_linked();
   if (outcome_) {
     std::optional<caf::error> result;
     {
@@ -514,6 +627,7 @@ caf::error node_run::run() {
       [&](hello_atom, const std::string& node, caf::strong_actor_ptr& agent) {
         peers_[node] = caf::actor_cast<node_agent_actor>(agent);
         form();
+        spawn_when_linked();
       },
       [&](deploy_msg& msg) { deploy(msg); }, [&](spawned_msg& msg) { collect(msg); },
       [&](wire_msg& msg) { wire(msg); }, [&](node_report_msg& msg) { on_report(msg); },

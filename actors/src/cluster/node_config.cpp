@@ -103,9 +103,6 @@ node_config::node_config() {
     .add(session_timeout, "session-timeout", "how long Kafka waits for a silent node")
     .add(state_dir, "state-dir", "where this node keeps its instances' state")
     .add(min_nodes, "min-nodes", "how many nodes the cluster waits for before a job starts");
-  // BASP notices a dead peer only with heartbeats, which CAF 0.17 turns off by default.
-  set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds{500}});
-  set("middleman.connection-timeout", caf::timespan{std::chrono::seconds{3}});
 }
 
 caf::error node_config::read(int argc, char** argv, const environment& env) {
@@ -142,6 +139,15 @@ caf::error node_config::read(int argc, char** argv, const environment& env) {
   }
   if (auto err = check())
     return err;
+  // BASP notices a silent peer only with heartbeats, which CAF 0.17 turns off by default: unless
+  // set otherwise, a peer silent for the session timeout is dropped, as Kafka drops it from the
+  // group (a killed peer's connection drops at once). A shorter timeout would drop peers of a
+  // loaded machine that Kafka keeps.
+  if (!caf::get_if(&content, "middleman.connection-timeout"))
+    set("middleman.connection-timeout", session_timeout);
+  if (!caf::get_if(&content, "middleman.heartbeat-interval"))
+    set("middleman.heartbeat-interval",
+        std::max(caf::timespan{std::chrono::milliseconds{100}}, session_timeout / 10));
   load<caf::io::middleman>();
   if (tls)
     load<caf::openssl::manager>();

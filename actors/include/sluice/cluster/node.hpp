@@ -18,13 +18,14 @@ namespace sluice::cluster {
 ///
 /// The node reads its settings from `argv`, `env` and the config file (node_config), joins the
 /// cluster through Kafka (membership: group `sluice.<pipeline>`, slots topic
-/// `<pipeline>.slots`, members topic `<pipeline>.members`, which must exist), links to every
-/// other node over mutual TLS, and once at least `sluice.min-nodes` nodes share out every slot,
-/// the node of slot 0 leads the job's start: every node spawns the instances of its slots
-/// (instance i of each operator runs in slot i mod the slot count), the leader runs the
-/// checkpoint coordinator, and records cross between nodes over CAF's middleman under
-/// Sluice's credit. `config` is as for a single process; each node keeps its state under
-/// `sluice.state-dir`.
+/// `<pipeline>.slots`, members topic `<pipeline>.members`, which must exist) and links to every
+/// other node over mutual TLS. Once at least `sluice.min-nodes` nodes are members, every node
+/// computes the same placement of the slots on them (rendezvous hashing: the same nodes, the
+/// same placement, also after restarts); instance i of each operator runs in slot i mod the
+/// slot count. The node of slot 0 leads the job's start and runs the checkpoint coordinator;
+/// records cross between nodes over CAF's middleman under Sluice's credit. `config` is as for
+/// a single process; each node keeps its state under `sluice.state-dir`, and refuses to run a
+/// part of the job its state does not fit (docs/cluster.md, "Restarting a job").
 ///
 /// Returns no error once the job is done (a bounded one read everything, every sink finished
 /// on every node) or `--help` printed the settings; otherwise the first error of any node
