@@ -165,7 +165,8 @@ private:
   /// A failure before the job was deployed: the run ends with it.
   std::optional<caf::error> early_failure_;
 
-  /// The leader's view of the start and the end.
+  /// The leader's view of the start and the end, once it sent the deployment.
+  bool led_ = false;
   detail::job_start start_;
   std::map<std::string, spawned_msg> spawned_;
   std::set<std::string> wired_, sinks_done_, ended_;
@@ -217,7 +218,7 @@ caf::error node_run::join() {
 /// one's (the others link to this one: CAF keeps one connection per pair of nodes), and leads
 /// the start once the cluster formed.
 void node_run::form() {
-  if (epoch_ != 0)
+  if (epoch_ != 0 || led_)
     return;
   cluster_view view;
   {
@@ -262,6 +263,7 @@ void node_run::lead() {
   if (!start)
     return fail(std::move(start.error()));
   start_ = std::move(*start);
+  led_ = true;
   deploy_msg msg;
   msg.epoch = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   msg.leader = me();
@@ -295,10 +297,12 @@ void node_run::deploy(const deploy_msg& msg) {
 void node_run::spawn_when_linked() {
   if (!pending_deploy_)
     return;
+  std::map<std::string, std::string> addresses;
   {
     std::lock_guard guard{view_mutex_};
-    link(view_.addresses);
+    addresses = view_.addresses;
   }
+  link(addresses);
   for (const auto& node : job_nodes_)
     if (node != me() && peers_.count(node) == 0)
       return; // a node with a smaller name has not linked yet: its hello calls again
