@@ -169,6 +169,8 @@ private:
   bool led_ = false;
   detail::job_start start_;
   std::map<std::string, spawned_msg> spawned_;
+  /// The checkpoint coordinator it runs (its pipeline supervisor stops it once it runs).
+  coordinator_actor coordinator_;
   std::set<std::string> wired_, sinks_done_, ended_;
   std::chrono::steady_clock::time_point phase_deadline_;
 };
@@ -422,8 +424,8 @@ void node_run::collect(spawned_msg& msg) {
       std::lock_guard guard{graph_.mutex};
       detail::add_checkpoint_participants(graph_, cc);
     }
-    wire.coordinator =
-      caf::actor_cast<caf::strong_actor_ptr>(spawn_checkpoint_coordinator(system_, std::move(cc)));
+    coordinator_ = spawn_checkpoint_coordinator(system_, std::move(cc));
+    wire.coordinator = caf::actor_cast<caf::strong_actor_ptr>(coordinator_);
   }
   for (const auto& node : job_nodes_)
     self_->send(agent_of(node), wire);
@@ -442,7 +444,7 @@ void node_run::adopt(uint32_t number, const caf::strong_actor_ptr& handle, uint3
 
 /// Wires this node's instances to every other, and reports them ready.
 void node_run::wire(const wire_msg& msg) {
-  if (msg.epoch != epoch_)
+  if (msg.epoch != epoch_ || end_)
     return;
   for (uint32_t number = 0; number < msg.handles.size(); ++number)
     if (!graph_.job.runs_here(number))
@@ -527,6 +529,8 @@ void node_run::on_command(const job_command_msg& msg) {
       for (const auto& instance : node->actors())
         if (instance)
           self_->send_exit(instance, caf::exit_reason::user_shutdown);
+    if (coordinator_)
+      self_->send_exit(coordinator_, caf::exit_reason::user_shutdown);
     return;
   }
   if (msg.error)
