@@ -22,7 +22,10 @@
 #include "sluice/operators/kafka_sink.hpp"
 #include "sluice/operators/kafka_source.hpp"
 
+#include "support/amount_events.hpp"
+#include "support/build_paths.hpp"
 #include "support/exact_counts.hpp"
+#include "support/kafka_counts.hpp"
 #include "support/kafka_support.hpp"
 #include "support/test_support.hpp"
 
@@ -31,33 +34,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using event = std::pair<std::string, int64_t>; // (key, amount)
-
-event event_of(uint64_t i) {
-  return {test::key_of(i), static_cast<int64_t>(i % 13)};
-}
-
-/// Event times out of order within 40 ms, so no record is late.
-timestamp time_of(uint64_t i) {
-  return static_cast<timestamp>(i) - static_cast<timestamp>((i * 7919) % 40);
-}
-
-struct sum_amounts {
-  using input_type = event;
-  using accumulator_type = int64_t;
-  using result_type = int64_t;
-  int64_t create() const { return 0; }
-  void add(int64_t& acc, const event& e) const { acc += e.second; }
-  int64_t result(int64_t acc) const { return acc; }
-  void merge(int64_t& acc, int64_t&& other) const { acc += other; }
-};
+using event = test::amount_event;
+using test::amount_event_of;
+using test::amount_time_of;
+using test::sum_amounts;
 
 /// `events` events from a generator `name` with 3 instances, their times shifted by `shift`,
 /// keyed by key.
 auto keyed_events(pipeline& p, const std::string& name, uint64_t events, timestamp shift = 0) {
   return p
-    .source(generate<event>(event_of, {.count = events, .out_of_orderness = 40ms},
-                            [shift](uint64_t i, const event&) { return time_of(i) + shift; }))
+    .source(
+      generate<event>(amount_event_of, {.count = events, .out_of_orderness = 40ms},
+                      [shift](uint64_t i, const event&) { return amount_time_of(i) + shift; }))
     .parallelism(3)
     .name(name)
     .key_by(&event::first);
@@ -78,8 +66,8 @@ struct cluster_setup {
 
   [[nodiscard]] std::string certificates() const {
     auto certs = dir.path().string() + "/certs";
-    auto [status, out] = test::run_command(std::string{SLUICE_SOURCE_DIR} + "/tools/cluster-certs "
-                                           + certs + " a b c 2>&1");
+    auto [status, out] =
+      test::run_command(test::source_dir() + "/tools/cluster-certs " + certs + " a b c 2>&1");
     INFO(out);
     REQUIRE(status == 0);
     return certs;
@@ -267,17 +255,7 @@ TEST_CASE("three nodes count a Kafka topic into a Kafka topic exactly once",
   require_done(results);
 
   // A read_committed consumer sees every word's counts 1..n, each once, in order.
-  std::map<std::string, std::vector<int64_t>> seen;
-  for (const auto& m : test::read_topic(setup.broker->bootstrap(), "ckcounts", 2))
-    seen[m.key].push_back(std::stoll(m.value));
-  REQUIRE(seen.size() == expected.size());
-  for (const auto& [word, n] : expected) {
-    INFO("word " << word);
-    std::vector<int64_t> counts;
-    for (int64_t c = 1; c <= n; ++c)
-      counts.push_back(c);
-    CHECK(seen[word] == counts);
-  }
+  test::check_counts_once(setup.broker->bootstrap(), "ckcounts", 2, expected);
 }
 
 TEST_CASE("a node refuses wrong settings before it joins anything", "[cluster]") {

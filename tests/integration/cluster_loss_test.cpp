@@ -24,6 +24,8 @@
 
 #include "sluice/checkpoint_record.hpp"
 
+#include "support/build_paths.hpp"
+#include "support/kafka_counts.hpp"
 #include "support/kafka_support.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
@@ -50,8 +52,8 @@ public:
     broker.create_topic(name_ + ".members", 1, {"cleanup.policy=compact"});
     broker.create_topic(name_ + ".words", 3);
     broker.create_topic(name_ + ".counts", 2);
-    auto [status, out] = test::run_command(std::string{SLUICE_SOURCE_DIR} + "/tools/cluster-certs "
-                                           + dir_ + "/certs a b c 2>&1");
+    auto [status, out] =
+      test::run_command(test::source_dir() + "/tools/cluster-certs " + dir_ + "/certs a b c 2>&1");
     INFO(out);
     REQUIRE(status == 0);
   }
@@ -76,7 +78,7 @@ public:
     for (std::string node : {"a", "b", "c"}) {
       auto certs = dir_ + "/certs/";
       pids_[node] = test::start_process(
-        SLUICE_CLUSTER_NODE_JOB,
+        test::cluster_node_job(),
         {log(node), name_, broker_.bootstrap(), name_ + ".words", name_ + ".counts",
          bounded ? "bounded" : "endless", "--sluice.node=" + node,
          "--sluice.brokers=" + broker_.bootstrap(), "--sluice.min-nodes=3",
@@ -152,17 +154,7 @@ public:
 
   /// Checks that a read_committed consumer sees every word's counts 1..n, each once, in order.
   void check_counts(const std::map<std::string, int64_t>& expected) const {
-    std::map<std::string, std::vector<int64_t>> seen;
-    for (const auto& m : test::read_topic(broker_.bootstrap(), name_ + ".counts", 2))
-      seen[m.key].push_back(std::stoll(m.value));
-    REQUIRE(seen.size() == expected.size());
-    for (const auto& [word, n] : expected) {
-      INFO("word " << word);
-      std::vector<int64_t> counts;
-      for (int64_t c = 1; c <= n; ++c)
-        counts.push_back(c);
-      CHECK(seen[word] == counts);
-    }
+    test::check_counts_once(broker_.bootstrap(), name_ + ".counts", 2, expected);
   }
 
   [[nodiscard]] std::string logs() const {

@@ -23,6 +23,7 @@
 
 #include "sluice/checkpoint_record.hpp"
 
+#include "support/build_paths.hpp"
 #include "support/output_fingerprint.hpp"
 #include "support/test_support.hpp"
 
@@ -134,7 +135,7 @@ TEST_CASE("a job that fills its state disk fails naming path and operator and lo
   std::filesystem::create_directories(out);
   auto namespace_log = dir.file("namespace.log");
   auto status = wait_for(spawn({"unshare", "--mount", "sh", "-c", namespace_script, "sh",
-                                SLUICE_WORDCOUNT_JOB, input, disk, out},
+                                sluice::test::wordcount_job(), input, disk, out},
                                namespace_log),
                          120s);
   if (!std::filesystem::exists(out + "/mounted")) {
@@ -179,10 +180,10 @@ TEST_CASE("a job that fills its state disk fails naming path and operator and lo
   // No count is lost or repeated: the output is that of an uninterrupted run on an ordinary
   // disk.
   sluice::test::temp_dir reference;
-  auto reference_status = wait_for(
-    spawn({SLUICE_WORDCOUNT_JOB, input, reference.file("out.txt"), reference.file("state")},
-          reference.file("log")),
-    120s);
+  auto reference_status = wait_for(spawn({sluice::test::wordcount_job(), input,
+                                          reference.file("out.txt"), reference.file("state")},
+                                         reference.file("log")),
+                                   120s);
   REQUIRE(reference_status.has_value());
   REQUIRE(*reference_status == 0);
   auto expected = sluice::test::output_fingerprint(reference.file("out.txt"));

@@ -16,6 +16,8 @@
 
 #include "sluice/checkpoint_record.hpp"
 
+#include "support/build_paths.hpp"
+#include "support/kafka_counts.hpp"
 #include "support/kafka_support.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
@@ -26,7 +28,8 @@ namespace {
 
 pid_t start_job(const std::string& bootstrap, const std::string& state, uint32_t parallelism = 2) {
   return sluice::test::start_process(
-    SLUICE_KAFKA_COUNT_JOB, {bootstrap, "words", "counts", state, std::to_string(parallelism)});
+    sluice::test::kafka_count_job(),
+    {bootstrap, "words", "counts", state, std::to_string(parallelism)});
 }
 
 /// Writes `words` random words of `distinct` into topic `words` (3 partitions); returns how many
@@ -45,23 +48,6 @@ std::map<std::string, int64_t> fill_words(sluice::test::kafka_broker& broker, in
   }
   producer.flush();
   return expected;
-}
-
-/// Checks that a read_committed consumer of `counts` sees every word's counts 1..n, each
-/// exactly once, in its partition's order.
-void check_counts(sluice::test::kafka_broker& broker,
-                  const std::map<std::string, int64_t>& expected) {
-  std::map<std::string, std::vector<int64_t>> seen;
-  for (const auto& m : sluice::test::read_topic(broker.bootstrap(), "counts", 2))
-    seen[m.key].push_back(std::stoll(m.value));
-  REQUIRE(seen.size() == expected.size());
-  for (const auto& [word, n] : expected) {
-    INFO("word " << word);
-    std::vector<int64_t> counts;
-    for (int64_t c = 1; c <= n; ++c)
-      counts.push_back(c);
-    CHECK(seen[word] == counts);
-  }
 }
 
 /// The number of checkpoints of the job completed in state directory `state`.
@@ -85,7 +71,7 @@ TEST_CASE("a Kafka-to-Kafka count killed with SIGKILL and restarted writes every
   if (!outcome.finished)
     REQUIRE(sluice::test::wait_process(start_job(broker->bootstrap(), state)) == 0);
   INFO(outcome.kills << " kills");
-  check_counts(*broker, expected);
+  sluice::test::check_counts_once(broker->bootstrap(), "counts", 2, expected);
 }
 
 TEST_CASE(
@@ -107,5 +93,5 @@ TEST_CASE(
     REQUIRE(outcome.kills == 1);
   }
   REQUIRE(sluice::test::wait_process(start_job(broker->bootstrap(), state, 1)) == 0);
-  check_counts(*broker, expected);
+  sluice::test::check_counts_once(broker->bootstrap(), "counts", 2, expected);
 }

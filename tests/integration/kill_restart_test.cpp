@@ -10,6 +10,7 @@
 
 #include "sluice/checkpoint_record.hpp"
 
+#include "support/build_paths.hpp"
 #include "support/output_fingerprint.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
@@ -21,7 +22,7 @@ namespace {
 /// Starts the job, throttled to `words_per_ms` per instance unless 0; returns its process id.
 pid_t start_job(const std::string& input, const std::string& output, const std::string& state,
                 uint64_t words_per_ms = 0) {
-  return sluice::test::start_process(SLUICE_WORDCOUNT_JOB,
+  return sluice::test::start_process(sluice::test::wordcount_job(),
                                      {input, output, state, std::to_string(words_per_ms)});
 }
 

@@ -22,6 +22,7 @@
 #include "sluice/checkpoint_record.hpp"
 #include "sluice/operators/kafka_client.hpp"
 
+#include "support/build_paths.hpp"
 #include "support/nexmark_reference.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
@@ -30,7 +31,7 @@ using namespace sluice;
 using namespace std::chrono_literals;
 namespace reference = sluice::test::nexmark_reference;
 
-#ifdef SLUICE_NEXMARK_EXAMPLE
+#ifdef SLUICE_HAS_NEXMARK_EXAMPLE
 
 namespace {
 
@@ -53,7 +54,7 @@ std::vector<std::string> arguments(const std::string& query,
 /// returns its exit status.
 int run_example(std::vector<std::string> args, const test::temp_dir& dir, uint32_t parallelism) {
   args.insert(args.end(), {"--parallelism", std::to_string(parallelism), "--out", dir.file("out")});
-  return test::wait_process(test::start_process(SLUICE_NEXMARK_EXAMPLE, args));
+  return test::wait_process(test::start_process(test::nexmark_example(), args));
 }
 
 /// The lines of `query` over `config` at `parallelism`, as its sink instances wrote them.
@@ -268,7 +269,7 @@ TEST_CASE("Nexmark events written as JSON lines and read back give the same quer
   auto write = arguments("q0", config);
   write[0] = "--write-json";
   write[1] = dir.file("events.json");
-  REQUIRE(test::wait_process(test::start_process(SLUICE_NEXMARK_EXAMPLE, write)) == 0);
+  REQUIRE(test::wait_process(test::start_process(test::nexmark_example(), write)) == 0);
   REQUIRE(test::read_lines(dir.file("events.json")).size() == *config.events);
   for (uint32_t parallelism : {1u, 2u}) {
     INFO("parallelism " << parallelism);
@@ -292,7 +293,7 @@ TEST_CASE("Nexmark events written to a Kafka topic and read back give the same q
   write[0] = "--write-json";
   write[1] = "nexmark-events";
   write.insert(write.end(), {"--brokers", kafka.bootstrap()});
-  REQUIRE(test::wait_process(test::start_process(SLUICE_NEXMARK_EXAMPLE, write)) == 0);
+  REQUIRE(test::wait_process(test::start_process(test::nexmark_example(), write)) == 0);
   // The topic's partitions interleave as they are read: windows stay exact only with watermarks
   // per partition.
   for (uint32_t parallelism : {1u, 2u}) {
@@ -319,7 +320,7 @@ TEST_CASE(
       auto args = arguments(query, config);
       args.insert(args.end(), {"--parallelism", "2", "--out", dir.file("out"), "--state-dir", state,
                                "--rate", std::to_string(rate)});
-      return test::start_process(SLUICE_NEXMARK_EXAMPLE, args);
+      return test::start_process(test::nexmark_example(), args);
     };
     auto completed = [&] {
       return checkpoint_record::load(state + "/nexmark-" + query + "/checkpoints").completed;
@@ -351,7 +352,7 @@ TEST_CASE(
 
 /// What the nexmark example with `args` prints, and its exit status.
 std::pair<std::string, int> example_says(const std::string& args) {
-  auto* out = popen((std::string{SLUICE_NEXMARK_EXAMPLE} + " " + args + " 2>&1").c_str(), "r");
+  auto* out = popen((test::nexmark_example() + " " + args + " 2>&1").c_str(), "r");
   REQUIRE(out);
   std::string text;
   char buffer[4096];

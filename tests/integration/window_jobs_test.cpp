@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/amount_events.hpp"
 #include "support/exact_counts.hpp"
 #include "support/test_support.hpp"
 
@@ -28,28 +29,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using event = std::pair<std::string, int64_t>; // (key, amount)
-
-constexpr timestamp disorder = 40; // how far event time runs behind its largest value
-
-event event_of(uint64_t i) {
-  return {test::key_of(i % 97), static_cast<int64_t>(i % 13)};
-}
-
-/// Event times out of order within `disorder`, so no record is late.
-timestamp time_of(uint64_t i) {
-  return static_cast<timestamp>(i) - static_cast<timestamp>((i * 7919) % disorder);
-}
-
-struct sum_amounts {
-  using input_type = event;
-  using accumulator_type = int64_t;
-  using result_type = int64_t;
-  int64_t create() const { return 0; }
-  void add(int64_t& acc, const event& e) const { acc += e.second; }
-  int64_t result(int64_t acc) const { return acc; }
-  void merge(int64_t& acc, int64_t&& other) const { acc += other; }
-};
+using event = test::amount_event;
+using test::amount_event_of;
+using test::amount_time_of;
+using test::sum_amounts;
 
 using totals = std::map<std::tuple<std::string, timestamp, timestamp>, int64_t>;
 
@@ -60,11 +43,12 @@ totals run_windows(uint64_t events, uint32_t parallelism, execution_mode mode,
                    Windowing windowing) {
   std::vector<window_result<std::string, int64_t>> out;
   pipeline p{"windows"};
-  auto keyed = p.source(generate<event>(event_of, {.count = events, .out_of_orderness = 40ms},
-                                        [](uint64_t i, const event&) { return time_of(i); }))
-                 .parallelism(2)
-                 .name("events")
-                 .key_by(&event::first);
+  auto keyed =
+    p.source(generate<event>(amount_event_of, {.count = events, .out_of_orderness = 40ms},
+                             [](uint64_t i, const event&) { return amount_time_of(i); }))
+      .parallelism(2)
+      .name("events")
+      .key_by(&event::first);
   windowing(keyed, parallelism).sink(collect(out));
   auto config = test::small_batches();
   config.mode = mode;
@@ -85,8 +69,10 @@ template <class Assign>
 totals reference(uint64_t events, Assign assign) {
   totals result;
   for (uint64_t i = 0; i < events; ++i) {
-    auto e = event_of(i);
-    assign(time_of(i), [&](time_window w) { result[{e.first, w.start, w.end}] += e.second; });
+    auto e = amount_event_of(i);
+    assign(amount_time_of(i), [&](time_window w) {
+      result[{e.first, w.start, w.end}] += e.second;
+    });
   }
   return result;
 }
@@ -96,8 +82,8 @@ totals reference(uint64_t events, Assign assign) {
 totals session_reference(uint64_t events, timestamp gap) {
   std::map<std::string, std::map<timestamp, int64_t>> by_key;
   for (uint64_t i = 0; i < events; ++i) {
-    auto e = event_of(i);
-    by_key[e.first][time_of(i)] += e.second;
+    auto e = amount_event_of(i);
+    by_key[e.first][amount_time_of(i)] += e.second;
   }
   totals result;
   for (const auto& [key, times] : by_key) {
@@ -156,9 +142,9 @@ void sum_sessions(stream<event> events, uint32_t parallelism, Sink sink,
 template <class Sink>
 void session_job(pipeline& p, uint64_t events, double rate, uint32_t parallelism, Sink sink,
                  const supervision& tolerant = supervision::operator_default()) {
-  auto source =
-    p.source(generate<event>(event_of, {.count = events, .rate = rate, .out_of_orderness = 40ms},
-                             [](uint64_t i, const event&) { return time_of(i); }));
+  auto source = p.source(
+    generate<event>(amount_event_of, {.count = events, .rate = rate, .out_of_orderness = 40ms},
+                    [](uint64_t i, const event&) { return amount_time_of(i); }));
   source.parallelism(2).name("events").supervision(tolerant);
   sum_sessions(source, parallelism, std::move(sink), tolerant);
 }
@@ -169,9 +155,10 @@ template <class Sink>
 void split_session_job(pipeline& p, uint64_t events, double rate, uint32_t source_parallelism,
                        uint32_t parallelism, Sink sink,
                        const supervision& tolerant = supervision::operator_default()) {
-  auto source = p.source(generate<event>(event_of, {.count = events, .rate = rate},
-                                         [](uint64_t i, const event&) { return time_of(i); }),
-                         bounded_out_of_orderness(40ms));
+  auto source =
+    p.source(generate<event>(amount_event_of, {.count = events, .rate = rate},
+                             [](uint64_t i, const event&) { return amount_time_of(i); }),
+             bounded_out_of_orderness(40ms));
   source.parallelism(source_parallelism).name("events").supervision(tolerant);
   sum_sessions(source, parallelism, std::move(sink), tolerant);
 }
@@ -372,8 +359,8 @@ TEST_CASE("window_all sums every record of a window in one window instance") {
   constexpr uint64_t events = 10'000;
   std::vector<window_result<all_records, int64_t>> out;
   pipeline p{"window-all"};
-  p.source(generate<event>(event_of, {.count = events, .out_of_orderness = 40ms},
-                           [](uint64_t i, const event&) { return time_of(i); }))
+  p.source(generate<event>(amount_event_of, {.count = events, .out_of_orderness = 40ms},
+                           [](uint64_t i, const event&) { return amount_time_of(i); }))
     .parallelism(2)
     .window_all(tumbling_window{100ms})
     .aggregate(sum_amounts{})
@@ -383,7 +370,8 @@ TEST_CASE("window_all sums every record of a window in one window instance") {
   std::map<time_window, int64_t> expected;
   tumbling_window windows{100ms};
   for (uint64_t i = 0; i < events; ++i)
-    windows.assign(0, time_of(i), [&](time_window w) { expected[w] += event_of(i).second; });
+    windows.assign(0, amount_time_of(i),
+                   [&](time_window w) { expected[w] += amount_event_of(i).second; });
   std::map<time_window, int64_t> got;
   for (const auto& r : out)
     CHECK(got.emplace(r.window, r.value).second);

@@ -15,6 +15,7 @@
 
 #include "sluice/checkpoint_record.hpp"
 
+#include "support/build_paths.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
 #include "support/window_model.hpp"
@@ -126,7 +127,7 @@ TEST_CASE("windows stay exact when their job is killed with SIGKILL and restarte
     test::temp_dir dir;
     auto state = dir.file("state");
     auto start = [&](double rate) {
-      return test::start_process(SLUICE_WINDOW_MODEL_JOB,
+      return test::start_process(test::window_model_job(),
                                  {test::kind_name(kind), std::to_string(events), "5",
                                   dir.path().string(), state, std::to_string(rate)});
     };

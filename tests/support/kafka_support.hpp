@@ -23,6 +23,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "support/build_paths.hpp"
 #include "support/test_support.hpp"
 
 namespace sluice::test {
@@ -240,7 +241,7 @@ public:
 private:
   kafka_broker() = default;
 
-  static std::string script() { return SLUICE_SOURCE_DIR "/tools/kafka-broker"; }
+  static std::string script() { return source_dir() + "/tools/kafka-broker"; }
   [[nodiscard]] std::string state() const { return dir_.file("broker"); }
 
   /// The address the broker last started on (DIR/bootstrap).
