@@ -25,10 +25,8 @@
 #include "sluice/error.hpp"
 #include "sluice/pipeline.hpp"
 #include "sluice/runtime.hpp"
-#include "sluice/state.hpp"
-#include "sluice/state_layout.hpp"
 
-#include "local_placement.hpp"
+#include "placement.hpp"
 
 namespace sluice::cluster {
 
@@ -57,31 +55,6 @@ std::string graph_identity(const std::string& pipeline, const detail::graph& g,
   std::snprintf(hex, sizeof hex, "%016llx",
                 static_cast<unsigned long long>(XXH64(text.data(), text.size(), 0)));
   return pipeline + "@" + hex;
-}
-
-/// The node of each of `slot_count` slots: the one of `nodes` whose name hashes highest with
-/// the slot (rendezvous hashing) among those with fewer than their share of slots (a share is
-/// the slot count over the node count, rounded up). The same nodes give the same placement
-/// whoever computes it and however often they restart, every node gets a share or one less,
-/// and a node that goes or comes moves few slots besides its own.
-std::vector<std::string> place_slots(int32_t slot_count, const std::set<std::string>& nodes) {
-  auto share = (static_cast<size_t>(slot_count) + nodes.size() - 1) / nodes.size();
-  std::map<std::string, size_t> taken;
-  std::vector<std::string> placement;
-  for (int32_t slot = 0; slot < slot_count; ++slot) {
-    const std::string* best = nullptr;
-    uint64_t best_weight = 0;
-    for (const auto& node : nodes) {
-      auto weight = XXH64(node.data(), node.size(), static_cast<uint64_t>(slot));
-      if (taken[node] < share && (!best || weight > best_weight)) {
-        best = &node;
-        best_weight = weight;
-      }
-    }
-    ++taken[*best];
-    placement.push_back(*best);
-  }
-  return placement;
 }
 
 /// One node's run of a job: forms the cluster, starts the job with the others and follows it
@@ -118,7 +91,6 @@ private:
   void link(const std::map<std::string, std::string>& addresses);
   void deploy(const deploy_msg& msg);
   void spawn_when_linked();
-  caf::error check_placement(const std::vector<bool>& placed_here, uint64_t restore_to);
   void collect(spawned_msg& msg);
   void wire(const wire_msg& msg);
   void on_report(const node_report_msg& msg);
@@ -320,7 +292,8 @@ void node_run::spawn_when_linked() {
   for (const auto& node : graph_.nodes)
     for (uint32_t i = 0; i < node->effective_parallelism; ++i)
       placed_here.push_back(slot_nodes_[i % slot_nodes_.size()] == me());
-  if (auto err = check_placement(placed_here, restore_to.value_or(0)))
+  if (auto err = claim_placement(graph_, pipeline_.name(), config_, me(), leader_, placed_here,
+                                 restore_to.value_or(0)))
     return fail(std::move(err));
   if (auto err = detail::prepare_state(graph_, pipeline_.name(), config_, restore_to))
     return fail(std::move(err));
@@ -350,51 +323,6 @@ void node_run::spawn_when_linked() {
       }
   }
   self_->send(agent_of(leader_), std::move(spawned));
-}
-
-/// Whether this node can run the instances `placed_here` of a job restoring to `restore_to`:
-/// with LMDB state, an instance restores from its node's disk, so the job must run as its
-/// checkpoints were taken (the same leader, the same instances here, the same parallelism).
-/// Records the placement for the next run.
-caf::error node_run::check_placement(const std::vector<bool>& placed_here, uint64_t restore_to) {
-  if (config_.state != state_backend::lmdb)
-    return {};
-  auto dir = pipeline_state_directory(config_, pipeline_.name());
-  auto refused = [&](const std::string& why, const std::string& path) {
-    return make_error(errc::state,
-                      "node '" + me() + "' cannot run its part of pipeline '" + pipeline_.name()
-                        + "': " + why
-                        + "; moving state between nodes is not built yet: restart the nodes "
-                          "with their names within the session timeout, or clear their state "
-                          "directories to start afresh",
-                      path);
-  };
-  local_placement now{leader_, {}};
-  for (uint32_t n = 0; n < placed_here.size(); ++n)
-    if (placed_here[n])
-      now.instances.push_back(n);
-  try {
-    if (auto stored = graph_manifest::load(dir + "/graph")) {
-      auto current = detail::manifest_of(graph_, config_.max_parallelism);
-      for (const auto& op : current.operators)
-        for (const auto& old : stored->operators)
-          if (op.name == old.name && op.parallelism != old.parallelism)
-            return refused("operator '" + op.name + "' ran at parallelism "
-                             + std::to_string(old.parallelism) + ", now "
-                             + std::to_string(op.parallelism)
-                             + " (rescaling on a cluster is not built yet)",
-                           dir + "/graph");
-    }
-    auto path = dir + "/placement";
-    auto before = local_placement::load(path);
-    if (auto conflict = placement_conflict(before, now, restore_to))
-      return refused(*conflict, path);
-    if (before != now)
-      now.save(path);
-  } catch (const failure& e) {
-    return make_error(e.code(), "node '" + me() + "': " + e.what(), e.subject());
-  }
-  return {};
 }
 
 /// The leader: once every node spawned its instances, starts the checkpoint coordinator and
