@@ -5,6 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -18,6 +22,7 @@
 #include "sluice/cluster/node_links.hpp"
 #include "sluice/error.hpp"
 
+#include "support/build_paths.hpp"
 #include "support/kafka_support.hpp"
 #include "support/test_support.hpp"
 
@@ -42,8 +47,8 @@ std::string message_of(const caf::error& err) {
 
 /// Makes the CA in `dir` and the certificates of `nodes` with tools/cluster-certs.
 void make_certificates(const std::string& dir, const std::string& nodes) {
-  auto [status, out] = test::run_command(std::string{SLUICE_SOURCE_DIR} + "/tools/cluster-certs "
-                                         + dir + " " + nodes + " 2>&1");
+  auto [status, out] =
+    test::run_command(test::source_dir() + "/tools/cluster-certs " + dir + " " + nodes + " 2>&1");
   INFO(out);
   REQUIRE(status == 0);
 }
@@ -188,4 +193,28 @@ TEST_CASE("a node of another graph is refused, and the refusal is logged on both
              Catch::Contains("node 'a' refuses node 'e': it runs graph g2, this cluster runs "
                              "graph g1"));
   CHECK(a.logged().size() == 1);
+}
+
+TEST_CASE("a peer that never answers the TLS handshake is refused after the session timeout") {
+  test::temp_dir dir;
+  make_certificates(dir.path(), "a");
+  auto flags = tls_flags(dir.path(), "a");
+  flags.push_back("--sluice.session-timeout=1s");
+  node a{"a", flags};
+  // A listener that never accepts: the kernel completes the TCP handshake, nobody answers TLS.
+  int silent = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(silent >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(bind(silent, reinterpret_cast<sockaddr*>(&address), length) == 0);
+  REQUIRE(listen(silent, 8) == 0);
+  REQUIRE(getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  auto port = std::to_string(ntohs(address.sin_port));
+  auto linked = a.links->connect("s", "127.0.0.1:" + port);
+  close(silent);
+  REQUIRE_FALSE(linked);
+  CHECK_THAT(message_of(linked.error()),
+             Catch::Contains("cannot link to node 's' at 127.0.0.1:" + port));
 }
