@@ -57,6 +57,11 @@ std::string graph_identity(const std::string& pipeline, const detail::graph& g,
   return pipeline + "@" + hex;
 }
 
+/// Writes `line` to standard error as node `node`'s.
+void log_as(const std::string& node, const std::string& line) {
+  std::cerr << "sluice node " << node << ": " << line << std::endl;
+}
+
 /// One node's run of a job: forms the cluster, starts the job with the others and follows it
 /// to its end. Everything happens on the calling thread, which receives on `self`: views from
 /// the membership, and through the agent the other nodes' hellos and the job's messages.
@@ -75,9 +80,7 @@ public:
   caf::error run();
 
 private:
-  void log(const std::string& line) const {
-    std::cerr << "sluice node " << settings_.node << ": " << line << std::endl;
-  }
+  void log(const std::string& line) const { log_as(me(), line); }
 
   [[nodiscard]] const std::string& me() const noexcept { return settings_.node; }
   [[nodiscard]] bool leading() const { return !leader_.empty() && leader_ == me(); }
@@ -112,7 +115,6 @@ private:
   std::string identity_;
   node_agent_actor agent_;
   std::unique_ptr<node_links> links_;
-  std::unique_ptr<membership> membership_;
 
   /// The latest view, written by the membership's thread.
   mutable std::mutex view_mutex_;
@@ -145,12 +147,16 @@ private:
   coordinator_actor coordinator_;
   std::set<std::string> wired_, sinks_done_, ended_;
   std::chrono::steady_clock::time_point phase_deadline_;
+
+  /// Declared last, so destroyed first: its thread writes the view until it stops.
+  std::unique_ptr<membership> membership_;
 };
 
 caf::error node_run::join() {
   identity_ = graph_identity(pipeline_.name(), graph_, config_.max_parallelism);
   agent_ = spawn_node_agent(system_, me(), identity_, caf::actor_cast<caf::actor>(self_.ptr()),
-                            [this](const std::string& line) { log(line); });
+                            // The agent may outlive this run until the actor system stops.
+                            [node = me()](const std::string& line) { log_as(node, line); });
   try {
     links_ = std::make_unique<node_links>(system_, settings_, agent_, identity_);
     membership_options options;
