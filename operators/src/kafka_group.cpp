@@ -76,12 +76,32 @@ struct group_member::client {
   bool rebalanced = false;
   /// What went wrong in the rebalance callback, thrown by the `poll` that served it.
   std::string failure;
-  /// Closed by `leave`: the destructor has no consumer to abandon.
+  /// Closed by `leave` or the destructor.
   bool closed = false;
 
+  /// A static member closed stays in the group (no LeaveGroup) until its session times out, as
+  /// after a crash. Closed first because librdkafka 2.0.2's destroy of an unclosed consumer
+  /// can wait forever for a rebalance callback nobody serves (seen in the membership tests).
   ~client() {
-    if (handle)
-      rd_kafka_destroy_flags(handle, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    if (!handle)
+      return;
+    if (!closed)
+      close_within(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
+    rd_kafka_destroy_flags(handle, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
+
+  /// Closes the consumer, serving its rebalance callbacks meanwhile, until `deadline`; sets
+  /// `closed` if it closed. A blocking close could wait forever (librdkafka issue 4527).
+  void close_within(std::chrono::steady_clock::time_point deadline) {
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(handle);
+    if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(handle, queue)) {
+      rd_kafka_error_destroy(error);
+    } else {
+      while (!rd_kafka_consumer_closed(handle) && std::chrono::steady_clock::now() < deadline)
+        rd_kafka_queue_poll_callback(queue, 50);
+      closed = rd_kafka_consumer_closed(handle) != 0;
+    }
+    rd_kafka_queue_destroy(queue);
   }
 
   /// "Kafka group 'G' (member 'M', topic 'T') on B: what", the form of every error.
@@ -254,10 +274,11 @@ void group_member::leave() {
       c.fail("the partitions were not revoked within " + std::to_string(c.timeout_ms) + " ms");
     poll(std::chrono::milliseconds{50});
   }
-  // Nothing is assigned any more, so closing cannot meet an assignment on its way (librdkafka
-  // issue 4527); the close sends the LeaveGroup that the unsubscribe asked for.
-  rd_kafka_consumer_close(c.handle);
-  c.closed = true;
+  // Nothing is assigned any more, so closing should not meet an assignment on its way
+  // (librdkafka issue 4527); the close sends the LeaveGroup that the unsubscribe asked for.
+  c.close_within(deadline);
+  if (!c.closed)
+    c.fail("the consumer did not close within " + std::to_string(c.timeout_ms) + " ms");
 }
 
 int32_t group_member::partition_count() {
