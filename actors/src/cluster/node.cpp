@@ -1,45 +1,20 @@
 #include "sluice/cluster/node.hpp"
 
-#include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <set>
 #include <string>
-#include <vector>
-
-#include <caf/actor_system.hpp>
-#include <caf/scoped_actor.hpp>
 
 #include <xxhash.h>
 
-#include "sluice/actors/checkpoint_coordinator.hpp"
-#include "sluice/actors/pipeline_supervisor.hpp"
-#include "sluice/cluster/membership.hpp"
-#include "sluice/cluster/node_agent.hpp"
-#include "sluice/cluster/node_links.hpp"
-#include "sluice/detail/job_plan.hpp"
 #include "sluice/error.hpp"
-#include "sluice/pipeline.hpp"
 #include "sluice/runtime.hpp"
 
+#include "node_run.hpp"
 #include "placement.hpp"
 
 namespace sluice::cluster {
 
 namespace {
-
-using view_atom = caf::atom_constant<caf::atom("view")>;
-using fenced_atom = caf::atom_constant<caf::atom("fenced")>;
-
-/// How long the leader waits for every node to spawn and wire its instances, and for every
-/// node to end its part once told to.
-constexpr auto phase_timeout = std::chrono::seconds(30);
-/// How often the node looks at its job's outcome and retries links that failed.
-constexpr auto tick = std::chrono::milliseconds(100);
 
 /// The identity of a resolved graph, which every node of a cluster must share: the pipeline's
 /// name and a hash of its operators (names, parallelism, record types) and edges.
@@ -57,100 +32,11 @@ std::string graph_identity(const std::string& pipeline, const detail::graph& g,
   return pipeline + "@" + hex;
 }
 
-/// Writes `line` to standard error as node `node`'s.
+} // namespace
+
 void log_as(const std::string& node, const std::string& line) {
   std::cerr << "sluice node " << node << ": " << line << std::endl;
 }
-
-/// One node's run of a job: forms the cluster, starts the job with the others and follows it
-/// to its end. Everything happens on the calling thread, which receives on `self`: views from
-/// the membership, and through the agent the other nodes' hellos and the job's messages.
-class node_run {
-public:
-  node_run(pipeline& p, runtime_config config, bool batch_mode, node_config& settings,
-           caf::actor_system& system)
-    : pipeline_(p),
-      graph_(detail::pipeline_access::graph_of(p)),
-      config_(std::move(config)),
-      batch_mode_(batch_mode),
-      settings_(settings),
-      system_(system),
-      self_(system) {}
-
-  caf::error run();
-
-private:
-  void log(const std::string& line) const { log_as(me(), line); }
-
-  [[nodiscard]] const std::string& me() const noexcept { return settings_.node; }
-  [[nodiscard]] bool leading() const { return !leader_.empty() && leader_ == me(); }
-  node_agent_actor agent_of(const std::string& node) const {
-    return node == me() ? agent_ : peers_.at(node);
-  }
-
-  caf::error join();
-  void form();
-  void lead();
-  void link(const std::map<std::string, std::string>& addresses);
-  void deploy(const deploy_msg& msg);
-  void spawn_when_linked();
-  void collect(spawned_msg& msg);
-  void wire(const wire_msg& msg);
-  void on_report(const node_report_msg& msg);
-  void on_command(const job_command_msg& msg);
-  void adopt(uint32_t number, const caf::strong_actor_ptr& handle, uint32_t incarnation);
-  void report(node_report kind, caf::error error = {});
-  void broadcast(const job_command_msg& msg);
-  void fail(caf::error error);
-  void on_lost(const caf::down_msg& msg);
-  void on_tick();
-
-  pipeline& pipeline_;
-  detail::graph& graph_;
-  runtime_config config_;
-  bool batch_mode_;
-  node_config& settings_;
-  caf::actor_system& system_;
-  caf::scoped_actor self_;
-  std::string identity_;
-  node_agent_actor agent_;
-  std::unique_ptr<node_links> links_;
-
-  /// The latest view, written by the membership's thread.
-  mutable std::mutex view_mutex_;
-  cluster_view view_;
-  std::optional<std::string> fenced_;
-
-  /// The other nodes' agents, by name.
-  std::map<std::string, node_agent_actor> peers_;
-
-  /// The job, once deployed; its deployment until this node is linked to every node of it.
-  std::optional<deploy_msg> pending_deploy_;
-  uint64_t epoch_ = 0;
-  std::string leader_;
-  std::vector<std::string> slot_nodes_;
-  std::set<std::string> job_nodes_;
-  std::shared_ptr<job_outcome> outcome_;
-  caf::actor supervisor_;
-  /// Set once this node reported its own failure, and once the leader ended the job.
-  bool reported_failure_ = false;
-  std::optional<caf::error> end_;
-  bool reported_end_ = false;
-  /// A failure before the job was deployed: the run ends with it.
-  std::optional<caf::error> early_failure_;
-
-  /// The leader's view of the start and the end, once it sent the deployment.
-  bool led_ = false;
-  detail::job_start start_;
-  std::map<std::string, spawned_msg> spawned_;
-  /// The checkpoint coordinator it runs (its pipeline supervisor stops it once it runs).
-  coordinator_actor coordinator_;
-  std::set<std::string> wired_, sinks_done_, ended_;
-  std::chrono::steady_clock::time_point phase_deadline_;
-
-  /// Declared last, so destroyed first: its thread writes the view until it stops.
-  std::unique_ptr<membership> membership_;
-};
 
 caf::error node_run::join() {
   identity_ = graph_identity(pipeline_.name(), graph_, config_.max_parallelism);
@@ -237,27 +123,6 @@ void node_run::link(const std::map<std::string, std::string>& addresses) {
   }
 }
 
-/// This node runs slot 0: it leads the job's start.
-void node_run::lead() {
-  auto start = detail::read_job_start(pipeline_.name(), config_);
-  if (!start)
-    return fail(std::move(start.error()));
-  start_ = std::move(*start);
-  led_ = true;
-  deploy_msg msg;
-  msg.epoch = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
-  msg.leader = me();
-  msg.slot_nodes = slot_nodes_;
-  msg.restores = start_.restore_to.has_value();
-  msg.restore_to = start_.restore_to.value_or(0);
-  std::set<std::string> nodes{slot_nodes_.begin(), slot_nodes_.end()};
-  log("leads job " + std::to_string(msg.epoch) + " on " + std::to_string(nodes.size())
-      + " nodes over " + std::to_string(slot_nodes_.size()) + " slots");
-  phase_deadline_ = std::chrono::steady_clock::now() + phase_timeout;
-  for (const auto& node : nodes)
-    self_->send(agent_of(node), msg);
-}
-
 /// Spawns the instances of this node's slots and tells the leader their handles.
 void node_run::deploy(const deploy_msg& msg) {
   if (epoch_ != 0) {
@@ -331,40 +196,6 @@ void node_run::spawn_when_linked() {
   self_->send(agent_of(leader_), std::move(spawned));
 }
 
-/// The leader: once every node spawned its instances, starts the checkpoint coordinator and
-/// tells every node where every instance is.
-void node_run::collect(spawned_msg& msg) {
-  if (!leading() || msg.epoch != epoch_)
-    return;
-  spawned_.emplace(msg.node, std::move(msg));
-  if (spawned_.size() < job_nodes_.size())
-    return;
-  uint32_t instances = 0;
-  for (const auto& node : graph_.nodes)
-    instances += node->effective_parallelism;
-  wire_msg wire{epoch_, std::vector<caf::strong_actor_ptr>(instances), nullptr};
-  for (const auto& [node, s] : spawned_)
-    for (size_t k = 0; k < s.numbers.size(); ++k)
-      wire.handles.at(s.numbers[k]) = s.handles[k];
-  for (uint32_t number = 0; number < instances; ++number)
-    if (!graph_.job.runs_here(number))
-      adopt(number, wire.handles[number], 0);
-  if (config_.checkpoint_interval.count() > 0) {
-    coordinator_config cc;
-    cc.interval = config_.checkpoint_interval;
-    cc.record_path = detail::checkpoint_record_path(pipeline_.name(), config_);
-    cc.record = start_.record;
-    {
-      std::lock_guard guard{graph_.mutex};
-      detail::add_checkpoint_participants(graph_, cc);
-    }
-    coordinator_ = spawn_checkpoint_coordinator(system_, std::move(cc));
-    wire.coordinator = caf::actor_cast<caf::strong_actor_ptr>(coordinator_);
-  }
-  for (const auto& node : job_nodes_)
-    self_->send(agent_of(node), wire);
-}
-
 /// Instance `number` runs on another node as `handle`.
 void node_run::adopt(uint32_t number, const caf::strong_actor_ptr& handle, uint32_t incarnation) {
   std::lock_guard guard{graph_.mutex};
@@ -402,35 +233,6 @@ void node_run::report(node_report kind, caf::error error) {
 void node_run::broadcast(const job_command_msg& msg) {
   for (const auto& node : job_nodes_)
     self_->send(agent_of(node), msg);
-}
-
-/// The leader follows every node's part: starts the job once all are wired, and ends it once
-/// every node's sinks finished or a node failed.
-void node_run::on_report(const node_report_msg& msg) {
-  if (!leading() || msg.epoch != epoch_)
-    return;
-  switch (msg.report) {
-    case node_report::wired:
-      wired_.insert(msg.node);
-      if (wired_.size() == job_nodes_.size())
-        broadcast({epoch_, job_command::go, {}});
-      break;
-    case node_report::sinks_done:
-      sinks_done_.insert(msg.node);
-      if (sinks_done_.size() == job_nodes_.size() && !end_)
-        broadcast({epoch_, job_command::end, {}});
-      break;
-    case node_report::failed:
-      log("node '" + msg.node + "' failed: " + system_.render(msg.error));
-      if (!end_)
-        broadcast({epoch_, job_command::end, msg.error});
-      break;
-    case node_report::ended:
-      ended_.insert(msg.node);
-      break;
-  }
-  if (msg.report == node_report::failed || msg.report == node_report::sinks_done)
-    phase_deadline_ = std::chrono::steady_clock::now() + phase_timeout;
 }
 
 void node_run::on_command(const job_command_msg& msg) {
@@ -530,23 +332,8 @@ void node_run::on_tick() {
     reported_end_ = true;
     report(node_report::ended);
   }
-  if (leading() && std::chrono::steady_clock::now() > phase_deadline_) {
-    auto late = [&](const std::set<std::string>& done) {
-      for (const auto& node : job_nodes_)
-        if (done.count(node) == 0)
-          return node;
-      return std::string{};
-    };
-    if (!end_ && wired_.size() < job_nodes_.size()) {
-      auto node = late(wired_);
-      broadcast({epoch_, job_command::end,
-                 make_error(errc::configuration,
-                            "node '" + node
-                              + "' did not start its part of "
-                                "the job in time",
-                            node)});
-    }
-  }
+  if (leading())
+    check_start_deadline();
 }
 
 caf::error node_run::run() {
@@ -603,8 +390,6 @@ caf::error node_run::run() {
   }
   return result;
 }
-
-} // namespace
 
 caf::error run_node(pipeline& p, int argc, char** argv, runtime_config config,
                     const environment& env) {
