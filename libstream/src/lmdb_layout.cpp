@@ -1,7 +1,7 @@
 #include "sluice/lmdb_layout.hpp"
 
-#include <optional>
-#include <utility>
+#include <string>
+#include <vector>
 
 namespace sluice::lmdb_layout {
 
@@ -61,30 +61,38 @@ void apply_pending(lmdb_environment::transaction& txn, lmdb_environment::databas
                    lmdb_environment::database pending, uint64_t id) {
   // Pending keys sort by stored key, then newest checkpoint first: the first version of a key
   // at or below `id` is the one to apply. A value is flagged: byte 1 and the value, or byte 0
-  // for an erased key.
-  std::vector<std::string> done;
-  std::vector<std::pair<std::string, std::optional<std::string>>> apply;
+  // for an erased key. Applied while scanning (the scan reads `pending` only), so a full
+  // checkpoint's changes are never copied into memory.
+  bool later_pending = false;
   std::string last_key;
   txn.scan(pending, {}, [&](std::string_view pk, std::string_view v) {
-    if (checkpoint_of_pending(pk) > id)
+    if (checkpoint_of_pending(pk) > id) {
+      later_pending = true;
       return true;
-    done.emplace_back(pk);
+    }
     auto kb = stored_of_pending(pk);
     if (kb == last_key)
       return true;
     last_key = kb;
-    apply.emplace_back(std::string{kb},
-                       v[0] == 1 ? std::optional<std::string>{v.substr(1)} : std::nullopt);
-    return true;
-  });
-  for (const auto& pk : done)
-    txn.erase(pending, pk);
-  for (const auto& [kb, value] : apply) {
-    if (value)
-      txn.put(completed, kb, *value);
+    if (v[0] == 1)
+      txn.put(completed, kb, v.substr(1));
     else
       txn.erase(completed, kb);
+    return true;
+  });
+  if (!later_pending) {
+    txn.clear(pending);
+    return;
   }
+  // Changes of later checkpoints stay pending: only the applied ones go.
+  std::vector<std::string> applied;
+  txn.scan(pending, {}, [&](std::string_view pk, std::string_view) {
+    if (checkpoint_of_pending(pk) <= id)
+      applied.emplace_back(pk);
+    return true;
+  });
+  for (const auto& pk : applied)
+    txn.erase(pending, pk);
 }
 
 } // namespace sluice::lmdb_layout

@@ -9,7 +9,6 @@
 #include <string_view>
 #include <unordered_set>
 #include <utility>
-#include <vector>
 
 #include "sluice/key_group.hpp"
 #include "sluice/keyed_table.hpp"
@@ -157,13 +156,12 @@ public:
       txn.put(pending_, key, value);
       bytes += key.size() + value.size();
     };
-    std::vector<std::pair<std::string, std::string>> spilled;
+    // Straight from the spill into the pending changes, without a copy in memory: a full
+    // checkpoint's spill can hold most of the state.
     txn.scan(spill_, {}, [&](std::string_view kb, std::string_view v) {
-      spilled.emplace_back(lmdb_layout::pending_key(kb, id), std::string{v});
+      put(lmdb_layout::pending_key(kb, id), v);
       return true;
     });
-    for (const auto& [pk, v] : spilled)
-      put(pk, v);
     txn.clear(spill_);
     for (const auto& [key, s] : overlay_)
       if (s.dirty)
