@@ -4,7 +4,9 @@
 // checkpoint barriers crossing between the nodes over mutual TLS, and a Kafka-to-Kafka count
 // with the exactly-once sink on every node writes every count once. Each node is an actor
 // system of its own in this process, on 127.0.0.1. Bad settings are refused before a node
-// joins anything. Skipped, loudly, when the broker's prerequisites are missing.
+// joins anything; nodes create the pipeline's topics when they are missing, and refuse a slot
+// count the existing topic does not have. Skipped, loudly, when the broker's prerequisites are
+// missing.
 
 #include <catch2/catch.hpp>
 
@@ -27,6 +29,7 @@
 #include "support/exact_counts.hpp"
 #include "support/kafka_counts.hpp"
 #include "support/kafka_support.hpp"
+#include "support/loopback_capture.hpp"
 #include "support/test_support.hpp"
 
 using namespace sluice;
@@ -73,13 +76,22 @@ struct cluster_setup {
     return certs;
   }
 
+  /// How `run_three` runs the nodes.
+  struct node_options {
+    /// Create the pipeline's topics first (else the nodes create them).
+    bool create_topics = true;
+    /// Mutual TLS between the nodes.
+    bool tls = true;
+  };
+
   /// Runs pipeline `name` as nodes a, b and c, each building it with `build(p, node)`
   /// (node 0, 1, 2); returns each node's result.
   template <class Build>
   std::vector<caf::error> run_three(const std::string& name, const runtime_config& config,
-                                    Build build) const {
-    topics_for(name);
-    auto certs = certificates();
+                                    Build build, node_options options = {}) const {
+    if (options.create_topics)
+      topics_for(name);
+    auto certs = options.tls ? certificates() : std::string{};
     std::vector<caf::error> results(3);
     std::vector<std::thread> nodes;
     for (int n = 0; n < 3; ++n)
@@ -95,10 +107,14 @@ struct cluster_setup {
           "--sluice.brokers=" + broker->bootstrap(),
           "--sluice.min-nodes=3",
           "--sluice.session-timeout=15s",
-          "--sluice.state-dir=" + dir.path().string() + "/state-" + node,
-          "--openssl.certificate=" + certs + "/" + node + ".pem",
-          "--openssl.key=" + certs + "/" + node + ".key",
-          "--openssl.cafile=" + certs + "/ca.pem"};
+          "--sluice.state-dir=" + dir.path().string() + "/state-" + node};
+        if (options.tls) {
+          args.push_back("--openssl.certificate=" + certs + "/" + node + ".pem");
+          args.push_back("--openssl.key=" + certs + "/" + node + ".key");
+          args.push_back("--openssl.cafile=" + certs + "/ca.pem");
+        } else {
+          args.emplace_back("--sluice.tls=false");
+        }
         std::vector<char*> argv;
         for (auto& a : args)
           argv.push_back(a.data());
@@ -167,6 +183,26 @@ TEST_CASE("three nodes count words exactly as one process does", "[cluster][kafk
   for (const auto& out : outs)
     nodes_with_output += out.empty() ? 0 : 1;
   CHECK(nodes_with_output >= 2); // a node runs at most 2 of the 6 slots, so of the 3 sinks
+
+  // A node asking for other slots than the existing topic has is refused before it joins.
+  std::vector<std::string> args{"node",
+                                "--sluice.node=d",
+                                "--sluice.brokers=" + setup.broker->bootstrap(),
+                                "--sluice.tls=false",
+                                "--sluice.slots=4",
+                                "--sluice.state-dir=" + setup.dir.path().string() + "/state-d"};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  std::vector<test::changelog> unused(1);
+  pipeline again{"ccount"};
+  build(again, unused[0]);
+  auto err = cluster::run_node(again, static_cast<int>(argv.size()), argv.data(),
+                               with_checkpoints(setup.dir), {});
+  REQUIRE(err);
+  CHECK(err.code() == static_cast<uint8_t>(errc::configuration));
+  CHECK_THAT(describe(err), Catch::Contains("sluice.slots is 4")
+                              && Catch::Contains("'ccount.slots' has 6 partitions"));
 }
 
 TEST_CASE("three nodes window and join exactly as one process does", "[cluster][kafka-broker]") {
@@ -195,9 +231,16 @@ TEST_CASE("three nodes window and join exactly as one process does", "[cluster][
   std::vector<sums> windows(3);
   std::vector<pairs> joined(3);
   auto config = test::small_batches();
+  // The nodes create the pipeline's topics: as many slots as the highest parallelism (5), the
+  // members topic compacted.
   auto results = setup.run_three("cwindows", config,
-                                 [&](pipeline& p, int n) { build(p, windows[n], joined[n]); });
+                                 [&](pipeline& p, int n) { build(p, windows[n], joined[n]); },
+                                 {.create_topics = false});
   require_done(results);
+  auto slots = setup.broker->describe_topic("cwindows.slots");
+  CHECK_THAT(slots, Catch::Contains("PartitionCount: 5"));
+  CHECK_THAT(setup.broker->describe_topic("cwindows.members"),
+             Catch::Contains("PartitionCount: 1") && Catch::Contains("cleanup.policy=compact"));
 
   std::vector<sums> single_windows(1);
   std::vector<pairs> single_joined(1);
@@ -258,6 +301,50 @@ TEST_CASE("three nodes count a Kafka topic into a Kafka topic exactly once",
 
   // A read_committed consumer sees every word's counts 1..n, each once, in order.
   test::check_counts_once(setup.broker->bootstrap(), "ckcounts", 2, expected);
+}
+
+TEST_CASE("records cross between nodes encrypted: a loopback capture finds none in clear",
+          "[cluster][kafka-broker]") {
+  cluster_setup setup;
+  if (!setup)
+    return;
+  const std::string marker = "sluice-cleartext-marker";
+  auto capture = test::loopback_capture::start_or_skip(marker);
+  if (!capture)
+    return;
+  // Words that carry the marker, counted at three nodes: every word and every count crosses
+  // between nodes unless its key's count runs where the word was generated.
+  auto run = [&](const std::string& name, bool tls) {
+    std::vector<test::changelog> outs(3);
+    capture->reset();
+    auto results = setup.run_three(
+      name, test::small_batches(),
+      [&](pipeline& p, int n) {
+        p.source(generate<std::string>(
+                   [&marker](uint64_t i) { return marker + "-" + std::to_string(i % 100); },
+                   {.count = 3000}))
+          .parallelism(3)
+          .key_by([](const std::string& w) { return w; })
+          .count()
+          .parallelism(3)
+          .sink(collect(outs[n]))
+          .parallelism(3);
+      },
+      {.tls = tls});
+    require_done(results);
+    size_t counts = 0;
+    for (const auto& out : outs)
+      counts += out.size();
+    CHECK(counts == 100); // batch mode: one final count per word
+  };
+  run("cclear", false);
+  INFO(capture->packets() << " packets captured, " << capture->dropped() << " dropped");
+  CHECK(capture->marked_packets() > 0); // without TLS the capture sees the words
+  run("csealed", true);
+  INFO(capture->packets() << " packets captured, " << capture->dropped() << " dropped");
+  CHECK(capture->packets() > 0);
+  CHECK(capture->dropped() == 0);
+  CHECK(capture->marked_packets() == 0);
 }
 
 TEST_CASE("a node refuses wrong settings before it joins anything", "[cluster]") {

@@ -215,6 +215,15 @@ public:
       throw std::runtime_error("cannot create topic " + topic + ": " + out);
   }
 
+  /// What `kafka-topics --describe` says of `topic`: its partition count and its configs.
+  [[nodiscard]] std::string describe_topic(const std::string& topic) const {
+    auto [status, out] =
+      run_command(script() + " topic " + state() + " describe " + topic + " 2>&1");
+    if (status != 0)
+      throw std::runtime_error("cannot describe topic " + topic + ": " + out);
+    return out;
+  }
+
   /// Stops the broker cleanly (SIGTERM; its topics and offsets stay in its directory).
   /// @throws std::runtime_error if it does not stop.
   void stop() {

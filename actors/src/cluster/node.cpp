@@ -1,5 +1,6 @@
 #include "sluice/cluster/node.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -7,6 +8,7 @@
 #include <xxhash.h>
 
 #include "sluice/error.hpp"
+#include "sluice/operators/kafka_admin.hpp"
 #include "sluice/runtime.hpp"
 
 #include "node_run.hpp"
@@ -70,13 +72,48 @@ caf::error node_run::join() {
       }
       caf::anon_send(inbox, fenced_atom::value);
     };
+    if (auto err = create_topics(options))
+      return err;
     membership_ = std::make_unique<membership>(std::move(options), std::move(events));
+  } catch (const failure& e) {
+    return make_error(e.code(), "node '" + me() + "' cannot join its cluster: " + e.what(),
+                      e.subject());
   } catch (const std::exception& e) {
     return make_error(errc::configuration,
                       "node '" + me() + "' cannot join its cluster: " + e.what());
   }
   log("joined the cluster of pipeline '" + pipeline_.name() + "' at " + links_->address()
       + ", graph " + identity_);
+  return {};
+}
+
+/// Creates the pipeline's slots and members topics unless the brokers have them: as many slots
+/// as `sluice.slots` says, by default as the pipeline's highest parallelism (instance i of an
+/// operator runs in slot i mod the slot count, so more slots than that would run nothing).
+caf::error node_run::create_topics(const membership_options& options) {
+  uint32_t parallelism = 1;
+  for (const auto& node : graph_.nodes)
+    parallelism = std::max(parallelism, node->effective_parallelism);
+  auto wanted = settings_.slots > 0 ? settings_.slots : parallelism;
+  auto partitions =
+    kafka::ensure_topics(options.kafka,
+                         {{options.slots_topic, static_cast<int32_t>(wanted), {}},
+                          {options.members_topic, 1, {{"cleanup.policy", "compact"}}}},
+                         phase_timeout);
+  auto slots = static_cast<uint32_t>(partitions.front());
+  if (settings_.slots > 0 && slots != settings_.slots)
+    return make_error(errc::configuration,
+                      "node '" + me() + "': sluice.slots is " + std::to_string(settings_.slots)
+                        + ", but topic '" + options.slots_topic + "' has "
+                        + std::to_string(slots)
+                        + " partitions (its partitions are the slots: leave sluice.slots unset, "
+                          "or make it the topic's)",
+                      "sluice.slots");
+  if (slots < 2 * settings_.min_nodes)
+    log("has " + std::to_string(slots) + " slots for " + std::to_string(settings_.min_nodes)
+        + " nodes or more: give topic '" + options.slots_topic
+        + "' at least two partitions per node (librdkafka 2.0.2's assignor misbehaves with "
+          "fewer)");
   return {};
 }
 

@@ -24,7 +24,7 @@ namespace sluice::cluster {
 namespace {
 
 /// Each environment variable and the setting it stands for.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 12> variables{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 13> variables{{
   {"SLUICE_NODE", "sluice.node"},
   {"SLUICE_BROKERS", "sluice.brokers"},
   {"SLUICE_LISTEN", "sluice.listen"},
@@ -33,6 +33,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 12> variable
   {"SLUICE_SESSION_TIMEOUT", "sluice.session-timeout"},
   {"SLUICE_STATE_DIR", "sluice.state-dir"},
   {"SLUICE_MIN_NODES", "sluice.min-nodes"},
+  {"SLUICE_SLOTS", "sluice.slots"},
   {"SLUICE_TLS_CERTIFICATE", "openssl.certificate"},
   {"SLUICE_TLS_KEY", "openssl.key"},
   {"SLUICE_TLS_PASSPHRASE", "openssl.passphrase"},
@@ -102,7 +103,10 @@ node_config::node_config() {
     .add(tls, "tls", "mutual TLS between nodes (needs openssl.certificate, key, cafile)")
     .add(session_timeout, "session-timeout", "how long Kafka waits for a silent node")
     .add(state_dir, "state-dir", "where this node keeps its instances' state")
-    .add(min_nodes, "min-nodes", "how many nodes the cluster waits for before a job starts");
+    .add(min_nodes, "min-nodes", "how many nodes the cluster waits for before a job starts")
+    .add(slots, "slots",
+         "partitions of the slots topic if a node creates it (default: the "
+         "pipeline's highest parallelism)");
 }
 
 caf::error node_config::read(int argc, char** argv, const environment& env) {

@@ -100,10 +100,10 @@ void node_run::check_start_deadline() {
     return;
   for (const auto& node : job_nodes_)
     if (wired_.count(node) == 0) {
-      broadcast({epoch_, job_command::end,
-                 make_error(errc::configuration,
-                            "node '" + node + "' did not start its part of the job in time",
-                            node)});
+      broadcast(
+        {epoch_, job_command::end,
+         make_error(errc::configuration,
+                    "node '" + node + "' did not start its part of the job in time", node)});
       return;
     }
 }

@@ -66,6 +66,7 @@ private:
   }
 
   caf::error join();
+  caf::error create_topics(const membership_options& options);
   void form();
   void lead();
   void link(const std::map<std::string, std::string>& addresses);

@@ -40,6 +40,7 @@ bool split_address(const std::string& address, std::string& host, uint16_t& port
 /// | `sluice.session-timeout`     | `SLUICE_SESSION_TIMEOUT` | 10s            |
 /// | `sluice.state-dir`           | `SLUICE_STATE_DIR`       | sluice-state   |
 /// | `sluice.min-nodes`           | `SLUICE_MIN_NODES`       | 1              |
+/// | `sluice.slots`               | `SLUICE_SLOTS`           | the pipeline's highest parallelism |
 /// | `openssl.certificate`        | `SLUICE_TLS_CERTIFICATE` |                |
 /// | `openssl.key`                | `SLUICE_TLS_KEY`         |                |
 /// | `openssl.passphrase`         | `SLUICE_TLS_PASSPHRASE`  |                |
@@ -74,6 +75,10 @@ public:
   std::string state_dir = "sluice-state";
   /// How many nodes the cluster waits for before a job starts.
   uint32_t min_nodes = 1;
+  /// The partitions of the pipeline's slots topic when a node creates it (the slots a job's
+  /// instances are placed in); 0: the pipeline's highest parallelism. A slots topic that
+  /// exists must have them.
+  uint32_t slots = 0;
 
   /// The listen address's host and port (valid after `read`).
   [[nodiscard]] const std::string& listen_host() const noexcept { return listen_host_; }
