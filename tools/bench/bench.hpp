@@ -153,6 +153,7 @@ workload retention_workload(const options& opt);
 workload kafka_passthrough_workload(const options& opt);
 workload kafka_wordcount_workload(const options& opt);
 workload kafka_latency_workload(const options& opt);
+workload cluster_workload();
 std::vector<workload> nexmark_workloads();
 std::vector<workload> all_workloads(const options& opt);
 

@@ -1,11 +1,10 @@
 // Workloads "kafka_passthrough", "kafka_wordcount" and "kafka_latency": the Kafka bridges on a
-// real broker (tools/kafka-broker, started once by the first of them and stopped at exit),
-// each beside a bare librdkafka loop doing the same work in the same run.
+// real broker (kafka_broker.hpp), each beside a bare librdkafka loop doing the same work in the
+// same run.
 //
-//   kafka_passthrough: topic (4 partitions, pre-filled) -> kafka_source (bounded) -> kafka_sink
-//   kafka_wordcount:   topic of lines -> flat_map(words) -> key_by -> count -> "word n" ->
-//   kafka_sink kafka_latency:     producer at a fixed rate -> topic -> source -> sink -> topic ->
-//   consumer
+// - kafka_passthrough: topic (4 partitions, pre-filled) -> kafka_source (bounded) -> kafka_sink
+// - kafka_wordcount: topic of lines -> flat_map(words) -> key_by -> count -> "word n" -> sink
+// - kafka_latency: producer at a fixed rate -> topic -> source -> sink -> topic -> consumer
 //
 // The references: `raw_loop` consumes the input with a bare librdkafka consumer and produces the
 // same bytes (or the same counts) with a bare producer, in one loop on one thread: the limit of
@@ -16,7 +15,6 @@
 // wrote): the sum of a hash of every value, so a lost or duplicated record shows.
 
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,7 +22,6 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -33,8 +30,6 @@
 #include <limits>
 #include <memory>
 #include <optional>
-#include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -52,6 +47,7 @@
 #include "sluice/operators/kafka_source.hpp"
 
 #include "bench.hpp"
+#include "kafka_broker.hpp"
 
 namespace bench {
 
@@ -59,147 +55,6 @@ namespace {
 
 constexpr int partitions = 4;
 constexpr size_t value_bytes = 100;
-
-// ----- the broker: started in the parent, once, before the first Kafka workload -----------------
-
-struct broker_state {
-  bool tried = false;
-  pid_t owner = 0;       ///< the process that started it (children never stop it)
-  std::string dir;       ///< temporary directory; the broker's state is in dir/broker
-  std::string bootstrap; ///< empty: no broker
-  std::string skip;      ///< why there is none
-  pid_t jvm = 0;         ///< the broker's pid, for its CPU time and for a stop on a signal
-  std::set<std::string> topics;
-};
-
-broker_state& broker() {
-  static broker_state b;
-  return b;
-}
-
-std::string script() {
-  return SLUICE_SOURCE_DIR "/tools/kafka-broker";
-}
-
-std::string shell_quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s)
-    q += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
-  return q + "'";
-}
-
-std::pair<int, std::string> run_command(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe)
-    throw std::runtime_error("cannot run: " + command);
-  std::array<char, 4096> buffer{};
-  while (auto n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-    out.append(buffer.data(), n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string file_text(const std::string& path) {
-  std::stringstream s;
-  s << std::ifstream{path}.rdbuf();
-  return s.str();
-}
-
-/// The last `n` characters of `s`, where an error message has room for them.
-std::string tail(std::string s, size_t n) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
-    s.pop_back();
-  return s.size() <= n ? s : "..." + s.substr(s.size() - n);
-}
-
-void stop_broker() {
-  auto& b = broker();
-  if (b.owner != getpid() || b.bootstrap.empty())
-    return;
-  run_command(script() + " stop " + shell_quoted(b.dir + "/broker") + " >/dev/null 2>&1");
-  b.bootstrap.clear();
-  std::error_code ignored;
-  std::filesystem::remove_all(b.dir, ignored);
-}
-
-/// Interrupted (Ctrl-C): stop the JVM too (kill is async-signal-safe; its directory stays).
-void on_signal(int sig) {
-  auto& b = broker();
-  if (b.owner == getpid() && b.jvm > 0)
-    ::kill(b.jvm, SIGTERM);
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
-
-/// Starts the broker once; returns why there is none (a missing prerequisite), or "".
-/// @throws std::runtime_error when the start fails otherwise.
-std::string ensure_broker() {
-  auto& b = broker();
-  if (b.tried) {
-    if (!b.bootstrap.empty() || !b.skip.empty())
-      return b.skip;
-    throw std::runtime_error("the Kafka broker failed to start earlier in this run");
-  }
-  b.tried = true;
-  std::string tmpl = "/tmp/sluice-bench-kafka-XXXXXX";
-  if (!::mkdtemp(tmpl.data()))
-    throw std::runtime_error("cannot create a directory for the Kafka broker");
-  b.dir = tmpl;
-  auto errors = b.dir + "/start.err";
-  auto [status, out] = run_command(script() + " start " + shell_quoted(b.dir + "/broker") + " 2>"
-                                   + shell_quoted(errors));
-  auto reason = file_text(errors);
-  if (status != 0) {
-    std::error_code ignored;
-    std::filesystem::remove_all(b.dir, ignored);
-    if (status == 3) {
-      auto line = reason.substr(0, reason.find('\n'));
-      b.skip = "no Kafka broker (" + line + ")";
-      return b.skip;
-    }
-    throw std::runtime_error("tools/kafka-broker start failed (status " + std::to_string(status)
-                             + "): " + tail(reason, 300));
-  }
-  b.owner = getpid();
-  b.bootstrap = out.substr(0, out.find_first_of("\r\n"));
-  b.jvm = static_cast<pid_t>(std::atol(file_text(b.dir + "/broker/broker.pid").c_str()));
-  std::atexit(stop_broker);
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  return "";
-}
-
-void create_topic(const std::string& name) {
-  auto& b = broker();
-  if (b.topics.contains(name))
-    return;
-  auto [status, out] =
-    run_command(script() + " topic " + shell_quoted(b.dir + "/broker") + " create " + name + " "
-                + std::to_string(partitions) + " 2>&1");
-  if (status != 0)
-    throw std::runtime_error("cannot create topic " + name + ": " + tail(out, 300));
-  b.topics.insert(name);
-}
-
-/// CPU seconds the broker's JVM has used so far (/proc/PID/stat), or 0.
-double broker_cpu_s() {
-  auto pid = broker().jvm;
-  if (pid <= 0)
-    return 0;
-  auto stat = file_text("/proc/" + std::to_string(pid) + "/stat");
-  auto close = stat.rfind(')');
-  if (close == std::string::npos)
-    return 0;
-  std::istringstream in{stat.substr(close + 2)};
-  std::string field;
-  double ticks = 0;
-  // After the command: state is field 3; utime and stime are fields 14 and 15.
-  for (int i = 3; i <= 15 && in >> field; ++i)
-    if (i >= 14)
-      ticks += std::atof(field.c_str());
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 /// CPU seconds of the waited-for child processes (kcat), user and system.
 std::pair<double, double> children_cpu_s() {
@@ -248,7 +103,7 @@ struct rd_client {
     std::array<char, 512> error{};
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     auto all = props;
-    all.emplace_back("bootstrap.servers", broker().bootstrap);
+    all.emplace_back("bootstrap.servers", broker_bootstrap());
     for (const auto& [key, value] : all)
       if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error.data(), error.size())
           != RD_KAFKA_CONF_OK) {
@@ -524,7 +379,7 @@ const std::string lat_in = "lat_in";
 const std::string lat_out = "lat_out";
 
 sluice::kafka::properties sluice_properties() {
-  return {{"bootstrap.servers", broker().bootstrap}};
+  return {{"bootstrap.servers", broker_bootstrap()}};
 }
 
 /// Checks what a variant wrote since `before` and makes its checksum; MB/s of `bytes`.
@@ -648,7 +503,7 @@ measurement run_kcat_consume(const options& opt) {
   uint64_t sum = 0;
   auto m = kafka_timed(n, [&] {
     auto command =
-      "kcat -b " + broker().bootstrap + " -t " + pass_in + " -C -e -q -o beginning -f '%s\\n'";
+      "kcat -b " + broker_bootstrap() + " -t " + pass_in + " -C -e -q -o beginning -f '%s\\n'";
     FILE* pipe = ::popen(command.c_str(), "r");
     if (!pipe)
       throw std::runtime_error("cannot run kcat");
@@ -683,7 +538,7 @@ measurement run_kcat_produce(const options& opt) {
   }
   auto m = kafka_timed(n, [&] {
     auto status =
-      std::system(("kcat -b " + broker().bootstrap + " -t " + kcat_out + " -P -l " + file).c_str());
+      std::system(("kcat -b " + broker_bootstrap() + " -t " + kcat_out + " -P -l " + file).c_str());
     if (status != 0)
       throw std::runtime_error("kcat -P failed (" + std::to_string(status) + ")");
     return uint64_t{0};
@@ -964,7 +819,7 @@ std::string prepare_passthrough(const options& opt) {
   if (auto skip = unavailable(opt); !skip.empty())
     return skip;
   for (const auto& t : {pass_in, pass_out, kcat_out})
-    create_topic(t);
+    create_topic(t, partitions);
   static uint64_t filled = 0;
   if (filled == 0) {
     filled = passthrough_records(opt);
@@ -977,7 +832,7 @@ std::string prepare_wordcount(const options& opt) {
   if (auto skip = unavailable(opt); !skip.empty())
     return skip;
   for (const auto& t : {wc_in, wc_out})
-    create_topic(t);
+    create_topic(t, partitions);
   auto& facts = wordcount_input();
   if (facts.lines == 0) {
     facts.lines = wordcount_lines(opt);
@@ -997,7 +852,7 @@ std::string prepare_latency(const options& opt) {
   if (auto skip = unavailable(opt); !skip.empty())
     return skip;
   for (const auto& t : {lat_in, lat_out})
-    create_topic(t);
+    create_topic(t, partitions);
   // A fresh broker's JVM compiles its hot paths in the first seconds of traffic, and the variant
   // that ran first paid for it in its tail latency: one run of the raw loop, not measured, warms
   // it up.

@@ -35,7 +35,8 @@ std::vector<workload> all_workloads(const options& opt) {
                             retention_workload(opt),
                             kafka_passthrough_workload(opt),
                             kafka_wordcount_workload(opt),
-                            kafka_latency_workload(opt)};
+                            kafka_latency_workload(opt),
+                            cluster_workload()};
   // The windows after the enrichment.
   auto windows = window_workloads();
   auto after =
