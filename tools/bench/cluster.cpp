@@ -1,5 +1,6 @@
 // Workload "cluster": a keyed word count at parallelism 6 — generated words -> key_by(word) ->
-// count (batch mode: one final count per word) -> sink — run by three node processes of one
+// count -> sink, in streaming mode (every word updates its count and emits it; batch mode would
+// pre-count before the shuffle, and little would cross) — run by three node processes of one
 // cluster (sluice::cluster::run_node: Kafka forms the cluster and places the slots, records
 // cross between nodes over CAF's BASP), with TLS between the nodes off and on, beside the same
 // pipeline at parallelism 6 in one process, in the same run.
@@ -24,6 +25,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -139,7 +141,7 @@ measurement run_one_process(const options& opt) {
   sluice::pipeline p{"cluster-reference"};
   build(p, words, &clock->processes[0]);
   auto config = runtime_config(opt);
-  config.mode = sluice::execution_mode::batch;
+  config.mode = sluice::execution_mode::streaming;
   auto start = usage_point::now();
   sluice::runtime rt{config};
   if (auto err = rt.run(p))
@@ -169,11 +171,11 @@ std::string file_text(const std::string& path) {
                                    uint64_t words, shared_clock* clock) {
   std::string node(1, static_cast<char>('a' + n));
   if (!std::freopen((dir + "/node-" + node + ".log").c_str(), "w", stderr))
-    _exit(3);
+    _exit(3); // the parent reports the node failed, without its log
   sluice::pipeline p{name};
   build(p, words, &clock->processes[n]);
   auto config = runtime_config(opt);
-  config.mode = sluice::execution_mode::batch;
+  config.mode = sluice::execution_mode::streaming;
   std::vector<std::string> args{"node", "--sluice.node=" + node,
                                 "--sluice.brokers=" + broker_bootstrap(),
                                 "--sluice.min-nodes=" + std::to_string(node_count),
@@ -202,6 +204,10 @@ measurement run_three_nodes(const options& opt, bool tls) {
     return failed(std::string{"mmap: "} + std::strerror(errno));
   auto words = word_total(opt);
   auto dir = child_state_dir();
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error)
+    return failed("cannot create " + dir + ": " + error.message());
   std::string certs;
   if (tls) {
     certs = dir + "/certs";
@@ -264,7 +270,7 @@ measurement run_three_nodes(const options& opt, bool tls) {
 
 workload cluster_workload() {
   workload w{"cluster",
-             "generated words -> key_by -> count (batch) -> sink, all at p=6: three node "
+             "generated words -> key_by -> count (streaming) -> sink, all at p=6: three node "
              "processes of one cluster against one process",
              {
                {"one_process", "Sluice, one process, parallelism 6", true, run_one_process},
