@@ -47,8 +47,8 @@ void create_topics(admin_client& client, const std::vector<topic_spec>& topics) 
   };
   for (const auto& spec : topics) {
     client.topic = spec.name;
-    auto* request = rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions, -1, error.data(),
-                                          error.size());
+    auto* request =
+      rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions, -1, error.data(), error.size());
     if (!request) {
       release();
       client.fail(std::string{"cannot ask for the topic: "} + error.data());
@@ -61,8 +61,7 @@ void create_topics(admin_client& client, const std::vector<topic_spec>& topics) 
       }
   }
   auto* options = rd_kafka_AdminOptions_new(client.handle, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_request_timeout(options, client.timeout_ms, error.data(),
-                                            error.size());
+  rd_kafka_AdminOptions_set_request_timeout(options, client.timeout_ms, error.data(), error.size());
   rd_kafka_AdminOptions_set_operation_timeout(options, client.timeout_ms, error.data(),
                                               error.size());
   auto* queue = rd_kafka_queue_new(client.handle);

@@ -17,8 +17,7 @@
 using namespace sluice;
 using namespace std::chrono_literals;
 
-TEST_CASE("missing Kafka topics are created, existing ones left as they are",
-          "[kafka-broker]") {
+TEST_CASE("missing Kafka topics are created, existing ones left as they are", "[kafka-broker]") {
   auto broker = test::kafka_broker::start_or_skip();
   if (!broker)
     return;
@@ -26,7 +25,8 @@ TEST_CASE("missing Kafka topics are created, existing ones left as they are",
   broker->create_topic("existing", 2);
 
   auto partitions = kafka::ensure_topics(
-    config, {{"fresh", 5, {}}, {"compacted", 1, {{"cleanup.policy", "compact"}}}, {"existing", 7, {}}},
+    config,
+    {{"fresh", 5, {}}, {"compacted", 1, {{"cleanup.policy", "compact"}}}, {"existing", 7, {}}},
     30s);
   CHECK(partitions == std::vector<int32_t>{5, 1, 2});
   CHECK_THAT(broker->describe_topic("fresh"), Catch::Contains("PartitionCount: 5"));
@@ -51,7 +51,8 @@ TEST_CASE("unreachable brokers are an error naming them and the topic", "[kafka]
     (void)kafka::ensure_topics(config, {{"nowhere", 1, {}}}, 2s);
     FAIL("topics were ensured without brokers");
   } catch (const kafka::kafka_error& e) {
-    CHECK_THAT(std::string{e.what()}, Catch::Contains("'nowhere'") && Catch::Contains("127.0.0.1:9"));
+    CHECK_THAT(std::string{e.what()},
+               Catch::Contains("'nowhere'") && Catch::Contains("127.0.0.1:9"));
   }
   try {
     (void)kafka::ensure_topics({}, {{"nowhere", 1, {}}}, 2s);

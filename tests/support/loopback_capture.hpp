@@ -4,14 +4,12 @@
 // (root, or CAP_NET_RAW) read on a thread of its own, counting the packets that carry a marker
 // in clear. For tests that check what crosses between processes on 127.0.0.1 encrypted.
 
-#include <linux/if_packet.h>
+#include <arpa/inet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
 
 #include <atomic>
 #include <cerrno>
@@ -21,6 +19,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <linux/if_packet.h>
 
 #include "support/test_support.hpp"
 

@@ -60,8 +60,8 @@ struct shared_clock {
 };
 
 shared_clock* map_shared_clock() {
-  void* memory = mmap(nullptr, sizeof(shared_clock), PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* memory =
+    mmap(nullptr, sizeof(shared_clock), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED)
     return nullptr;
   return new (memory) shared_clock{};
@@ -91,13 +91,13 @@ struct clock_sink {
 /// The word count, writing into `process`.
 void build(sluice::pipeline& p, uint64_t words, shared_clock::process* process) {
   p.source(sluice::generate<std::string>(
-              [process](uint64_t i) {
-                if (!process->first_taken.load(std::memory_order_relaxed)
-                    && !process->first_taken.exchange(true))
-                  process->first_ns = now_ns();
-                return "w" + std::to_string(mix64(i) % vocabulary);
-              },
-              {.count = words}))
+             [process](uint64_t i) {
+               if (!process->first_taken.load(std::memory_order_relaxed)
+                   && !process->first_taken.exchange(true))
+                 process->first_ns = now_ns();
+               return "w" + std::to_string(mix64(i) % vocabulary);
+             },
+             {.count = words}))
     .parallelism(parallelism)
     .name("words")
     .key_by([](const std::string& w) { return w; })
@@ -167,8 +167,8 @@ std::string file_text(const std::string& path) {
 
 /// Node `n` of the cluster of pipeline `name`, in this (forked) process: never returns.
 [[noreturn]] void run_node_process(const options& opt, const std::string& name, int n,
-                                   const std::string& dir, const std::string& certs,
-                                   uint64_t words, shared_clock* clock) {
+                                   const std::string& dir, const std::string& certs, uint64_t words,
+                                   shared_clock* clock) {
   std::string node(1, static_cast<char>('a' + n));
   if (!std::freopen((dir + "/node-" + node + ".log").c_str(), "w", stderr))
     _exit(3); // the parent reports the node failed, without its log
@@ -190,8 +190,7 @@ std::string file_text(const std::string& path) {
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
-  auto err =
-    sluice::cluster::run_node(p, static_cast<int>(argv.size()), argv.data(), config, {});
+  auto err = sluice::cluster::run_node(p, static_cast<int>(argv.size()), argv.data(), config, {});
   if (err)
     std::cerr << "bench node " << node << ": " << sluice::describe(err) << std::endl;
   std::fflush(stderr);
@@ -211,8 +210,8 @@ measurement run_three_nodes(const options& opt, bool tls) {
   std::string certs;
   if (tls) {
     certs = dir + "/certs";
-    auto [status, out] = run_command(source_dir() + "/tools/cluster-certs " + shell_quoted(certs)
-                                     + " a b c 2>&1");
+    auto [status, out] =
+      run_command(source_dir() + "/tools/cluster-certs " + shell_quoted(certs) + " a b c 2>&1");
     if (status != 0)
       return failed("tools/cluster-certs: " + tail(out, 300));
   }
@@ -236,8 +235,8 @@ measurement run_three_nodes(const options& opt, bool tls) {
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       std::string node(1, static_cast<char>('a' + n));
-      errors += "node " + node + " failed: " + tail(file_text(dir + "/node-" + node + ".log"), 200)
-                + "; ";
+      errors +=
+        "node " + node + " failed: " + tail(file_text(dir + "/node-" + node + ".log"), 200) + "; ";
     }
   }
   auto whole = usage_point::now();

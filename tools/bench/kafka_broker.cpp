@@ -1,7 +1,7 @@
 #include "kafka_broker.hpp"
 
-#include <unistd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <csignal>
