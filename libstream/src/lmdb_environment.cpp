@@ -8,6 +8,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <system_error>
+#include <vector>
 
 #include <lmdb.h>
 
@@ -54,8 +55,49 @@ struct lmdb_environment::handle {
   /// Writers take turns here, so a waiting writer never holds `resize` shared while another
   /// grows the map.
   std::mutex writer;
+  /// Read transactions reset after use, renewed by the next read: beginning one allocates a
+  /// slot per named database (60 KB with `max_databases`), which the allocator may hand back
+  /// to the kernel at every free, and an overlay miss reads once per key.
+  std::mutex readers_mutex;
+  std::vector<MDB_txn*> idle_readers;
+
+  /// Sets `txn` to a read transaction on the newest snapshot, renewed if one is idle; LMDB's
+  /// error code, or 0.
+  int begin_read(MDB_txn*& txn) {
+    txn = nullptr;
+    {
+      std::lock_guard guard{readers_mutex};
+      if (!idle_readers.empty()) {
+        txn = idle_readers.back();
+        idle_readers.pop_back();
+      }
+    }
+    if (txn) {
+      if (mdb_txn_renew(txn) == 0)
+        return 0;
+      mdb_txn_abort(txn);
+      txn = nullptr;
+    }
+    return mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn);
+  }
+
+  /// Ends a read transaction, keeping it for the next read.
+  void end_read(MDB_txn* txn) {
+    mdb_txn_reset(txn);
+    std::lock_guard guard{readers_mutex};
+    idle_readers.push_back(txn);
+  }
+
+  /// Frees the idle read transactions (before the map is resized or the environment closed).
+  void drop_idle_readers() {
+    std::lock_guard guard{readers_mutex};
+    for (auto* txn : idle_readers)
+      mdb_txn_abort(txn);
+    idle_readers.clear();
+  }
 
   ~handle() {
+    drop_idle_readers();
     if (env)
       mdb_env_close(env);
   }
@@ -131,7 +173,7 @@ lmdb_environment::database lmdb_environment::open(const std::string& name) {
 void lmdb_environment::read(const std::function<void(const transaction&)>& fn) const {
   std::shared_lock lock{env_->resize};
   MDB_txn* txn = nullptr;
-  if (int rc = mdb_txn_begin(env_->env, nullptr, MDB_RDONLY, &txn))
+  if (int rc = env_->begin_read(txn))
     fail("cannot begin a read transaction", rc);
   try {
     fn(transaction{*this, txn});
@@ -139,7 +181,7 @@ void lmdb_environment::read(const std::function<void(const transaction&)>& fn) c
     mdb_txn_abort(txn);
     throw;
   }
-  mdb_txn_abort(txn);
+  env_->end_read(txn);
 }
 
 void lmdb_environment::write(const std::function<void(transaction&)>& fn) {
@@ -165,6 +207,7 @@ void lmdb_environment::write(const std::function<void(transaction&)>& fn) {
       // Rolled back: grow the map below and run `fn` again.
     }
     std::unique_lock lock{env_->resize};
+    env_->drop_idle_readers();
     MDB_envinfo info{};
     mdb_env_info(env_->env, &info);
     if (int rc = mdb_env_set_mapsize(env_->env, info.me_mapsize * 2))

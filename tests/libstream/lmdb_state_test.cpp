@@ -202,9 +202,12 @@ TEST_CASE("an erased LMDB entry leaves memory once nothing on disk needs hiding"
   for (int k = 0; k < 100; ++k)
     table->upsert(k) = k;
   for (int k = 0; k < 50; ++k)
-    table->erase(k); // never checkpointed: gone at once
+    table->erase(k); // never checkpointed: no tombstone, forgotten at the checkpoint
+  for (int k = 1000; k < 1010; ++k)
+    CHECK(table->find(k) == nullptr); // found nowhere: forgotten at the checkpoint too
+  CHECK(table->size() == 50);
+  CHECK(store.checkpoint(1) > 0);
   CHECK(lmdb.overlay_entries() == 50);
-  store.checkpoint(1);
   for (int k = 50; k < 100; ++k)
     table->erase(k); // checkpoint 1 holds them: each leaves a tombstone
   CHECK(lmdb.overlay_entries() == 50);
@@ -214,6 +217,56 @@ TEST_CASE("an erased LMDB entry leaves memory once nothing on disk needs hiding"
   store.complete(2);
   CHECK(table->find(60) == nullptr);
   CHECK(entries(*table).empty());
+}
+
+TEST_CASE("an LMDB checkpoint writes the entries changed since the last one, and only those") {
+  test::temp_dir dir;
+  state_store store{lmdb_options(dir.file("s"), 1 << 20)};
+  auto table = store.table<int, int64_t>("counts");
+  table->upsert(0) = 1;
+  const auto entry_bytes = store.checkpoint(1); // keys and values of one size: bytes per entry
+  REQUIRE(entry_bytes > 0);
+  for (int k = 1; k < 1000; ++k)
+    table->upsert(k) = k;
+  CHECK(store.checkpoint(2) == 999 * entry_bytes);
+  for (int k : {5, 500, 5, 999})
+    table->upsert(k) += 1; // a key changed twice is written once
+  for (int k = 0; k < 1000; k += 7)
+    CHECK(table->find(k) != nullptr); // reads change nothing
+  CHECK(store.checkpoint(3) == 3 * entry_bytes);
+  CHECK(store.checkpoint(4) == 0);
+  table->erase(42);
+  CHECK(store.checkpoint(5) > 0); // the tombstone
+  store.complete(5);
+  CHECK(table->size() == 999);
+}
+
+TEST_CASE("keys made and erased between checkpoints leave a small LMDB overlay room") {
+  // Each fresh key erased again holds an overlay entry until the checkpoint; a full overlay
+  // forgets those before it spills anything, and the live keys stay exact.
+  test::temp_dir dir;
+  std::map<int, int64_t> model;
+  {
+    state_store store{lmdb_options(dir.file("s"), 16)};
+    auto table = store.table<int, int64_t>("counts");
+    auto& lmdb = dynamic_cast<lmdb_table<int, int64_t>&>(*table);
+    for (int k = 0; k < 10; ++k)
+      model[k] = table->upsert(k) = k;
+    for (int k = 100; k < 5000; ++k) {
+      table->upsert(k) = k;
+      table->erase(k);
+      CHECK(lmdb.overlay_entries() <= 16);
+      if (k % 1000 == 0)
+        store.checkpoint(static_cast<uint64_t>(k / 1000));
+    }
+    CHECK(entries(*table) == model);
+    store.checkpoint(5);
+    store.complete(5);
+  }
+  state_store store{lmdb_options(dir.file("s"), 16)};
+  auto table = store.table<int, int64_t>("counts");
+  CHECK(entries(*table) == model);
+  CHECK(table->size() == 10);
 }
 
 TEST_CASE("LMDB keyed state restarts from a completed checkpoint") {

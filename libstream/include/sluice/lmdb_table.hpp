@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "sluice/key_group.hpp"
 #include "sluice/keyed_table.hpp"
@@ -77,13 +78,13 @@ public:
   }
 
   V& upsert(const K& key) override {
-    auto& s = load(key)->second;
-    if (!s.value) {
-      s.value.emplace();
+    auto i = load(key);
+    if (!i->second.value) {
+      i->second.value.emplace();
       ++size_;
     }
-    s.dirty = true;
-    return *s.value;
+    mark_dirty(i);
+    return *i->second.value;
   }
 
   void prefetch(const K& key) const override { overlay_.prefetch(key); }
@@ -100,7 +101,7 @@ public:
     auto i = load(key);
     if (!i->second.value)
       return false;
-    i->second.dirty = true;
+    mark_dirty(i);
     if (change(*i->second.value))
       remove(i);
     return true;
@@ -115,6 +116,7 @@ public:
   void release_memory() override {
     recent_valid_ = false;
     detail::dispose_in_background(std::move(overlay_));
+    detail::dispose_in_background(std::move(listed_));
   }
 
   void for_each(const std::function<void(const K&, const V&)>& fn) const override {
@@ -163,20 +165,28 @@ public:
       return true;
     });
     txn.clear(spill_);
-    for (const auto& [key, s] : overlay_)
-      if (s.dirty)
+    // The listed entries, not the whole overlay: a steady-state checkpoint costs what changed.
+    for (const auto& key : listed_)
+      if (const auto& s = overlay_.find(key)->second; s.dirty)
         put(lmdb_layout::pending_key(key_bytes(key), id), flagged(s.value));
     return bytes;
   }
 
   void checkpoint_written() override {
-    // An erased key now has its tombstone in the pending changes: the overlay can forget it.
-    overlay_.erase_if([](const auto& entry) { return !entry.second.value; });
     recent_valid_ = false;
-    for (auto& entry : overlay_) {
-      entry.second.below = entry.second.below || entry.second.dirty;
-      entry.second.dirty = false;
+    for (const auto& key : listed_) {
+      auto i = overlay_.find(key);
+      // An erased key now has its tombstone in the pending changes (or none needed): the
+      // overlay can forget it, as a key found nowhere.
+      if (!i->second.value) {
+        overlay_.erase(i);
+        continue;
+      }
+      i->second.below = i->second.below || i->second.dirty;
+      i->second.dirty = false;
+      i->second.listed = false;
     }
+    listed_.clear();
   }
 
   void complete(lmdb_environment::transaction& txn, uint64_t id) const override {
@@ -188,6 +198,8 @@ private:
     std::optional<V> value;
     /// Changed since the last checkpoint.
     bool dirty = false;
+    /// The key is in `listed_`.
+    bool listed = false;
     /// A layer below the overlay may hold the key (it was read from there, or a checkpoint
     /// wrote it): erasing it must leave a tombstone.
     bool below = false;
@@ -209,11 +221,16 @@ private:
 
   typename overlay_map::iterator locate(const K& key) {
     // Nothing stored yet and room in the overlay: one lookup finds the key's slot or makes it.
-    if (!stored_ && overlay_.size() < overlay_limit_)
-      return overlay_.try_emplace(key).first;
+    if (!stored_ && overlay_.size() < overlay_limit_) {
+      auto [i, made] = overlay_.try_emplace(key);
+      if (made)
+        list(i);
+      return i;
+    }
     if (auto i = overlay_.find(key); i != overlay_.end())
       return i;
-    if (overlay_.size() >= overlay_limit_)
+    // Full: forget the keys without a value first, and if too few, spill.
+    if (overlay_.size() >= overlay_limit_ && forget_valueless() < overlay_limit_ / 4)
       spill();
     slot s;
     auto kb = key_bytes(key);
@@ -233,19 +250,49 @@ private:
         s.value = decode_state<V>(stored->data(), stored->size());
       }
     });
-    return overlay_.emplace(key, std::move(s)).first;
+    auto i = overlay_.emplace(key, std::move(s)).first;
+    if (!i->second.value)
+      list(i);
+    return i;
+  }
+
+  /// Lists the overlay entry `i` for the next checkpoint to visit.
+  void list(typename overlay_map::iterator i) {
+    if (!i->second.listed) {
+      i->second.listed = true;
+      listed_.push_back(i->first);
+    }
+  }
+
+  /// Marks the overlay entry `i` changed since the last checkpoint.
+  void mark_dirty(typename overlay_map::iterator i) {
+    i->second.dirty = true;
+    list(i);
   }
 
   /// Removes the value of the overlay entry `i`.
   void remove(typename overlay_map::iterator i) {
     --size_;
-    if (!i->second.below) {
-      overlay_.erase(i); // nothing below to hide: the key leaves no trace
-      recent_valid_ = false;
-      return;
-    }
     i->second.value.reset();
-    i->second.dirty = true;
+    // With nothing below to hide the key needs no tombstone. The entry stays, listed, until
+    // the next checkpoint or a full overlay forgets it: a key made and erased over and over is
+    // listed once.
+    i->second.dirty = i->second.below;
+    list(i);
+  }
+
+  /// Forgets the overlay entries without a value that need no tombstone; returns how many.
+  size_t forget_valueless() {
+    auto before = overlay_.size();
+    std::erase_if(listed_, [&](const K& key) {
+      auto i = overlay_.find(key);
+      if (i->second.value || i->second.dirty)
+        return false;
+      overlay_.erase(i);
+      return true;
+    });
+    recent_valid_ = false;
+    return before - overlay_.size();
   }
 
   /// Writes the dirty entries of the overlay to the spill and empties the overlay.
@@ -256,6 +303,7 @@ private:
           txn.put(spill_, key_bytes(key), flagged(s.value));
     });
     overlay_.clear();
+    listed_.clear();
     recent_valid_ = false;
     stored_ = true;
   }
@@ -293,6 +341,10 @@ private:
   /// is in the overlay (checkpoints write only overlay entries), so a miss there is a miss.
   bool stored_ = false;
   overlay_map overlay_;
+  /// The keys of the overlay entries the next checkpoint visits, so that it need not walk the
+  /// overlay: those changed since the last one, and those without a value (which it forgets).
+  /// Each key once, its entry `listed`.
+  std::vector<K> listed_;
   /// The entry of the key used last, while it is valid (no entry erased or added since).
   typename overlay_map::iterator recent_;
   bool recent_valid_ = false;
