@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -126,6 +128,86 @@ TEST_CASE_METHOD(system_fixture, "every message of the protocol survives CAF's b
   auto stats = round_trip(sys, s);
   CHECK((stats.operator_name == "count" && stats.records_in == 123));
   CHECK(stats.output_credit == std::vector<int64_t>{1, 2});
+}
+
+namespace {
+
+/// A record type CAF serializes field by field (not one Sluice writes as a block).
+struct scored {
+  std::string name;
+  double score = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, scored& x) {
+  return f(x.name, x.score);
+}
+
+/// The bytes of a batch whose record block is `block`, as a sender would write them.
+std::vector<char> batch_bytes(std::vector<char> block) {
+  std::vector<char> bytes;
+  caf::binary_serializer sink{nullptr, bytes};
+  REQUIRE_FALSE(sink(uint32_t{0}, uint64_t{0}, block, uint32_t{0}, false));
+  return bytes;
+}
+
+/// The error reading `bytes` as a batch of T, or none.
+template <class T>
+caf::error read_batch(const std::vector<char>& bytes) {
+  batch<T> b;
+  caf::binary_deserializer source{nullptr, bytes};
+  return source(b);
+}
+
+} // namespace
+
+TEST_CASE_METHOD(system_fixture,
+                 "records of every kind cross in a batch, as one block or field by field") {
+  using row = std::tuple<int32_t, std::optional<double>, bool, std::string, uint8_t>;
+  batch<row> rows{
+    1, 2, {{{-7, std::nullopt, true, "", 255}, 3}, {{1 << 30, 2.5, false, "é", 0}, -3}}};
+  auto back = round_trip(sys, rows);
+  REQUIRE(back.records.size() == 2);
+  CHECK(back.records[0].value == rows.records[0].value);
+  CHECK(back.records[1].value == rows.records[1].value);
+  CHECK(back.records[1].time == -3);
+
+  batch<std::optional<std::pair<std::string, int64_t>>> nested{
+    0, 0, {{std::nullopt, 1}, {{{"k", -1}}, 2}}};
+  auto nested_back = round_trip(sys, nested);
+  CHECK(nested_back.records.at(0).value == std::nullopt);
+  CHECK(nested_back.records.at(1).value == std::pair<std::string, int64_t>{"k", -1});
+
+  batch<scored> others{0, 9, {{{"a", 0.5}, 1}}, 1, true};
+  auto others_back = round_trip(sys, others);
+  CHECK(
+    (others_back.records.at(0).value.name == "a" && others_back.records.at(0).value.score == 0.5));
+  CHECK((others_back.seq == 9 && others_back.sender_waits));
+
+  batch<std::string> empty;
+  CHECK(round_trip(sys, empty).records.empty());
+}
+
+TEST_CASE("a malformed block of records is an error, not a crash or a huge allocation") {
+  using word_count = std::pair<std::string, int64_t>;
+  std::vector<char> good;
+  sluice::detail::wire_encode(good, std::vector<record<word_count>>{{{"w", 1}, 2}});
+  CHECK_FALSE(read_batch<word_count>(batch_bytes(good)));
+
+  auto truncated = good;
+  truncated.pop_back();
+  auto longer = good;
+  longer.push_back(0);
+  std::vector<char> huge_count{'\xff', '\xff', '\xff', '\xff', '\x0f'};
+  std::vector<char> long_string{1, '\x7f', 'w'};
+  std::vector<char> endless_count(11, '\xff');
+  for (const auto& block : {truncated, longer, huge_count, long_string, endless_count}) {
+    auto err = read_batch<word_count>(batch_bytes(block));
+    CHECK(err == caf::sec::invalid_argument);
+    CHECK_THAT(caf::to_string(err), Catch::Contains("malformed batch"));
+  }
+  std::vector<char> bad_bool{1, 2, 0, 0, 0, 0, 0, 0, 0, 0};
+  CHECK(read_batch<bool>(batch_bytes(bad_bool)) == caf::sec::invalid_argument);
 }
 
 TEST_CASE_METHOD(system_fixture,

@@ -9,11 +9,16 @@
 #include <variant>
 #include <vector>
 
+#include <caf/deserializer.hpp>
 #include <caf/detail/scope_guard.hpp>
 #include <caf/detail/type_traits.hpp>
+#include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/optional.hpp>
 #include <caf/sec.hpp>
+#include <caf/serializer.hpp>
+
+#include "sluice/detail/wire_codec.hpp"
 
 namespace sluice {
 
@@ -80,8 +85,27 @@ typename Inspector::result_type inspect(Inspector& f, record<T>& x) {
 
 template <class Inspector, serializable T>
 typename Inspector::result_type inspect(Inspector& f, batch<T>& x) {
-  return f(caf::meta::type_name("sluice.batch"), x.channel, x.seq, x.records, x.incarnation,
-           x.sender_waits);
+  // Records of the common types go as one block (detail/wire_codec.hpp), others field by field.
+  constexpr bool writes_block =
+    detail::wire_codable<T> && std::is_base_of_v<caf::serializer, Inspector>;
+  constexpr bool reads_block =
+    detail::wire_codable<T> && std::is_base_of_v<caf::deserializer, Inspector>;
+  if constexpr (writes_block || reads_block) {
+    // One buffer per thread: a batch is written or read whole before the next one.
+    thread_local std::vector<char> block;
+    if constexpr (writes_block)
+      detail::wire_encode(block, x.records);
+    if (auto err = f(caf::meta::type_name("sluice.batch"), x.channel, x.seq, block, x.incarnation,
+                     x.sender_waits))
+      return err;
+    if constexpr (reads_block)
+      if (!detail::wire_decode(block, x.records))
+        return caf::make_error(caf::sec::invalid_argument, "a malformed batch of records");
+    return {};
+  } else {
+    return f(caf::meta::type_name("sluice.batch"), x.channel, x.seq, x.records, x.incarnation,
+             x.sender_waits);
+  }
 }
 
 } // namespace sluice
