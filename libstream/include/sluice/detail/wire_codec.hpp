@@ -33,7 +33,7 @@ template <>
 inline constexpr bool wire_codable_v<std::string> = true;
 
 template <class A, class B>
-inline constexpr bool wire_codable_v<std::pair<A, B>> = wire_codable_v<A> && wire_codable_v<B>;
+inline constexpr bool wire_codable_v<std::pair<A, B>> = wire_codable_v<A>&& wire_codable_v<B>;
 
 template <class... Ts>
 inline constexpr bool wire_codable_v<std::tuple<Ts...>> = (wire_codable_v<Ts> && ...);
@@ -43,7 +43,7 @@ inline constexpr bool wire_codable_v<std::optional<T>> = wire_codable_v<T>;
 
 /// Record values a batch encodes itself on the wire.
 template <class T>
-concept wire_codable = std::endian::native == std::endian::little && wire_codable_v<T>;
+concept wire_codable = std::endian::native == std::endian::little&& wire_codable_v<T>;
 
 /// Appends values to a block.
 class wire_writer {
