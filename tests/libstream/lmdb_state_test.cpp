@@ -244,29 +244,32 @@ TEST_CASE("an LMDB checkpoint writes the entries changed since the last one, and
 TEST_CASE("keys made and erased between checkpoints leave a small LMDB overlay room") {
   // Each fresh key erased again holds an overlay entry until the checkpoint; a full overlay
   // forgets those before it spills anything, and the live keys stay exact.
-  test::temp_dir dir;
-  std::map<int, int64_t> model;
-  {
-    state_store store{lmdb_options(dir.file("s"), 16)};
-    auto table = store.table<int, int64_t>("counts");
-    auto& lmdb = dynamic_cast<lmdb_table<int, int64_t>&>(*table);
-    for (int k = 0; k < 10; ++k)
-      model[k] = table->upsert(k) = k;
-    for (int k = 100; k < 5000; ++k) {
-      table->upsert(k) = k;
-      table->erase(k);
-      CHECK(lmdb.overlay_entries() <= 16);
-      if (k % 1000 == 0)
-        store.checkpoint(static_cast<uint64_t>(k / 1000));
+  for (size_t limit : {size_t{1}, size_t{16}}) {
+    INFO("overlay of " << limit << " entries");
+    test::temp_dir dir;
+    std::map<int, int64_t> model;
+    {
+      state_store store{lmdb_options(dir.file("s"), limit)};
+      auto table = store.table<int, int64_t>("counts");
+      auto& lmdb = dynamic_cast<lmdb_table<int, int64_t>&>(*table);
+      for (int k = 0; k < 10; ++k)
+        model[k] = table->upsert(k) = k;
+      for (int k = 100; k < 5000; ++k) {
+        table->upsert(k) = k;
+        table->erase(k);
+        CHECK(lmdb.overlay_entries() <= limit);
+        if (k % 1000 == 0)
+          store.checkpoint(static_cast<uint64_t>(k / 1000));
+      }
+      CHECK(entries(*table) == model);
+      store.checkpoint(5);
+      store.complete(5);
     }
+    state_store store{lmdb_options(dir.file("s"), limit)};
+    auto table = store.table<int, int64_t>("counts");
     CHECK(entries(*table) == model);
-    store.checkpoint(5);
-    store.complete(5);
+    CHECK(table->size() == 10);
   }
-  state_store store{lmdb_options(dir.file("s"), 16)};
-  auto table = store.table<int, int64_t>("counts");
-  CHECK(entries(*table) == model);
-  CHECK(table->size() == 10);
 }
 
 TEST_CASE("LMDB keyed state restarts from a completed checkpoint") {

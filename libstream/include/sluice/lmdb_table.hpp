@@ -230,7 +230,8 @@ private:
     if (auto i = overlay_.find(key); i != overlay_.end())
       return i;
     // Full: forget the keys without a value first, and if too few, spill.
-    if (overlay_.size() >= overlay_limit_ && forget_valueless() < overlay_limit_ / 4)
+    if (overlay_.size() >= overlay_limit_
+        && forget_valueless() < std::max<size_t>(overlay_limit_ / 4, 1))
       spill();
     slot s;
     auto kb = key_bytes(key);
